@@ -1,0 +1,44 @@
+# mlnb — developer commands. `make test` and `make demo` work from a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch: the CPU build (a plain `torch` would pull GBs of CUDA wheels)
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.mlnb-installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export MPLBACKEND := Agg
+
+.PHONY: install test lint unit demo lab bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[dev,torch]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlnb tests bench example_notebooks/run_examples.py
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint unit
+
+demo: $(STAMP)
+	$(BIN)/python example_notebooks/run_examples.py
+
+lab: $(STAMP)
+	$(BIN)/pip install -q -e ".[lab]"
+	$(BIN)/jupyter lab example_notebooks
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e ".[bench]"
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache example_notebooks/out bench/out

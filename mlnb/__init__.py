@@ -1,0 +1,63 @@
+"""mlnb — a notebook toolkit for people who train models in notebooks.
+
+``%load_ext mlnb`` registers the magics of every capability. Each capability is
+also a plain Python module (``mlnb.seed``, ...) usable without IPython.
+
+Importing ``mlnb`` is cheap on purpose: torch, pandas, matplotlib, papermill and
+ipywidgets are imported only by the functions that need them, and the public
+names below are resolved lazily (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute", resolved on first access
+_LAZY: dict[str, str] = {
+    "pin": "mlnb.seed:pin",
+    "pinned": "mlnb.seed:pinned",
+    "get_state": "mlnb.seed:get_state",
+    "set_state": "mlnb.seed:set_state",
+    "check_reproducible": "mlnb.repro:check_reproducible",
+    "MlnbError": "mlnb.exceptions:MlnbError",
+}
+_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics")
+
+__all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from mlnb.exceptions import MlnbError  # noqa: F401
+    from mlnb.repro import check_reproducible  # noqa: F401
+    from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module_name, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module_name), attribute)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mlnb.{name}")
+    raise AttributeError(f"module 'mlnb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register every mlnb magic on ``shell`` (called by ``%load_ext mlnb``)."""
+    from mlnb.magics import register_all
+
+    register_all(shell)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """Remove every magic and hook mlnb registered (called by ``%unload_ext mlnb``)."""
+    from mlnb.magics import unregister_all
+
+    unregister_all(shell)

@@ -1,0 +1,60 @@
+"""The ``mlnb`` command: a thin argparse front over the library.
+
+Sub-commands are listed in :data:`SUBCOMMANDS` as ``"module:function"`` and imported
+only when used, so ``mlnb --version`` stays fast. Each sub-command module exposes
+``add_arguments(parser)`` and ``main(args) -> int``; the ``function`` named here
+is its ``main``. An :class:`~mlnb.exceptions.MlnbError` is printed as one line on
+stderr with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mlnb import __version__
+from mlnb.exceptions import MlnbError
+
+# name -> ("module", "one-line help")
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("mlnb.info", "show mlnb's version, its optional extras and what they found"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="mlnb",
+        description="Notebook toolkit for training models: seeds, GPU memory, runs, pipelines.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlnb {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        module = importlib.import_module(module_name)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mlnb`` command line; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except MlnbError as exc:
+        print(f"mlnb: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mlnb: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Shared rendering: escaped HTML tables, human-readable sizes and times, text fallbacks.
+
+Everything mlnb shows goes through here, so every user-supplied string is passed
+through :func:`html.escape` before it meets HTML, and every view has a plain-text
+twin for terminals and logs.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def human_bytes(n: float | None) -> str:
+    """``1536`` → ``'1.5 KiB'``; negative values keep their sign; None → ``'—'``."""
+    if n is None:
+        return "—"
+    sign = "-" if n < 0 else ""
+    value = float(abs(n))
+    for unit in _SIZE_UNITS:
+        if value < 1024 or unit == _SIZE_UNITS[-1]:
+            return f"{sign}{value:.0f} {unit}" if unit == "B" else f"{sign}{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_duration(seconds: float | None) -> str:
+    """``0.0123`` → ``'12.3 ms'``, ``75`` → ``'1m 15s'``; None → ``'—'``."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "—"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def format_value(value: Any) -> str:
+    """A short, stable text form of a cell value (floats to 6 significant digits)."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.6g}"
+    return str(value)
+
+
+def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[format_value(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    lines = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def html_table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None
+) -> str:
+    """An HTML table; every header, cell and the caption are escaped."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(format_value(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="mlnb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class Rendered:
+    """A value with a text and an HTML form; IPython picks the richest it can show."""
+
+    def __init__(self, text: str, html_text: str | None = None) -> None:
+        self.text = text
+        self.html = html_text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str | None:
+        return self.html
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text)
+
+
+def show(text: str, html_text: str | None = None) -> None:
+    """Display text (and HTML where the frontend renders it); print outside IPython."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a core dependency
+        print(text)
+        return
+    if get_ipython() is None:
+        print(text)
+        return
+    bundle = {"text/plain": text}
+    if html_text is not None:
+        bundle["text/html"] = html_text
+    display(bundle, raw=True)

@@ -1,0 +1,70 @@
+"""Base class for mlnb's magics: tracked hooks and one-sentence errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics
+from IPython.core.magic_arguments import parse_argstring
+
+from mlnb.exceptions import MlnbError
+from mlnb.hooks import ShellHooks
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class MlnbMagics(Magics):
+    """A ``Magics`` class whose event hooks are removed by ``%unload_ext mlnb``."""
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.hooks = ShellHooks(shell, owner=f"mlnb {type(self).__name__}")
+
+    def close(self) -> None:
+        """Unregister this capability's hooks and stop its background work."""
+        self.hooks.clear()
+
+
+def user_errors(method: F) -> F:
+    """Show an :class:`MlnbError` as IPython's one-line ``UsageError``, not a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except MlnbError as exc:
+            raise UsageError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_args(method: Callable[..., Any], line: str) -> Any:
+    """``parse_argstring`` whose ``UsageError`` also shows the magic's usage line."""
+    try:
+        return parse_argstring(method, line)
+    except UsageError as exc:
+        usage = " ".join(method.parser.format_usage().replace("::", " ").split())  # type: ignore[attr-defined]
+        message = str(exc).rstrip(".")
+        raise UsageError(f"{message}. Usage: {usage}") from None
+
+
+def user_traceback(shell: Any, exc: BaseException, filename: str) -> BaseException:
+    """Make IPython show ``exc`` with only the frames from the user's cell onwards.
+
+    Code a magic executes for the user (``%%repro``) fails inside mlnb's frames; the
+    user should see their own cell's traceback, once, as if the cell had run plainly.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    if tb is None:
+        return exc
+    structured = shell.InteractiveTB.structured_traceback(type(exc), exc, tb)
+    try:
+        exc._render_traceback_ = lambda: structured  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type with __slots__
+        pass
+    return exc

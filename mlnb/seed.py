@@ -1,0 +1,443 @@
+"""Pin every random number generator with one call, and keep it pinned.
+
+``pin(42)`` seeds Python's :mod:`random`, NumPy's global RNG, and torch (CPU, every
+CUDA device, MPS) when torch is installed, and sets ``PYTHONHASHSEED`` for child
+processes. Nothing here needs IPython; the ``%seed`` magic is a thin layer on top.
+
+Environment variables:
+    MLNB_SEED: read by ``pin()`` when no seed is given.
+    PYTHONHASHSEED: set by ``pin()`` so child processes (DataLoader workers started
+        with *spawn*, papermill kernels, subprocesses) hash strings reproducibly. The
+        running interpreter's own hash seed is fixed at start-up and cannot change.
+    CUBLAS_WORKSPACE_CONFIG: set to ``:4096:8`` by ``pin(deterministic=True)``, as
+        cuBLAS needs for deterministic results on CUDA >= 10.2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import logging
+import os
+import random
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlnb.exceptions import InvalidArgumentError, SeedError
+
+log = logging.getLogger(__name__)
+
+MIN_SEED = 0
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding accepts 32-bit seeds only
+ENV_SEED = "MLNB_SEED"
+CUBLAS_DETERMINISTIC = ":4096:8"
+
+DETERMINISTIC_COST = (
+    "deterministic mode: cuDNN autotuning is off and some ops use slower deterministic "
+    "kernels (often 10-50% slower on GPU), and ops with no deterministic implementation "
+    "raise RuntimeError — turn it off with pin(seed) and torch.use_deterministic_algorithms(False)."
+)
+
+_last_record: PinRecord | None = None
+
+
+@dataclass(frozen=True)
+class PinRecord:
+    """What one call of :func:`pin` did.
+
+    Attributes:
+        seed: the seed that was used (the one to write down).
+        source: where it came from: ``"argument"``, ``"MLNB_SEED"`` or ``"drawn"``.
+        libraries: the generators that were seeded, e.g. ``("random", "numpy", "torch")``.
+        skipped: library or setting → why it was not pinned.
+        deterministic: torch's determinism settings after the call (empty without torch).
+        environment: environment variables the call set.
+    """
+
+    seed: int
+    source: str = "argument"
+    libraries: tuple[str, ...] = ()
+    skipped: dict[str, str] = field(default_factory=dict)
+    deterministic: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line saying what was pinned and what was skipped."""
+        text = f"pinned seed {self.seed} ({self.source}): {', '.join(self.libraries) or 'nothing'}"
+        if self.deterministic.get("use_deterministic_algorithms"):
+            text += "; deterministic algorithms on"
+        if self.skipped:
+            text += "; skipped " + "; ".join(f"{k} ({v})" for k, v in self.skipped.items())
+        return text
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def validate_seed(value: object) -> int:
+    """Return ``value`` as an int seed, or raise :class:`SeedError` saying why not.
+
+    Accepts ints, integral floats and strings of digits (as typed in ``%seed`` or
+    ``MLNB_SEED``); rejects bools, negatives and values above ``2**32 - 1``.
+    """
+    if isinstance(value, bool):
+        raise SeedError(value, "a bool is not a seed")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text, 10)
+        except ValueError:
+            raise SeedError(value) from None
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise SeedError(value, "it has a fractional part")
+        number = int(value)
+    else:
+        try:
+            number = int(value.__index__())  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            raise SeedError(value) from None
+    if number < MIN_SEED:
+        raise SeedError(value, "it is negative")
+    if number > MAX_SEED:
+        raise SeedError(value, "it is 2**32 or more")
+    return number
+
+
+def _resolve_seed(seed: object | None, announce: bool) -> tuple[int, str]:
+    if seed is not None:
+        return validate_seed(seed), "argument"
+    from_env = os.environ.get(ENV_SEED)
+    if from_env not in (None, ""):
+        try:
+            return validate_seed(from_env), ENV_SEED
+        except SeedError as exc:
+            raise SeedError(from_env, f"read from the {ENV_SEED} environment variable") from exc
+    drawn = secrets.randbelow(MAX_SEED + 1)
+    if announce:
+        print(
+            f"mlnb: no seed given, drew {drawn} — pass it to pin({drawn}) or set {ENV_SEED}={drawn} to repeat this run."
+        )
+    return drawn, "drawn"
+
+
+def torch_available() -> bool:
+    """Whether torch can be imported (without importing it)."""
+    return "torch" in sys.modules or importlib.util.find_spec("torch") is not None
+
+
+def _seed_torch(torch: Any, seed: int) -> None:
+    torch.manual_seed(seed)  # CPU and, lazily, every CUDA device and MPS
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    mps = getattr(torch, "mps", None)
+    backend = getattr(getattr(torch, "backends", None), "mps", None)
+    if mps is not None and backend is not None and backend.is_available():
+        mps.manual_seed(seed)
+
+
+def _deterministic_flags(torch: Any) -> dict[str, Any]:
+    return {
+        "cudnn.deterministic": bool(torch.backends.cudnn.deterministic),
+        "cudnn.benchmark": bool(torch.backends.cudnn.benchmark),
+        "use_deterministic_algorithms": bool(torch.are_deterministic_algorithms_enabled()),
+        "CUBLAS_WORKSPACE_CONFIG": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    }
+
+
+def _seed_loaded(seed: int, *, import_torch: bool) -> tuple[list[str], dict[str, str]]:
+    """Seed every generator; torch is imported only when ``import_torch``."""
+    libraries = ["random"]
+    skipped: dict[str, str] = {}
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is None and importlib.util.find_spec("numpy") is not None:
+        import numpy
+    if numpy is not None:
+        numpy.random.seed(seed)
+        libraries.append("numpy")
+    else:
+        skipped["numpy"] = "not installed"
+    torch = sys.modules.get("torch")
+    if torch is None and import_torch and torch_available():
+        import torch
+    if torch is not None:
+        _seed_torch(torch, seed)
+        libraries.append("torch")
+    elif import_torch:
+        skipped["torch"] = "not installed"
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and hasattr(tf, "random"):
+        tf.random.set_seed(seed)
+        libraries.append("tensorflow")
+    return libraries, skipped
+
+
+def pin(
+    seed: int | str | None = None, *, deterministic: bool = False, verbose: bool = True
+) -> PinRecord:
+    """Seed every random number generator in this process and return what was done.
+
+    Seeds :mod:`random`, NumPy's global RNG, torch (CPU, all CUDA devices, MPS) when
+    torch is installed, and TensorFlow when it is already imported. JAX has no global
+    RNG to pin: pass it ``jax.random.key(record.seed)``. Also sets ``PYTHONHASHSEED``
+    for child processes; the running interpreter's hash seed cannot be changed.
+
+    Args:
+        seed: a whole number in ``[0, 2**32 - 1]``. ``None`` reads ``MLNB_SEED`` from
+            the environment, else draws a seed and prints it so it can be reused.
+        deterministic: also make torch deterministic: cuDNN deterministic with
+            benchmarking off, ``torch.use_deterministic_algorithms(True)`` and
+            ``CUBLAS_WORKSPACE_CONFIG``. This costs speed (see ``DETERMINISTIC_COST``).
+            ``False`` leaves torch's determinism settings as they are.
+        verbose: print a drawn seed and the cost of deterministic mode.
+
+    Returns:
+        A :class:`PinRecord` with the seed used, the libraries seeded and what was skipped.
+
+    Raises:
+        SeedError: the seed is not a whole number in ``[0, 2**32 - 1]``.
+    """
+    global _last_record
+    value, source = _resolve_seed(seed, announce=verbose)
+    environment = {"PYTHONHASHSEED": str(value)}
+    os.environ["PYTHONHASHSEED"] = str(value)
+    libraries, skipped = _seed_loaded(value, import_torch=True)
+    flags: dict[str, Any] = {}
+    torch = sys.modules.get("torch")
+    if deterministic:
+        if torch is None:
+            skipped["deterministic"] = (
+                "torch is not installed, so there is nothing to make deterministic"
+            )
+            if verbose:
+                print(
+                    "mlnb: --deterministic skipped: torch is not installed; random and numpy are pinned."
+                )
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_DETERMINISTIC
+            environment["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_DETERMINISTIC
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+            torch.use_deterministic_algorithms(True)
+            if verbose:
+                print(f"mlnb: {DETERMINISTIC_COST}")
+    if torch is not None:
+        flags = _deterministic_flags(torch)
+    record = PinRecord(
+        seed=value,
+        source=source,
+        libraries=tuple(libraries),
+        skipped=skipped,
+        deterministic=flags,
+        environment=environment,
+    )
+    _last_record = record
+    log.debug("%s", record.summary())
+    return record
+
+
+def last_pin() -> PinRecord | None:
+    """The record of the most recent :func:`pin` in this process, if any."""
+    return _last_record
+
+
+def current_seed() -> int | None:
+    """The seed of the most recent :func:`pin`, or ``None`` if nothing was pinned."""
+    return _last_record.seed if _last_record else None
+
+
+# --- per-cell seeds -----------------------------------------------------------
+
+
+def derive_seed(base: int, key: str) -> int:
+    """A seed in ``[0, 2**32 - 1]`` from a base seed and a string (a cell's source).
+
+    Stable across processes and Python versions (BLAKE2b, not ``hash()``), so the
+    same cell under the same base seed always gets the same stream, and different
+    cells get different ones.
+    """
+    digest = hashlib.blake2b(f"{base}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & MAX_SEED
+
+
+def normalize_source(source: str) -> str:
+    """A cell's source with trailing whitespace and blank edge lines removed."""
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+class CellReseeder:
+    """Re-pins the generators before each cell from the base seed and the cell's source.
+
+    A cell then produces the same numbers however often and in whatever order it is
+    re-run, and two different cells draw from different streams. Only libraries
+    already imported are re-seeded, so this never imports torch by itself.
+    """
+
+    def __init__(self, base_seed: int) -> None:
+        self.base_seed = validate_seed(base_seed)
+        self.last_seed: int | None = None
+
+    def seed_for(self, source: str) -> int:
+        """The seed a cell with this source gets."""
+        return derive_seed(self.base_seed, normalize_source(source))
+
+    def before_cell(self, source: str) -> int:
+        """Re-pin for a cell about to run; returns the seed used."""
+        seed = self.seed_for(source)
+        _seed_loaded(seed, import_torch=False)
+        self.last_seed = seed
+        return seed
+
+
+# --- state save / restore -------------------------------------------------------
+
+
+@dataclass
+class RngState:
+    """A snapshot of every generator :func:`pin` touches, for :func:`set_state`."""
+
+    python: Any
+    numpy: Any = None
+    torch_cpu: Any = None
+    torch_cuda: list[Any] | None = None
+    deterministic: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, str | None] = field(default_factory=dict)
+    last_record: PinRecord | None = None
+
+
+_ENV_KEYS = ("PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG")
+
+
+def get_state() -> RngState:
+    """Snapshot the state of random, NumPy, torch (CPU and CUDA) and mlnb's settings."""
+    state = RngState(python=random.getstate())
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        state.numpy = numpy.random.get_state()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        state.torch_cpu = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state.torch_cuda = torch.cuda.get_rng_state_all()
+        state.deterministic = _deterministic_flags(torch)
+    state.environment = {key: os.environ.get(key) for key in _ENV_KEYS}
+    state.last_record = _last_record
+    return state
+
+
+def set_state(state: RngState) -> None:
+    """Restore a snapshot taken by :func:`get_state`."""
+    global _last_record
+    random.setstate(state.python)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and state.numpy is not None:
+        numpy.random.set_state(state.numpy)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if state.torch_cpu is not None:
+            torch.set_rng_state(state.torch_cpu)
+        if state.torch_cuda is not None:
+            torch.cuda.set_rng_state_all(state.torch_cuda)
+        flags = state.deterministic
+        if flags:
+            torch.backends.cudnn.deterministic = flags["cudnn.deterministic"]
+            torch.backends.cudnn.benchmark = flags["cudnn.benchmark"]
+            torch.use_deterministic_algorithms(flags["use_deterministic_algorithms"])
+    for key, value in state.environment.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _last_record = state.last_record
+
+
+@contextlib.contextmanager
+def pinned(
+    seed: int | str | None = None, *, deterministic: bool = False, verbose: bool = True
+) -> Iterator[PinRecord]:
+    """Pin inside a ``with`` block and restore every generator's previous state on exit.
+
+    Example:
+        >>> with pinned(0) as record:
+        ...     x = random.random()
+    """
+    saved = get_state()
+    try:
+        yield pin(seed, deterministic=deterministic, verbose=verbose)
+    finally:
+        set_state(saved)
+
+
+# --- DataLoader helpers ----------------------------------------------------------
+
+
+def worker_init_fn(worker_id: int) -> None:
+    """Seed ``random`` and NumPy in a torch DataLoader worker.
+
+    torch seeds each worker's own generator with ``base_seed + worker_id``, where
+    ``base_seed`` comes from the loader's generator; Python's and NumPy's generators
+    are not touched, so every worker would otherwise repeat the parent's stream.
+    Pass as ``DataLoader(..., worker_init_fn=mlnb.seed.worker_init_fn,
+    generator=mlnb.seed.generator())``.
+    """
+    import torch
+
+    worker_seed = torch.initial_seed() % (MAX_SEED + 1)
+    random.seed(worker_seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is None and importlib.util.find_spec("numpy") is not None:
+        import numpy
+    if numpy is not None:
+        numpy.random.seed(worker_seed)
+
+
+def generator(seed: int | None = None, device: str = "cpu") -> Any:
+    """A ``torch.Generator`` seeded with ``seed`` (default: the last pinned seed).
+
+    Give it to a DataLoader (``generator=``) so shuffling and worker seeds are
+    reproducible independently of other draws from torch's global generator.
+
+    Raises:
+        SeedError: no seed is given and nothing has been pinned yet.
+    """
+    import torch
+
+    if seed is None:
+        if _last_record is None:
+            raise InvalidArgumentError(
+                "no seed given and nothing is pinned yet — call mlnb.seed.pin(N) first "
+                "or pass generator(seed=N)."
+            )
+        value = _last_record.seed
+    else:
+        value = validate_seed(seed)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(value)
+    return gen
+
+
+def status(reseeder: CellReseeder | None = None) -> dict[str, Any]:
+    """What is pinned right now, as a dict (the ``%seed`` magic shows it as a table)."""
+    record = _last_record
+    torch = sys.modules.get("torch")
+    info: dict[str, Any] = {
+        "seed": record.seed if record else None,
+        "source": record.source if record else None,
+        "libraries": list(record.libraries) if record else [],
+        "skipped": dict(record.skipped) if record else {},
+        "every cell": (
+            f"on (base seed {reseeder.base_seed}, last cell seed {reseeder.last_seed})"
+            if reseeder
+            else "off"
+        ),
+        "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED"),
+        ENV_SEED: os.environ.get(ENV_SEED),
+    }
+    if torch is not None:
+        info.update(_deterministic_flags(torch))
+    return info

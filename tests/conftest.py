@@ -1,0 +1,71 @@
+"""Shared fixtures: a real ipykernel to run cells in, an in-process IPython shell."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+KERNEL_TIMEOUT = 180
+
+
+def cell_text(cell: nbformat.NotebookNode) -> str:
+    """Everything a cell showed as text: streams, text/plain results, errors."""
+    parts: list[str] = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.data.get("text/plain", ""))
+        elif output.output_type == "error":
+            parts.append(f"{output.ename}: {output.evalue}")
+    return "\n".join(parts)
+
+
+def run_notebook(
+    cells: list[str],
+    *,
+    allow_errors: bool = False,
+    timeout: int = KERNEL_TIMEOUT,
+    cwd: str | None = None,
+) -> nbformat.NotebookNode:
+    """Execute ``cells`` in a fresh real ipykernel and return the executed notebook."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": cwd or os.getcwd()}},
+    )
+    client.execute()
+    return nb
+
+
+@pytest.fixture
+def kernel() -> Callable[..., nbformat.NotebookNode]:
+    """Run a list of cell sources in a fresh kernel: ``kernel(["%load_ext mlnb", ...])``."""
+    return run_notebook
+
+
+@pytest.fixture
+def shell() -> Iterator[object]:
+    """An in-process IPython shell with mlnb loaded; unloaded afterwards."""
+    from IPython.testing.globalipapp import start_ipython
+
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "mlnb")
+    yield ip
+    ip.run_line_magic("unload_ext", "mlnb")
+    ip.extension_manager.loaded.discard("mlnb")
