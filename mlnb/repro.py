@@ -296,7 +296,7 @@ def _compare_runs(
     for name in sorted(names):
         found = _worst([_lookup_diff(first_scope, scope, name) for scope, _, _ in outcomes[1:]])
         checks.append(VariableCheck(name, found.equal, found.max_abs_diff, found.detail))
-    if has_result:
+    if has_result and any(result is not None for _, result, _ in outcomes):
         found = _worst([diff_values(first_result, result) for _, result, _ in outcomes[1:]])
         checks.append(VariableCheck(RESULT, found.equal, found.max_abs_diff, found.detail))
     if compared_output and any(output for _, _, output in outcomes):

@@ -117,6 +117,9 @@ def diff_values(a: Any, b: Any, _depth: int = 0) -> Difference:
         return Difference(a == b)
     if _module_of(a) == "pandas" and hasattr(a, "equals"):
         return _diff_pandas(a, b)
+    rng_state = _rng_state(a)
+    if rng_state is not None:  # torch/NumPy/Python generators: compare their states
+        return diff_values(rng_state, _rng_state(b), _depth + 1)
     if callable(getattr(a, "state_dict", None)) and not isinstance(a, type):
         try:
             return diff_values(a.state_dict(), b.state_dict(), _depth + 1)
@@ -139,6 +142,20 @@ def diff_values(a: Any, b: Any, _depth: int = 0) -> Difference:
     if isinstance(a, (set, frozenset)):
         return Difference(a == b)
     return _diff_objects(a, b, _depth)
+
+
+def _rng_state(value: Any) -> Any:
+    """The state of a random generator (torch, NumPy legacy/new, Python), else None."""
+    if isinstance(value, type):
+        return None
+    for getter in ("get_state", "getstate"):
+        method = getattr(value, getter, None)
+        if callable(method) and _module_of(value) in ("torch", "numpy", "random"):
+            return method()
+    bit_generator = getattr(value, "bit_generator", None)
+    if bit_generator is not None and _module_of(value) == "numpy":
+        return bit_generator.state
+    return None
 
 
 def _is_number(value: Any) -> bool:

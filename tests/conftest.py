@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 
 import nbformat
@@ -12,6 +13,12 @@ from nbclient import NotebookClient
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 KERNEL_TIMEOUT = 180
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def strip_ansi(text: str) -> str:
+    """Text without terminal colour codes (IPython colours tracebacks)."""
+    return _ANSI.sub("", text)
 
 
 def cell_text(cell: nbformat.NotebookNode) -> str:
@@ -62,9 +69,9 @@ def kernel() -> Callable[..., nbformat.NotebookNode]:
 @pytest.fixture
 def shell() -> Iterator[object]:
     """An in-process IPython shell with mlnb loaded; unloaded afterwards."""
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing.globalipapp import get_ipython
 
-    ip = start_ipython()
+    ip = get_ipython()
     ip.run_line_magic("load_ext", "mlnb")
     yield ip
     ip.run_line_magic("unload_ext", "mlnb")

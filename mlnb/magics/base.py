@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -41,14 +42,32 @@ def user_errors(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def parse_args(method: Callable[..., Any], line: str) -> Any:
-    """``parse_argstring`` whose ``UsageError`` also shows the magic's usage line."""
+def parse_args(method: Callable[..., Any], line: str) -> Any | None:
+    """``parse_argstring`` that shows help for ``-h``/``--help`` and the usage on errors.
+
+    Returns:
+        The parsed arguments, or None when help was shown (the magic should return).
+    """
+    prefix = "%%" if _is_cell_magic(method) else "%"
+    if {"-h", "--help"} & set(line.split()):
+        doc = inspect.cleandoc(method.__doc__ or "")
+        usage = " ".join(method.parser.format_usage().replace("::", " ").split())  # type: ignore[attr-defined]
+        if doc.startswith("::"):  # magic_arguments puts the usage first, as reST
+            doc = doc.split("\n\n", 2)[-1]
+        print(f"Usage: {usage.replace('%', prefix, 1)}\n\n{doc}")
+        return None
     try:
         return parse_argstring(method, line)
     except UsageError as exc:
         usage = " ".join(method.parser.format_usage().replace("::", " ").split())  # type: ignore[attr-defined]
+        usage = usage.replace(f"%{method.__name__}", f"{prefix}{method.__name__}", 1)
         message = str(exc).rstrip(".")
         raise UsageError(f"{message}. Usage: {usage}") from None
+
+
+def _is_cell_magic(method: Callable[..., Any]) -> bool:
+    owner = getattr(method, "__self__", None)
+    return owner is not None and method.__name__ in getattr(owner, "magics", {}).get("cell", {})
 
 
 def user_traceback(shell: Any, exc: BaseException, filename: str) -> BaseException:

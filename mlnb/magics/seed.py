@@ -51,6 +51,8 @@ class SeedMagics(MlnbMagics):
             %seed                     # show the current state
         """
         args = parse_args(self.seed, line)
+        if args is None:
+            return
         if args.every_cell and args.off:
             raise UsageError("%seed: use either --every-cell or --off, not both.")
         if args.seed is None and not (args.every_cell or args.off or args.deterministic):
@@ -135,6 +137,8 @@ class SeedMagics(MlnbMagics):
             noise = torch.randn(3)
         """
         args = parse_args(self.repro, line)
+        if args is None:
+            return None  # help shown; the cell is not run
         if args.runs < 2:
             raise UsageError(f"%%repro: --runs must be at least 2, got {args.runs}.")
         code = self.shell.transform_cell(cell)

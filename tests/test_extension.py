@@ -1,0 +1,67 @@
+"""Loading, reloading and unloading the extension in an in-process shell."""
+
+from __future__ import annotations
+
+from mlnb.magics import MAGIC_CLASSES, loaded_magics
+
+
+def test_load_registers_every_capability(shell):
+    instances = loaded_magics(shell)
+    assert len(instances) == len(MAGIC_CLASSES)
+    assert "seed" in shell.magics_manager.magics["line"]
+    assert "repro" in shell.magics_manager.magics["cell"]
+
+
+def test_unload_removes_magics_and_hooks(shell):
+    shell.run_line_magic("seed", "1 --every-cell -q")
+    before = len(shell.events.callbacks["pre_run_cell"])
+    shell.run_line_magic("unload_ext", "mlnb")
+    assert "seed" not in shell.magics_manager.magics["line"]
+    assert "repro" not in shell.magics_manager.magics["cell"]
+    assert len(shell.events.callbacks["pre_run_cell"]) == before - 1
+
+
+def test_unload_twice_is_harmless(shell, capsys):
+    shell.run_line_magic("unload_ext", "mlnb")
+    shell.run_line_magic("unload_ext", "mlnb")
+    assert "not loaded" in capsys.readouterr().out
+
+
+def test_reload_keeps_one_copy_of_each_hook(shell):
+    shell.run_line_magic("seed", "1 --every-cell -q")
+    shell.run_line_magic("reload_ext", "mlnb")
+    # reload drops the old instance's hook; re-enabling registers exactly one again
+    shell.run_line_magic("seed", "1 --every-cell -q")
+    shell.run_line_magic("seed", "2 --every-cell -q")
+    ours = [
+        cb
+        for cb in shell.events.callbacks["pre_run_cell"]
+        if getattr(cb, "__wrapped_callback__", None) is not None
+    ]
+    assert len(ours) == 1
+    assert "seed" in shell.magics_manager.magics["line"]
+
+
+def test_failing_hook_warns_once_and_never_breaks_the_cell(shell):
+    import warnings
+
+    from mlnb.hooks import ShellHooks
+
+    hooks = ShellHooks(shell, owner="test")
+
+    def broken(info):
+        raise RuntimeError("boom")
+
+    hooks.register("broken", "pre_run_cell", broken)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            first = shell.run_cell("x_hook = 1")
+            second = shell.run_cell("x_hook = 2")
+        assert first.success and second.success
+        assert shell.user_ns["x_hook"] == 2
+        messages = [str(w.message) for w in caught if "boom" in str(w.message)]
+        assert len(messages) == 1
+        assert "your cell ran normally" in messages[0]
+    finally:
+        hooks.clear()
