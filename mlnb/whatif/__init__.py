@@ -1,0 +1,49 @@
+"""What-if exploration for any model: WIT-style panels without TensorFlow.
+
+``WhatIf(model, data, target)`` is an ipywidgets panel (datapoint editor, nearest
+counterfactual, partial dependence + ICE, distributions, performance & fairness).
+The computations are plain functions usable without widgets:
+:func:`partial_dependence`, :func:`nearest_counterfactual`,
+:func:`classification_metrics`, :func:`slice_thresholds`, :func:`make_adapter`.
+
+Names resolve lazily, so importing one module (say ``pdp``) does not import
+ipywidgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "WhatIf": "mlnb.whatif.explorer:WhatIf",
+    "make_adapter": "mlnb.whatif.adapters:make_adapter",
+    "ModelAdapter": "mlnb.whatif.adapters:ModelAdapter",
+    "nearest_counterfactual": "mlnb.whatif.counterfactual:nearest_counterfactual",
+    "Counterfactual": "mlnb.whatif.counterfactual:Counterfactual",
+    "partial_dependence": "mlnb.whatif.pdp:partial_dependence",
+    "partial_dependence_2d": "mlnb.whatif.pdp:partial_dependence_2d",
+    "grid_values": "mlnb.whatif.pdp:grid_values",
+    "classification_metrics": "mlnb.whatif.performance:classification_metrics",
+    "regression_metrics": "mlnb.whatif.performance:regression_metrics",
+    "optimal_threshold": "mlnb.whatif.performance:optimal_threshold",
+    "slice_thresholds": "mlnb.whatif.performance:slice_thresholds",
+    "slice_metrics": "mlnb.whatif.performance:slice_metrics",
+    "describe_features": "mlnb.whatif.features:describe_features",
+    "prepare_data": "mlnb.whatif.dataset:prepare_data",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module_name, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module_name), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlnb.whatif' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,167 @@
+"""Turn what the user passed (DataFrame or array, target name or values) into feature rows.
+
+The explorer always works on a DataFrame of features plus an optional target
+Series. This module makes one from a DataFrame or a 2-D array, lines its columns
+up with the names the model was fitted on (``feature_names_in_``), and says in one
+sentence what does not fit: missing columns, a wrong number of columns, a target
+of the wrong length. Choices it makes for the user (naming array columns after
+the model's features, leaving out columns the model never saw) become notes the
+panel shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlnb.exceptions import FeatureMismatchError, WhatIfError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+@dataclass
+class PreparedData:
+    """Feature rows and target the explorer works on.
+
+    Attributes:
+        features: one column per model feature, in the model's order.
+        target: the true labels or values, aligned with ``features``, or None.
+        notes: sentences about what was adapted, for the panel.
+    """
+
+    features: pd.DataFrame
+    target: pd.Series | None
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_data(
+    model: Any,
+    data: Any,
+    target: Any = None,
+    *,
+    features: Sequence[str] | None = None,
+) -> PreparedData:
+    """Build the feature frame and target for ``model`` from ``data``.
+
+    Args:
+        model: the model (only its ``feature_names_in_`` / ``n_features_in_`` are read).
+        data: a DataFrame, or a 2-D array-like of feature rows.
+        target: a column name of ``data``, or array-like of one label per row, or None.
+        features: the columns to explore; default all columns except the target.
+
+    Returns:
+        The prepared features, target and notes.
+
+    Raises:
+        FeatureMismatchError: the data lacks columns the model was fitted on.
+        WhatIfError: wrong number of columns, empty data, a target of the wrong length.
+    """
+    import pandas as pd
+
+    notes: list[str] = []
+    model_names = _model_feature_names(model)
+    frame = _as_frame(data, model_names, features, notes)
+    if len(frame) == 0:
+        raise WhatIfError("the data has no rows; pass at least one row to explore.")
+    target_series = None
+    if isinstance(target, str) and target in frame.columns:
+        target_series = frame[target]
+        frame = frame.drop(columns=[target])
+    elif target is not None:
+        if isinstance(target, str):
+            raise WhatIfError(
+                f"target {target!r} is not a column of the data; pass a column name or one "
+                "label per row."
+            )
+        values = target.to_numpy() if hasattr(target, "to_numpy") else np.asarray(target)
+        if values.ndim != 1 or len(values) != len(frame):
+            raise WhatIfError(
+                f"the target has {len(values)} values but the data has {len(frame)} rows; "
+                "pass one label per row."
+            )
+        target_series = pd.Series(values, index=frame.index, name=getattr(target, "name", None))
+    if features is not None:
+        missing = [f for f in features if f not in frame.columns]
+        if missing:
+            raise WhatIfError(f"features {missing} are not columns of the data.")
+        frame = frame[list(features)]
+    frame = _align_to_model(model, frame, model_names, notes)
+    frame.columns = [str(c) for c in frame.columns]
+    return PreparedData(frame, target_series, notes)
+
+
+def _model_feature_names(model: Any) -> list[str] | None:
+    names = getattr(model, "feature_names_in_", None)
+    return [str(n) for n in names] if names is not None else None
+
+
+def _as_frame(
+    data: Any, model_names: list[str] | None, features: Sequence[str] | None, notes: list[str]
+) -> pd.DataFrame:
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data.copy()
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    values = np.asarray(data)
+    if values.ndim != 2:
+        raise WhatIfError(
+            f"the data must be a DataFrame or a 2-D array of rows, got an array of shape {values.shape}."
+        )
+    width = values.shape[1]
+    if model_names is not None:
+        if len(model_names) != width:
+            raise WhatIfError(
+                f"the data is an array with {width} columns but the model was fitted on a "
+                f"DataFrame with {len(model_names)} features; pass a DataFrame with its columns."
+            )
+        notes.append(
+            "the model was fitted on a DataFrame but the data is an array, so its columns "
+            "are named after the model's feature_names_in_."
+        )
+        names: Sequence[str] = model_names
+    elif features is not None and len(features) == width:
+        names = list(features)
+    else:
+        names = [f"x{i}" for i in range(width)]
+    return pd.DataFrame(values, columns=list(names))
+
+
+def _align_to_model(
+    model: Any, frame: pd.DataFrame, model_names: list[str] | None, notes: list[str]
+) -> pd.DataFrame:
+    columns = [str(c) for c in frame.columns]
+    if model_names is not None:
+        missing = [n for n in model_names if n not in columns]
+        extra = [c for c in columns if c not in model_names]
+        if missing:
+            raise FeatureMismatchError(missing, extra)
+        if extra:
+            notes.append(
+                f"columns {', '.join(map(repr, extra))} are not features of the model and are left out."
+            )
+        frame = frame.copy()
+        frame.columns = columns
+        return frame[model_names]
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and not _is_torch(model):
+        if int(expected) != frame.shape[1]:
+            raise WhatIfError(
+                f"the model was fitted on {int(expected)} features but the data has "
+                f"{frame.shape[1]} columns."
+            )
+        if any(not c.startswith("x") or not c[1:].isdigit() for c in columns):
+            notes.append(
+                "the model was fitted on a NumPy array, so it is given the data's values "
+                "without their column names."
+            )
+    return frame
+
+
+def _is_torch(model: Any) -> bool:
+    return type(model).__module__.startswith("torch")

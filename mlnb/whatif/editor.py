@@ -1,0 +1,160 @@
+"""The datapoint editor's pieces: one stock widget per feature, and the prediction text.
+
+Numeric features get a ``FloatSlider`` over the observed range, categoricals a
+``Dropdown``, booleans a ``Checkbox``. A column that cannot be varied (constant,
+all NaN) keeps its widget but disabled, with the reason beside it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
+from mlnb.whatif.features import BOOLEAN, CATEGORICAL, Feature
+
+_STEPS = 200
+
+
+def feature_widget(feature: Feature) -> widgets.Widget:
+    """A widget for ``feature``; its value is set later by :func:`set_widget_value`."""
+    style = {"description_width": "160px"}
+    layout = widgets.Layout(width="460px")
+    if feature.kind == BOOLEAN:
+        widget = widgets.Checkbox(description=feature.name, indent=False, style=style)
+    elif feature.kind == CATEGORICAL:
+        options = [str(c) for c in feature.categories] or ["—"]
+        widget = widgets.Dropdown(
+            options=options, description=feature.name, style=style, layout=layout
+        )
+    else:
+        low = feature.low if feature.low is not None else 0.0
+        high = feature.high if feature.high is not None else 1.0
+        if high <= low:  # constant column: a small window around its value
+            low, high = low - max(abs(low) * 0.1, 1.0), high + max(abs(high) * 0.1, 1.0)
+        widget = widgets.FloatSlider(
+            min=low,
+            max=high,
+            step=_step(low, high),
+            value=low,
+            description=feature.name,
+            readout_format=".4g",
+            continuous_update=True,
+            style=style,
+            layout=layout,
+        )
+    if not feature.editable:
+        widget.disabled = True
+        widget.tooltip = feature.disabled_reason
+    return widget
+
+
+def _step(low: float, high: float) -> float:
+    span = high - low
+    return float(span / _STEPS) if span > 0 else 0.01
+
+
+def feature_row(feature: Feature, widget: widgets.Widget) -> widgets.Widget:
+    """The widget, with the reason it is disabled beside it when it is."""
+    if feature.editable:
+        return widget
+    reason = widgets.HTML(f"<i>disabled: {html.escape(feature.disabled_reason or '')}</i>")
+    return widgets.HBox([widget, reason])
+
+
+def set_widget_value(widget: widgets.Widget, feature: Feature, value: Any) -> None:
+    """Show ``value`` in ``widget``, widening a slider's range when the value lies outside."""
+    if feature.kind == BOOLEAN:
+        widget.value = bool(value) if not _missing(value) else False
+    elif feature.kind == CATEGORICAL:
+        text = "—" if _missing(value) else str(value)
+        if text not in widget.options:
+            widget.options = [*widget.options, text]
+        widget.value = text
+    else:
+        if _missing(value):
+            return  # the slider keeps its place; the edited value stays NaN until moved
+        number = float(value)
+        if number > widget.max:
+            widget.max = number
+        if number < widget.min:
+            widget.min = number
+        widget.value = number
+
+
+def widget_value(widget: widgets.Widget, feature: Feature, original: Any) -> Any:
+    """The value a widget stands for, in the column's own type (categories by their label)."""
+    if feature.kind == CATEGORICAL:
+        for category in feature.categories:
+            if str(category) == widget.value:
+                return category
+        return original if str(original) == widget.value else widget.value
+    if feature.kind == BOOLEAN:
+        return bool(widget.value)
+    return float(widget.value)
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(isinstance(value, (float, np.floating)) and math.isnan(value))
+    except TypeError:
+        return False
+
+
+def prediction_lines(
+    adapter: ModelAdapter,
+    original: np.ndarray | None,
+    edited: np.ndarray | None,
+    threshold: float,
+) -> list[tuple[str, str]]:
+    """``(label, text)`` lines: the original and edited predictions and their change."""
+    lines = [
+        ("original", _describe(adapter, original, threshold)),
+        ("edited", _describe(adapter, edited, threshold)),
+    ]
+    if original is None or edited is None:
+        lines.append(("change", "—"))
+    elif adapter.task == REGRESSION:
+        lines.append(("change", f"{float(edited) - float(original):+.4g}"))
+    elif adapter.task == BINARY:
+        lines.append((f"change in P({adapter.classes[1]})", f"{edited[1] - original[1]:+.3f}"))
+    else:
+        deltas = ", ".join(
+            f"P({name}) {edited[i] - original[i]:+.3f}" for i, name in enumerate(adapter.classes)
+        )
+        lines.append(("change", deltas))
+    return lines
+
+
+def _describe(adapter: ModelAdapter, scores: np.ndarray | None, threshold: float) -> str:
+    if scores is None:
+        return "—"
+    if adapter.task == REGRESSION:
+        return f"{float(scores):.6g}"
+    if adapter.task == BINARY:
+        label = adapter.classes[int(scores[1] >= threshold)]
+        return f"{label} (P({adapter.classes[1]}) = {scores[1]:.3f}, threshold {threshold:.2f})"
+    best = int(np.argmax(scores))
+    return f"{adapter.classes[best]} (P = {scores[best]:.3f})"
+
+
+def lines_html(lines: list[tuple[str, str]]) -> str:
+    """The prediction lines as a small two-column HTML table."""
+    rows = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(label)}</th>"
+        f"<td>{html.escape(text)}</td></tr>"
+        for label, text in lines
+    )
+    return f"<table class='mlnb-whatif-prediction'>{rows}</table>"
+
+
+def lines_text(lines: list[tuple[str, str]]) -> str:
+    """The prediction lines as plain text (what tests and logs read)."""
+    width = max(len(label) for label, _ in lines)
+    return "\n".join(f"{label.ljust(width)}  {text}" for label, text in lines)

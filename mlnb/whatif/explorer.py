@@ -1,0 +1,471 @@
+"""``WhatIf``: a WIT-style what-if panel built from stock ipywidgets.
+
+The panel is a ``VBox``: a message area, a row chooser, and tabs for the datapoint
+editor (with the nearest counterfactual), partial dependence, feature
+distributions and — when a target is given — performance & fairness. Every
+widget change goes through one :class:`~mlnb.whatif.debounce.Debouncer`, so a
+slider drag costs one prediction, not one per step. A model that raises or
+returns the wrong shape produces a sentence in the message area; the panel keeps
+working. What the user found can be taken back to Python: :attr:`edited_rows`,
+:attr:`counterfactual`, :attr:`threshold`, :attr:`slice_thresholds`, :attr:`pdp`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from mlnb.exceptions import MlnbError, WhatIfError
+from mlnb.whatif import editor
+from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter, encoder_categories, make_adapter
+from mlnb.whatif.counterfactual import Counterfactual
+from mlnb.whatif.dataset import prepare_data
+from mlnb.whatif.debounce import Debouncer
+from mlnb.whatif.features import Feature, describe_features, value_warnings
+
+log = logging.getLogger(__name__)
+
+
+class WhatIf(widgets.VBox):
+    """Explore how a model's prediction changes when one data point's features change.
+
+    Args:
+        model: a fitted scikit-learn estimator or Pipeline, a torch ``nn.Module``, or
+            a callable taking a 2-D batch.
+        data: a DataFrame or 2-D array of rows to explore.
+        target: a column of ``data`` or one true label/value per row (enables performance).
+        predict: a predict function to use instead of the model's own.
+        features: the columns to explore (default: every column but the target).
+        categorical: numeric columns to treat as categories.
+        class_names: display names of the classes, in the model's class order.
+        task: ``"regression"``, ``"binary"`` or ``"multiclass"``; detected when None.
+        train_data: the data the model was trained on, for out-of-range warnings.
+        fixed: features a counterfactual must keep (e.g. ``["age", "sex"]``).
+        sample_size: rows used for ICE curves and distributions on large data.
+        debounce_seconds: quiet time before an update runs (0: update at once).
+        random_state: seed of the sample.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        data: Any,
+        target: Any = None,
+        *,
+        predict: Callable[[Any], Any] | None = None,
+        features: Sequence[str] | None = None,
+        categorical: Iterable[str] | None = None,
+        class_names: Sequence[Any] | Mapping[Any, str] | None = None,
+        task: str | None = None,
+        train_data: pd.DataFrame | None = None,
+        fixed: Iterable[str] = (),
+        sample_size: int = 1000,
+        debounce_seconds: float = 0.25,
+        random_state: int = 0,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self._errors: dict[str, str] = {}
+        self._warnings: list[str] = []
+        self.notes: list[str] = []
+        self._prepare(model, data, target, features)
+        self.adapter: ModelAdapter | None = None
+        if "setup" not in self._errors:
+            try:
+                self.adapter = make_adapter(model, self.data, predict=predict,
+                                            class_names=class_names, task=task)  # fmt: skip
+                self.notes += self.adapter.notes
+            except MlnbError as exc:
+                self._errors["setup"] = str(exc)
+        known = encoder_categories(model) if predict is None else {}
+        train = (
+            train_data[[c for c in self.data.columns if c in train_data.columns]]
+            if train_data is not None
+            else None
+        )
+        self.features: list[Feature] = describe_features(
+            self.data, categorical=categorical or (), train=train, model_categories=known
+        )
+        self.feature_by_name = {f.name: f for f in self.features}
+        self.notes += [
+            f"{f.disabled_reason}; its widget is disabled." for f in self.features if not f.editable
+        ]
+        self.scores: np.ndarray | None = self._predict_all()
+        self.y_true = self._encode_target()
+        rng = np.random.default_rng(random_state)
+        n = len(self.data)
+        self.sample_positions = (
+            np.sort(rng.choice(n, sample_size, replace=False)) if n > sample_size else np.arange(n)
+        )
+        if n > sample_size:
+            self.notes.append(
+                f"the data has {n:,} rows: partial dependence, ICE curves and distributions use a "
+                f"random sample of {sample_size:,} rows; predictions, counterfactuals and "
+                "performance use every row."
+            )
+        self.position = 0
+        self._edits: dict[Any, dict[str, Any]] = {}
+        self._edited: dict[str, Any] = {}
+        self._loading = False
+        self.counterfactual: Counterfactual | None = None
+        self.slice_thresholds: dict[Any, float] | None = None
+        self.slice_feature: str | None = None
+        self.edited_scores: np.ndarray | None = None
+        self.original_scores: np.ndarray | None = None
+        self._prediction_lines: list[tuple[str, str]] = [("prediction", "…")]
+        self._debouncer = Debouncer(debounce_seconds, self._refresh)
+        self._build(fixed)
+        self.load_row(0)
+
+    # ----------------------------------------------------------------- setup
+    def _prepare(self, model: Any, data: Any, target: Any, features: Sequence[str] | None) -> None:
+        try:
+            prepared = prepare_data(model, data, target, features=features)
+        except WhatIfError as exc:
+            prepared = prepare_data(None, data, target, features=features)
+            self._errors["setup"] = str(exc)
+        self.data: pd.DataFrame = prepared.features
+        self.target: pd.Series | None = prepared.target
+        self.notes += prepared.notes
+
+    def _predict_all(self) -> np.ndarray | None:
+        if self.adapter is None:
+            return None
+        try:
+            return self.adapter.predict(self.data)
+        except MlnbError as exc:
+            self._errors["all rows"] = (
+                f"predicting every row failed, so counterfactuals and performance are off: {exc}"
+            )
+            return None
+
+    def _encode_target(self) -> np.ndarray | None:
+        if self.target is None or self.adapter is None:
+            return None
+        if self.adapter.task == REGRESSION:
+            return pd.to_numeric(self.target, errors="coerce").to_numpy(dtype=float)
+        lookup = {value: i for i, value in enumerate(self.adapter.class_values)}
+        lookup.update({name: i for i, name in enumerate(self.adapter.classes)})
+        unknown = [v for v in self.target.unique() if v not in lookup and str(v) not in lookup]
+        if unknown:
+            self._errors["target"] = (
+                f"the target holds {unknown[0]!r}, which is not one of the model's classes "
+                f"({', '.join(self.adapter.classes)}), so performance is off."
+            )
+            return None
+        return np.array([lookup[v] if v in lookup else lookup[str(v)] for v in self.target])
+
+    def _build(self, fixed: Iterable[str]) -> None:
+        from mlnb.whatif.performance_view import PerformanceView
+        from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
+
+        self.message = widgets.HTML()
+        self.prediction = widgets.HTML()
+        self.row_input = widgets.BoundedIntText(min=0, max=len(self.data) - 1, description="row")
+        self.row_label = widgets.HTML()
+        columns = list(self.data.columns) + (
+            [str(self.target.name or "target")] if self.target is not None else []
+        )
+        self.search_column = widgets.Dropdown(options=columns, description="find where")
+        self.search_value = widgets.Text(
+            placeholder="value", continuous_update=False, description="equals"
+        )
+        self.reset_button = widgets.Button(description="reset", tooltip="undo this row's edits")
+        self.threshold_slider = widgets.FloatSlider(
+            min=0.0, max=1.0, step=0.01, value=0.5, description="threshold",
+            continuous_update=True, layout=widgets.Layout(display=None if self._binary else "none"),
+        )  # fmt: skip
+        self.inputs = {f.name: editor.feature_widget(f) for f in self.features}
+        self.counterfactual_view = CounterfactualView(self, fixed)
+        self.pdp_view = PartialDependenceView(self)
+        self.distribution_view = DistributionView(self)
+        self.performance_view = PerformanceView(self)
+        edit_box = widgets.VBox(
+            [self.prediction, *[editor.feature_row(f, self.inputs[f.name]) for f in self.features],
+             self.counterfactual_view.widget]
+        )  # fmt: skip
+        self.tabs = widgets.Tab(
+            children=[
+                edit_box,
+                self.pdp_view.widget,
+                self.distribution_view.widget,
+                self.performance_view.widget,
+            ]
+        )
+        self.tabs.titles = (
+            "Datapoint editor",
+            "Partial dependence",
+            "Distributions",
+            "Performance",
+        )
+        header = widgets.HBox([self.row_input, self.row_label, self.reset_button])
+        search = widgets.HBox([self.search_column, self.search_value])
+        self.children = [self.message, header, search, self.threshold_slider, self.tabs]
+        self.row_input.observe(lambda change: self.load_row(change["new"]), names="value")
+        self.search_value.observe(lambda change: self._search(change["new"]), names="value")
+        self.reset_button.on_click(lambda _: self.reset())
+        self.threshold_slider.observe(
+            lambda _: self._trigger("predict", "performance", "views"), names="value"
+        )
+        self.tabs.observe(lambda _: self._trigger("views"), names="selected_index")
+        for name, widget in self.inputs.items():
+            widget.observe(lambda _, name=name: self._on_edit(name), names="value")
+
+    @property
+    def _binary(self) -> bool:
+        return self.adapter is not None and self.adapter.task == BINARY
+
+    # ------------------------------------------------------------ public API
+    @property
+    def threshold(self) -> float:
+        """The binary decision threshold on P(positive class), as set by the slider."""
+        return float(self.threshold_slider.value)
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.threshold_slider.value = float(value)
+
+    @property
+    def edited_point(self) -> pd.Series:
+        """The current point with the user's edits applied."""
+        return pd.Series(self._edited, name=self.data.index[self.position])[list(self.data.columns)]
+
+    @property
+    def edited_rows(self) -> pd.DataFrame:
+        """Every row the user edited, with the edits applied (indexed like the data)."""
+        labels = [label for label, edits in self._edits.items() if edits]
+        rows = self.data.loc[labels].copy()
+        for label in labels:
+            for name, value in self._edits[label].items():
+                rows.loc[label, name] = value
+        return rows
+
+    @property
+    def pdp(self) -> Any:
+        """The last partial dependence computed (1-D or 2-D), or None."""
+        return self.pdp_view.result
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        """The overall performance metrics at the current threshold(s), or None."""
+        return self.performance_view.metrics
+
+    @property
+    def messages(self) -> list[str]:
+        """Every sentence the panel shows: errors, then warnings, then notes."""
+        return [*self._errors.values(), *self._warnings, *self.notes]
+
+    @property
+    def message_text(self) -> str:
+        """The message area as plain text."""
+        return "\n".join(self.messages)
+
+    @property
+    def prediction_text(self) -> str:
+        """The prediction area as plain text."""
+        return editor.lines_text(self._prediction_lines)
+
+    def load_row(self, position: int) -> None:
+        """Show row ``position`` (0-based), with any edits made to it before."""
+        if not 0 <= position < len(self.data):
+            raise WhatIfError(f"row must be from 0 to {len(self.data) - 1}, got {position}.")
+        self.position = int(position)
+        label = self.data.index[self.position]
+        self._edited = {**self.data.iloc[self.position].to_dict(), **self._edits.get(label, {})}
+        self._loading = True
+        try:
+            self.row_input.value = self.position
+            for feature in self.features:
+                editor.set_widget_value(
+                    self.inputs[feature.name], feature, self._edited[feature.name]
+                )
+        finally:
+            self._loading = False
+        self.row_label.value = f"index <b>{html.escape(str(label))}</b> of {len(self.data):,} rows"
+        self._trigger("predict", "views")
+
+    def edit(self, **values: Any) -> None:
+        """Set features of the current point, e.g. ``explorer.edit(age=40)``; sliders widen."""
+        unknown = [name for name in values if name not in self.inputs]
+        if unknown:
+            raise WhatIfError(
+                f"{unknown[0]!r} is not a feature; features: {', '.join(self.inputs)}."
+            )
+        for name, value in values.items():
+            editor.set_widget_value(self.inputs[name], self.feature_by_name[name], value)
+            self._record_edit(name, value)
+        self._trigger("predict", "views")
+
+    def reset(self) -> None:
+        """Undo every edit of the current row."""
+        self._edits.pop(self.data.index[self.position], None)
+        self.load_row(self.position)
+
+    def find(self, column: str, value: Any) -> list[int]:
+        """Positions of the rows where ``column`` equals ``value``; shows the first."""
+        source = (
+            self.target
+            if self.target is not None and column == str(self.target.name or "target")
+            else self.data.get(column)
+        )
+        if source is None:
+            raise WhatIfError(f"{column!r} is not a column of the data.")
+        matches = np.flatnonzero(source.astype(str).to_numpy() == str(value))
+        if matches.size == 0 and pd.api.types.is_numeric_dtype(source.dtype):
+            number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+            matches = np.flatnonzero(np.isclose(source.to_numpy(dtype=float), number))
+        if matches.size == 0:
+            self._errors["find"] = f"no row where {column} = {value}."
+            self._render_messages()
+            return []
+        self._errors.pop("find", None)
+        self.load_row(int(matches[0]))
+        return [int(m) for m in matches]
+
+    def find_counterfactual(self) -> Counterfactual | None:
+        """Compute (and show) the nearest counterfactual of the current point now."""
+        self.counterfactual_view.toggle.value = True
+        self._debouncer.flush()
+        return self.counterfactual
+
+    def flush(self) -> None:
+        """Run a debounced update now (what the timer would do after the quiet period)."""
+        self._debouncer.flush()
+
+    def close(self) -> None:
+        """Stop the debounce timer and close every widget."""
+        self._debouncer.close()
+        super().close()
+
+    def to_wit(self) -> Any:
+        """A ``witwidget`` ``WitConfigBuilder`` for this model and data (needs tensorflow).
+
+        Raises:
+            WitUnavailableError: ``witwidget`` is not installed; this panel is the alternative.
+        """
+        from mlnb.whatif.wit import wit_config
+
+        return wit_config(self)
+
+    # --------------------------------------------------------------- updates
+    def _search(self, value: str) -> None:
+        if value.strip():
+            self.find(self.search_column.value, value.strip())
+
+    def _on_edit(self, name: str) -> None:
+        if self._loading:
+            return
+        feature = self.feature_by_name[name]
+        original = self.data.iloc[self.position][name]
+        self._record_edit(name, editor.widget_value(self.inputs[name], feature, original))
+        self._trigger("predict", "views")
+
+    def _record_edit(self, name: str, value: Any) -> None:
+        label = self.data.index[self.position]
+        original = self.data.iloc[self.position][name]
+        edits = self._edits.setdefault(label, {})
+        if _same(value, original):
+            edits.pop(name, None)
+        else:
+            edits[name] = value
+        self._edited[name] = value
+
+    def _trigger(self, *keys: str) -> None:
+        self._debouncer.trigger(*keys)
+
+    def _refresh(self, keys: set[str]) -> None:
+        try:
+            if "predict" in keys:
+                self._update_prediction()
+            if "performance" in keys:
+                self._guard("performance", self.performance_view.refresh)
+            if keys & {"predict", "counterfactual"} and self.counterfactual_view.toggle.value:
+                self._guard("counterfactual", self.counterfactual_view.refresh)
+            selected = self.tabs.selected_index
+            if "pdp" in keys or ("views" in keys and selected == 1):
+                self._guard("partial dependence", self.pdp_view.refresh)
+            if "distribution" in keys or ("views" in keys and selected == 2):
+                self._guard("distributions", self.distribution_view.refresh)
+        finally:
+            self._render_messages()
+
+    def _guard(self, area: str, update: Callable[[], None]) -> None:
+        try:
+            update()
+        except MlnbError as exc:
+            self._errors[area] = f"{area}: {exc}"
+        else:
+            self._errors.pop(area, None)
+
+    def point_frame(self, values: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes."""
+        values = self._edited if values is None else values
+        frame = pd.DataFrame([{c: values[c] for c in self.data.columns}], columns=self.data.columns)
+        for name, dtype in self.data.dtypes.items():
+            try:
+                frame[name] = frame[name].astype(dtype)
+            except (TypeError, ValueError):
+                pass
+        return frame
+
+    def threshold_for(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per-row binary thresholds: the slider's, or each row's slice threshold."""
+        if self.slice_thresholds and self.slice_feature is not None:
+            labels = self.performance_view.slice_of(frame[self.slice_feature])
+            return np.array([self.slice_thresholds.get(s, self.threshold) for s in labels])
+        return np.full(len(frame), self.threshold)
+
+    def _update_prediction(self) -> None:
+        self._warnings = [w for f in self.features for w in value_warnings(f, self._edited[f.name])]
+        self.original_scores = self.edited_scores = None
+        if self.adapter is None:
+            self._prediction_lines = [("prediction", "— (see the message above)")]
+        else:
+            try:
+                self.original_scores = self._original_scores()
+                point = self.point_frame()
+                self.edited_scores = self.adapter.predict(point)[0]
+                self._errors.pop("prediction", None)
+            except MlnbError as exc:
+                self._errors["prediction"] = str(exc)
+            threshold = float(self.threshold_for(self.point_frame())[0])
+            self._prediction_lines = editor.prediction_lines(
+                self.adapter, self.original_scores, self.edited_scores, threshold
+            )
+        self.prediction.value = editor.lines_html(self._prediction_lines)
+
+    def _original_scores(self) -> np.ndarray:
+        if self.scores is not None:
+            return self.scores[self.position]
+        original = self.data.iloc[self.position].to_dict()
+        return self.adapter.predict(self.point_frame(original))[0]  # type: ignore[union-attr]
+
+    def _render_messages(self) -> None:
+        parts = [
+            f"<div style='color:#b00020'>⚠ {html.escape(m)}</div>" for m in self._errors.values()
+        ]
+        parts += [f"<div style='color:#a05a00'>△ {html.escape(m)}</div>" for m in self._warnings]
+        parts += [f"<div style='color:#555'>ℹ {html.escape(m)}</div>" for m in self.notes]
+        self.message.value = "".join(parts)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    try:
+        if pd.isna(a) and pd.isna(b):
+            return True
+    except (TypeError, ValueError):
+        pass
+    try:
+        return bool(a == b) or (
+            isinstance(a, float) and isinstance(b, (int, float)) and np.isclose(a, b)
+        )
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,215 @@
+"""The explorer's performance & fairness tab (shown when a target is given).
+
+Overall metrics, the confusion matrix and ROC curve at the current threshold; a
+cost ratio and WIT's threshold strategies for binary tasks; metrics per slice of a
+chosen feature (its categories, or quantile bins of a numeric one). The threshold
+chosen here is the one the editor and the counterfactual use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from mlnb import display
+from mlnb.exceptions import WhatIfError
+from mlnb.whatif import charts
+from mlnb.whatif.adapters import BINARY, REGRESSION
+from mlnb.whatif.features import NUMERIC
+from mlnb.whatif.performance import (
+    classification_metrics,
+    cost,
+    optimal_threshold,
+    regression_metrics,
+    roc_curve,
+    slice_metrics,
+    slice_thresholds,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlnb.whatif.explorer import WhatIf
+
+_NONE = "(none)"
+STRATEGY_OPTIONS = (
+    ("manual (the threshold slider)", "manual"),
+    ("single threshold, lowest cost", "single"),
+    ("per-slice thresholds, lowest cost", "group"),
+    ("demographic parity (per slice)", "demographic_parity"),
+    ("equal opportunity (per slice)", "equal_opportunity"),
+)
+
+
+class PerformanceView:
+    """Metrics, confusion matrix, ROC, cost ratio, threshold strategies, slices."""
+
+    def __init__(self, explorer: WhatIf) -> None:
+        self.explorer = explorer
+        self.metrics: dict[str, Any] | None = None
+        self.slices: list[dict[str, Any]] = []
+        self._slicer: Callable[[pd.Series], np.ndarray] | None = None
+        binary = explorer.adapter is not None and explorer.adapter.task == BINARY
+        hidden = widgets.Layout(display=None if binary else "none")
+        self.cost_ratio = widgets.BoundedFloatText(
+            value=1.0, min=0.0, max=1e6, description="cost FP/FN", layout=hidden
+        )
+        self.strategy = widgets.Dropdown(
+            options=STRATEGY_OPTIONS, value="manual", description="threshold", layout=hidden
+        )
+        names = [f.name for f in explorer.features]
+        self.slice_by = widgets.Dropdown(options=[_NONE, *names], description="slice by")
+        self.bins = widgets.BoundedIntText(value=4, min=2, max=20, description="numeric bins")
+        self.summary = widgets.HTML()
+        self.slice_table = widgets.HTML()
+        self.output = widgets.Output()
+        if explorer.target is None:
+            self.widget: widgets.Widget = widgets.HTML(
+                "<i>give a target (a column name or one label per row) to see performance.</i>"
+            )
+        else:
+            controls = widgets.HBox([self.strategy, self.cost_ratio])
+            slicing = widgets.HBox([self.slice_by, self.bins])
+            self.widget = widgets.VBox(
+                [controls, slicing, self.summary, self.output, self.slice_table]
+            )
+        for control in (self.cost_ratio, self.strategy, self.slice_by, self.bins):
+            control.observe(lambda _: explorer._trigger("performance", "predict"), names="value")
+
+    def slice_of(self, values: pd.Series) -> np.ndarray:
+        """The slice name of each value (category, or numeric bin) of the slice feature."""
+        if self._slicer is None:
+            return np.full(len(values), "all")
+        return self._slicer(values)
+
+    def refresh(self) -> None:
+        """Recompute thresholds (per the strategy), metrics, slices and charts."""
+        ex = self.explorer
+        ex.slice_thresholds = None
+        ex.slice_feature = None
+        self._slicer = self._make_slicer()
+        if ex.target is None:
+            return
+        if ex.y_true is None or ex.scores is None or ex.adapter is None:
+            self.metrics = None
+            self.summary.value = "<i>performance is off; see the messages above.</i>"
+            return
+        y, scores = ex.y_true, ex.scores
+        slices = self.slice_of(ex.data[self.slice_by.value]) if self._slicer else None
+        if ex.adapter.task == REGRESSION:
+            self._regression(y, scores, slices)
+        else:
+            self._classification(y, scores, slices)
+
+    def _make_slicer(self) -> Callable[[pd.Series], np.ndarray] | None:
+        name = self.slice_by.value
+        if name == _NONE:
+            return None
+        column = self.explorer.data[name]
+        feature = self.explorer.feature_by_name[name]
+        if feature.kind != NUMERIC or column.nunique() <= self.bins.value:
+            return lambda values: values.astype(str).to_numpy()
+        _, edges = pd.qcut(column.astype(float), q=self.bins.value, retbins=True, duplicates="drop")
+        edges[0], edges[-1] = -np.inf, np.inf
+        names = [
+            f"≤ {edges[i + 1]:.4g}" if i < len(edges) - 2 else f"> {edges[i]:.4g}"
+            for i in range(len(edges) - 1)
+        ]
+        names = [f"{i + 1}: {n}" for i, n in enumerate(names)]
+
+        def slicer(values: pd.Series) -> np.ndarray:
+            codes = pd.cut(values.astype(float), bins=edges, labels=False, include_lowest=True)
+            return np.array([names[int(c)] if not pd.isna(c) else "missing" for c in codes])
+
+        return slicer
+
+    def _regression(self, y: np.ndarray, predicted: np.ndarray, slices: np.ndarray | None) -> None:
+        self.metrics = regression_metrics(y, predicted)
+        rows = [(k, self.metrics[k]) for k in ("n", "mae", "rmse", "r2")]
+        self.summary.value = display.html_table(["metric", "value"], rows, caption="performance")
+        self._show_slices(y, predicted, slices, ("slice", "n", "mae", "rmse"))
+        figure, (ax,) = charts.new_figure(4.5, 3.6)
+        charts.plot_predicted_vs_true(ax, y, predicted)
+        charts.show_figure(self.output, figure, "predicted against true values")
+
+    def _classification(self, y: np.ndarray, scores: np.ndarray, slices: np.ndarray | None) -> None:
+        ex = self.explorer
+        binary = ex.adapter.task == BINARY  # type: ignore[union-attr]
+        thresholds: Any = ex.threshold
+        if binary:
+            thresholds = self._apply_strategy(y, scores[:, 1], slices)
+        row_thresholds = (
+            np.array([thresholds[s] for s in slices])
+            if isinstance(thresholds, dict)
+            else thresholds
+        )
+        self.metrics = classification_metrics(y, scores, threshold=row_thresholds)
+        rows = [(k, self.metrics[k]) for k in ("n", "accuracy", "f1", "roc_auc")]
+        if binary:
+            ratio = float(self.cost_ratio.value)
+            self.metrics["cost"] = cost(y, scores[:, 1], row_thresholds, ratio)
+            rows.append((f"cost ({ratio:g}×FP + FN)", self.metrics["cost"]))
+            rows.append(("threshold", _thresholds_text(thresholds)))
+        self.summary.value = display.html_table(["metric", "value"], rows, caption="performance")
+        columns = (
+            ("slice", "n", "accuracy", "f1", "threshold", "positive_rate", "tpr")
+            if binary
+            else ("slice", "n", "accuracy", "f1")
+        )
+        self._show_slices(y, scores, slices, columns, thresholds)
+        figure, axes = charts.new_figure(8.5, 3.6, ncols=2 if binary else 1)
+        charts.plot_confusion(axes[0], self.metrics["confusion"], ex.adapter.classes)  # type: ignore[union-attr]
+        if binary:
+            fpr, tpr, _ = roc_curve(y, scores[:, 1])
+            matrix = self.metrics["confusion"]
+            point = (_rate(matrix[0, 1], matrix[0].sum()), _rate(matrix[1, 1], matrix[1].sum()))
+            charts.plot_roc(axes[1], fpr, tpr, point)
+        charts.show_figure(self.output, figure, "confusion matrix and ROC curve")
+
+    def _apply_strategy(self, y: np.ndarray, score: np.ndarray, slices: np.ndarray | None) -> Any:
+        ex = self.explorer
+        strategy = self.strategy.value
+        ratio = float(self.cost_ratio.value)
+        if strategy == "manual":
+            return ex.threshold
+        if strategy == "single":
+            best = optimal_threshold(y, score, ratio)
+            ex.threshold = min(max(best, 0.0), 1.0)
+            return ex.threshold
+        if slices is None:
+            raise WhatIfError(
+                f"choose a feature to slice by: the {strategy.replace('_', ' ')} strategy sets one threshold per slice."
+            )
+        thresholds = slice_thresholds(y, score, slices, strategy, ratio)
+        ex.slice_thresholds = thresholds
+        ex.slice_feature = self.slice_by.value
+        return thresholds
+
+    def _show_slices(
+        self,
+        y: np.ndarray,
+        scores: np.ndarray,
+        slices: np.ndarray | None,
+        columns: tuple[str, ...],
+        thresholds: Any = 0.5,
+    ) -> None:
+        if slices is None:
+            self.slices = []
+            self.slice_table.value = ""
+            return
+        self.slices = slice_metrics(y, scores, slices, thresholds=thresholds)
+        rows = [[row.get(c, "—") for c in columns] for row in self.slices]
+        caption = f"by {self.slice_by.value}"
+        self.slice_table.value = display.html_table(list(columns), rows, caption=caption)
+
+
+def _rate(count: float, total: float) -> float:
+    return float(count / total) if total else float("nan")
+
+
+def _thresholds_text(thresholds: Any) -> str:
+    if isinstance(thresholds, dict):
+        return "; ".join(f"{k}: {v:.3f}" for k, v in thresholds.items())
+    return f"{float(thresholds):.3f}"
