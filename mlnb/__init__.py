@@ -23,8 +23,9 @@ _LAZY: dict[str, str] = {
     "set_state": "mlnb.seed:set_state",
     "check_reproducible": "mlnb.repro:check_reproducible",
     "MlnbError": "mlnb.exceptions:MlnbError",
+    "WhatIf": "mlnb.whatif.explorer:WhatIf",
 }
-_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics")
+_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics", "whatif")
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.exceptions import MlnbError  # noqa: F401
     from mlnb.repro import check_reproducible  # noqa: F401
     from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
+    from mlnb.whatif.explorer import WhatIf  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -266,7 +266,7 @@ def _torch_adapter(
         outputs = []
         try:
             with torch.no_grad():
-                for chunk in _chunks(np.asarray(batch, dtype=float), batch_size):
+                for chunk in _chunks(np.array(batch, dtype=float), batch_size):
                     tensor = torch.as_tensor(chunk, dtype=dtype, device=device)
                     outputs.append(module(tensor).detach().float().cpu().numpy())
         finally:

@@ -1,0 +1,129 @@
+"""Partial dependence and ICE match scikit-learn's brute method, in one predict call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.inspection import partial_dependence as sk_partial_dependence
+
+from mlnb.whatif.adapters import make_adapter
+from mlnb.whatif.pdp import expand, grid_values, partial_dependence, partial_dependence_2d
+from tests.whatif_fixtures import CountingPredict, fitted_logistic, numeric_frame
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    frame, label = numeric_frame(n=150)
+    return frame, fitted_logistic(frame, label)
+
+
+def test_matches_sklearn_on_its_own_grid(classifier):
+    frame, model = classifier
+    expected = sk_partial_dependence(
+        model, frame, ["income"], kind="both", method="brute", grid_resolution=20
+    )
+    grid = grid_values(frame["income"], grid_resolution=20)
+    np.testing.assert_allclose(grid, expected["grid_values"][0])
+    result = partial_dependence(make_adapter(model, frame), frame, "income", grid_resolution=20)
+    np.testing.assert_allclose(result.average, expected["average"][0])
+    np.testing.assert_allclose(result.individual, expected["individual"][0])
+
+
+def test_matches_sklearn_on_a_custom_grid_with_one_predict_call(classifier):
+    frame, model = classifier
+    grid = np.linspace(20, 90, 7)
+    expected = sk_partial_dependence(
+        model, frame, ["income"], kind="average", method="brute", custom_values={"income": grid}
+    )
+    counting = CountingPredict(model.predict_proba)
+    adapter = make_adapter(model, frame)
+    adapter.raw_predict = counting
+    point = frame.iloc[3].copy()
+    point["score"] = 0.9
+    result = partial_dependence(adapter, frame, "income", grid, point=point)
+    assert counting.calls == [len(frame) * len(grid) + len(grid)]  # one call, point included
+    np.testing.assert_allclose(result.average, expected["average"][0])
+    own = model.predict_proba(pd.DataFrame([point.to_dict()] * len(grid)).assign(income=grid))
+    np.testing.assert_allclose(result.point, own[:, 1])
+
+
+def test_regression_and_centred_ice():
+    from sklearn.ensemble import RandomForestRegressor
+
+    frame, _ = numeric_frame(n=80)
+    target = frame["age"] * frame["score"]
+    model = RandomForestRegressor(n_estimators=5, random_state=0).fit(frame, target)
+    expected = sk_partial_dependence(
+        model, frame, ["age"], kind="individual", method="brute", grid_resolution=10
+    )
+    result = partial_dependence(make_adapter(model, frame), frame, "age", grid_resolution=10)
+    np.testing.assert_allclose(result.individual, expected["individual"][0])
+    centred = result.centered()
+    np.testing.assert_allclose(centred.individual[:, 0], 0.0)
+    np.testing.assert_allclose(
+        centred.individual, expected["individual"][0] - expected["individual"][0][:, :1]
+    )
+    np.testing.assert_allclose(centred.average, centred.individual.mean(axis=0))
+
+
+def test_multiclass_picks_the_chosen_class():
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame, _ = numeric_frame(n=120)
+    label = pd.cut(frame["income"], [-np.inf, 40, 60, np.inf], labels=False)
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(frame, label)
+    grid = np.array([30.0, 50.0, 70.0])
+    expected = sk_partial_dependence(
+        model, frame, ["income"], kind="average", method="brute", custom_values={"income": grid}
+    )
+    adapter = make_adapter(model, frame)
+    for k in range(3):
+        result = partial_dependence(adapter, frame, "income", grid, class_index=k)
+        np.testing.assert_allclose(result.average, expected["average"][k])
+        assert result.output == f"P({k})"
+
+
+def test_categorical_feature_uses_its_categories():
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=90), "colour": rng.choice(["red", "green", "blue"], 90)}
+    )
+    label = ((frame["colour"] == "red") | (frame["x"] > 1)).astype(int)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+        LogisticRegression(),
+    ).fit(frame, label)
+    expected = sk_partial_dependence(
+        model, frame, ["colour"], categorical_features=["colour"], kind="average", method="brute"
+    )
+    result = partial_dependence(make_adapter(model, frame), frame, "colour", categorical=True)
+    assert list(result.grid) == list(expected["grid_values"][0])
+    np.testing.assert_allclose(result.average, expected["average"][0])
+
+
+def test_two_feature_pdp_matches_sklearn(classifier):
+    frame, model = classifier
+    grids = (np.array([20.0, 50.0, 80.0]), np.array([0.1, 0.5, 0.9, 1.0]))
+    expected = sk_partial_dependence(
+        model, frame, ("income", "score"), kind="average", method="brute",
+        custom_values={"income": grids[0], "score": grids[1]},
+    )  # fmt: skip
+    counting = CountingPredict(model.predict_proba)
+    adapter = make_adapter(model, frame)
+    adapter.raw_predict = counting
+    result = partial_dependence_2d(adapter, frame, ("income", "score"), grids)
+    assert counting.calls == [len(frame) * 12]
+    np.testing.assert_allclose(result.average, expected["average"][0])
+
+
+def test_expand_layout():
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    out = expand(frame, {"a": np.array([10, 20, 30])})
+    assert out["a"].tolist() == [10, 10, 20, 20, 30, 30]
+    assert out["b"].tolist() == ["x", "y"] * 3

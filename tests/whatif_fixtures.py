@@ -1,0 +1,40 @@
+"""Small data sets and models shared by the what-if tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def numeric_frame(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Three numeric features and a binary label that depends on two of them."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n).astype(float),
+            "income": rng.normal(50.0, 15.0, n),
+            "score": rng.uniform(0.0, 1.0, n),
+        }
+    )
+    label = ((frame["income"] / 50.0 + frame["score"] + rng.normal(0, 0.2, n)) > 1.5).astype(int)
+    return frame, pd.Series(label.to_numpy(), name="label")
+
+
+def fitted_logistic(frame: pd.DataFrame, label: pd.Series):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, label)
+
+
+class CountingPredict:
+    """A predict function that records every batch size it was called with."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.calls: list[int] = []
+
+    def __call__(self, batch):
+        self.calls.append(len(batch))
+        return self.fn(batch)
