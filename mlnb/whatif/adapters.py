@@ -160,7 +160,8 @@ def make_adapter(
         raise WhatIfError(f"task must be one of {', '.join(TASKS)}, got {task!r}.")
     columns = [str(c) for c in frame.columns]
     if predict is not None:
-        return _probe_callable(predict, frame, columns, class_names, task)
+        kinds = ("frame", "array") if hasattr(model, "feature_names_in_") else None
+        return _probe_callable(predict, frame, columns, class_names, task, input_kinds=kinds)
     if _is_torch_module(model):
         return _torch_adapter(model, frame, columns, class_names, task, batch_size)
     if hasattr(model, "predict") and hasattr(model, "fit"):

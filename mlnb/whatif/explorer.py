@@ -121,6 +121,7 @@ class WhatIf(widgets.VBox):
         self._prediction_lines: list[tuple[str, str]] = [("prediction", "…")]
         self._debouncer = Debouncer(debounce_seconds, self._refresh)
         self._build(fixed)
+        self._trigger("performance")
         self.load_row(0)
 
     # ----------------------------------------------------------------- setup
