@@ -1,0 +1,88 @@
+"""``%whatif``: in-process shell and a real ipykernel."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from tests.conftest import cell_text
+from tests.whatif_fixtures import fitted_logistic, numeric_frame
+
+
+@pytest.fixture
+def namespace(shell):
+    frame, label = numeric_frame(n=80)
+    shell.user_ns.update(
+        clf=fitted_logistic(frame, label), X=frame, y=label, df=frame.assign(label=label)
+    )
+    yield shell
+    for name in ("clf", "X", "y", "df"):
+        shell.user_ns.pop(name, None)
+
+
+def test_whatif_returns_the_panel(namespace):
+    from mlnb.whatif.explorer import WhatIf
+
+    panel = namespace.run_line_magic("whatif", "clf X y --fixed age --class-names no yes")
+    assert isinstance(panel, WhatIf)
+    panel.flush()  # the magic's panel debounces; run the pending update now
+    assert panel.adapter.classes == ["no", "yes"]
+    assert panel.counterfactual_view.fixed.value == ("age",)
+    assert panel.metrics["n"] == 80
+    panel.close()
+
+
+def test_target_can_be_a_column_of_the_data(namespace):
+    panel = namespace.run_line_magic("whatif", "clf df label")
+    assert list(panel.inputs) == ["age", "income", "score"]
+    assert panel.target.name == "label"
+    panel.close()
+
+
+def test_missing_names_are_one_sentence(namespace):
+    with pytest.raises(UsageError) as caught:
+        namespace.run_line_magic("whatif", "model X")
+    assert str(caught.value) == (
+        "%whatif: no variable named 'model' in the notebook for the model — define it first or "
+        "check the spelling."
+    )
+    with pytest.raises(
+        UsageError, match="no variable named 'truth' in the notebook for the target"
+    ):
+        namespace.run_line_magic("whatif", "clf X truth")
+    with pytest.raises(
+        UsageError, match=r"the following arguments are required: data\. Usage: %whatif"
+    ):
+        namespace.run_line_magic("whatif", "clf")
+
+
+def test_help(namespace, capsys):
+    namespace.run_line_magic("whatif", "--help")
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: %whatif [--categorical COLUMN [COLUMN ...]]")
+    assert "Open the what-if explorer" in out
+
+
+@pytest.mark.kernel
+def test_whatif_in_a_real_kernel(kernel):
+    nb = kernel(
+        [
+            "%load_ext mlnb",
+            "from sklearn.datasets import load_wine\n"
+            "from sklearn.ensemble import RandomForestClassifier\n"
+            "X, y = load_wine(return_X_y=True, as_frame=True)\n"
+            "clf = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)",
+            "panel = %whatif clf X y\npanel",
+            "panel.inputs['alcohol'].value = 14.5\npanel.flush()\nprint(panel.prediction_text)",
+            "%whatif clf X_test",
+        ],
+        allow_errors=True,
+    )
+    shown = nb.cells[2].outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in shown
+    assert cell_text(nb.cells[3]).startswith("original")
+    assert "change" in cell_text(nb.cells[3])
+    assert cell_text(nb.cells[4]).strip() == (
+        "UsageError: %whatif: no variable named 'X_test' in the notebook for the data — define "
+        "it first or check the spelling."
+    )
