@@ -405,14 +405,24 @@ class WhatIf(widgets.VBox):
             self._errors.pop(area, None)
 
     def point_frame(self, values: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes."""
+        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes.
+
+        Starts from the current row (a cheap one-row slice with the right dtypes) and
+        overwrites only the columns whose value differs.
+        """
         values = self._edited if values is None else values
-        frame = pd.DataFrame([{c: values[c] for c in self.data.columns}], columns=self.data.columns)
-        for name, dtype in self.data.dtypes.items():
+        frame = self.data.iloc[[self.position]].reset_index(drop=True)
+        original = self.data.iloc[self.position]
+        for name in self.data.columns:
+            value = values[name]
+            if _same(value, original[name]):
+                continue
+            dtype = self.data.dtypes[name]
+            unseen = isinstance(dtype, pd.CategoricalDtype) and value not in dtype.categories
             try:
-                frame[name] = frame[name].astype(dtype)
+                frame[name] = [value] if unseen else pd.Series([value], dtype=dtype)
             except (TypeError, ValueError):
-                pass
+                frame[name] = [value]
         return frame
 
     def threshold_for(self, frame: pd.DataFrame) -> np.ndarray:
@@ -428,14 +438,14 @@ class WhatIf(widgets.VBox):
         if self.adapter is None:
             self._prediction_lines = [("prediction", "— (see the message above)")]
         else:
+            point = self.point_frame()
             try:
                 self.original_scores = self._original_scores()
-                point = self.point_frame()
                 self.edited_scores = self.adapter.predict(point)[0]
                 self._errors.pop("prediction", None)
             except MlnbError as exc:
                 self._errors["prediction"] = str(exc)
-            threshold = float(self.threshold_for(self.point_frame())[0])
+            threshold = float(self.threshold_for(point)[0])
             self._prediction_lines = editor.prediction_lines(
                 self.adapter, self.original_scores, self.edited_scores, threshold
             )
