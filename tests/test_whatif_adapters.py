@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from mlnb.exceptions import PredictError, PredictionShapeError, WhatIfError
-from mlnb.whatif.adapters import encoder_categories, make_adapter
+from mlnb.whatif.adapters import make_adapter
+from mlnb.whatif.features import encoder_categories
 from tests.whatif_fixtures import fitted_logistic, numeric_frame
 
 

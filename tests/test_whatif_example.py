@@ -19,7 +19,11 @@ def test_whatif_example_outputs(tmp_path):
 
     output = tmp_path / "05.ipynb"
     papermill.execute_notebook(
-        str(EXAMPLE), str(output), kernel_name="python3", cwd=str(EXAMPLE.parent), progress_bar=False
+        str(EXAMPLE),
+        str(output),
+        kernel_name="python3",
+        cwd=str(EXAMPLE.parent),
+        progress_bar=False,
     )
     cells = [c for c in nbformat.read(output, as_version=4).cells if c.cell_type == "code"]
     text = "\n".join(cell_text(c) for c in cells)
@@ -35,6 +39,5 @@ def test_whatif_example_outputs(tmp_path):
     assert "P(benign) (228, 20)" in text
     assert "to_wit() needs witwidget, which needs tensorflow and is not installed" in text
     assert (
-        "UsageError: %whatif: no variable named 'X_validation' in the notebook for the data"
-        in text
+        "UsageError: %whatif: no variable named 'X_validation' in the notebook for the data" in text
     )

@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "slice_thresholds": "mlnb.whatif.performance:slice_thresholds",
     "slice_metrics": "mlnb.whatif.performance:slice_metrics",
     "describe_features": "mlnb.whatif.features:describe_features",
+    "encoder_categories": "mlnb.whatif.features:encoder_categories",
     "prepare_data": "mlnb.whatif.dataset:prepare_data",
 }
 

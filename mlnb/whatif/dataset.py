@@ -94,6 +94,40 @@ def prepare_data(
     return PreparedData(frame, target_series, notes)
 
 
+def encode_target(target: pd.Series, adapter: Any) -> np.ndarray:
+    """True labels as class positions (classification) or floats (regression).
+
+    A label matches a class by its value (``classes_``) or by its display name.
+
+    Raises:
+        WhatIfError: a label is none of the model's classes.
+    """
+    import pandas as pd
+
+    if adapter.task == "regression":
+        return pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
+    lookup = {value: i for i, value in enumerate(adapter.class_values)}
+    lookup.update({name: i for i, name in enumerate(adapter.classes)})
+    unknown = [v for v in target.unique() if v not in lookup and str(v) not in lookup]
+    if unknown:
+        raise WhatIfError(
+            f"the target holds {unknown[0]!r}, which is not one of the model's classes "
+            f"({', '.join(adapter.classes)}), so performance is off."
+        )
+    return np.array([lookup[v] if v in lookup else lookup[str(v)] for v in target])
+
+
+def rows_where(column: pd.Series, value: Any) -> np.ndarray:
+    """Positions where ``column`` equals ``value`` (typed as text; numbers also by value)."""
+    import pandas as pd
+
+    matches = np.flatnonzero(column.astype(str).to_numpy() == str(value))
+    if matches.size == 0 and pd.api.types.is_numeric_dtype(column.dtype):
+        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+        matches = np.flatnonzero(np.isclose(column.to_numpy(dtype=float), number))
+    return matches
+
+
 def _model_feature_names(model: Any) -> list[str] | None:
     names = getattr(model, "feature_names_in_", None)
     return [str(n) for n in names] if names is not None else None

@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 
 from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL, Feature
@@ -158,3 +159,41 @@ def lines_text(lines: list[tuple[str, str]]) -> str:
     """The prediction lines as plain text (what tests and logs read)."""
     width = max(len(label) for label, _ in lines)
     return "\n".join(f"{label.ljust(width)}  {text}" for label, text in lines)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality for edited values: NaN equals NaN, floats compare with a tolerance."""
+    if a is None or b is None:
+        return a is b
+    try:
+        if pd.isna(a) and pd.isna(b):
+            return True
+    except (TypeError, ValueError):
+        pass
+    try:
+        return bool(a == b) or (
+            isinstance(a, float) and isinstance(b, (int, float)) and bool(np.isclose(a, b))
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def point_frame(data: pd.DataFrame, position: int, values: dict[str, Any]) -> pd.DataFrame:
+    """Row ``position`` of ``data`` as a one-row DataFrame with ``values`` written in.
+
+    Starts from a one-row slice (so every dtype is right) and overwrites only the
+    columns whose value differs; a category outside a categorical dtype is kept as is.
+    """
+    frame = data.iloc[[position]].reset_index(drop=True)
+    original = data.iloc[position]
+    for name in data.columns:
+        value = values[name]
+        if same_value(value, original[name]):
+            continue
+        dtype = data.dtypes[name]
+        unseen = isinstance(dtype, pd.CategoricalDtype) and value not in dtype.categories
+        try:
+            frame[name] = [value] if unseen else pd.Series([value], dtype=dtype)
+        except (TypeError, ValueError):
+            frame[name] = [value]
+    return frame

@@ -23,11 +23,11 @@ import pandas as pd
 
 from mlnb.exceptions import MlnbError, WhatIfError
 from mlnb.whatif import editor
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter, encoder_categories, make_adapter
+from mlnb.whatif.adapters import BINARY, ModelAdapter, make_adapter
 from mlnb.whatif.counterfactual import Counterfactual
-from mlnb.whatif.dataset import prepare_data
+from mlnb.whatif.dataset import encode_target, prepare_data, rows_where
 from mlnb.whatif.debounce import Debouncer
-from mlnb.whatif.features import Feature, describe_features, value_warnings
+from mlnb.whatif.features import Feature, describe_features, encoder_categories, value_warnings
 
 log = logging.getLogger(__name__)
 
@@ -149,18 +149,11 @@ class WhatIf(widgets.VBox):
     def _encode_target(self) -> np.ndarray | None:
         if self.target is None or self.adapter is None:
             return None
-        if self.adapter.task == REGRESSION:
-            return pd.to_numeric(self.target, errors="coerce").to_numpy(dtype=float)
-        lookup = {value: i for i, value in enumerate(self.adapter.class_values)}
-        lookup.update({name: i for i, name in enumerate(self.adapter.classes)})
-        unknown = [v for v in self.target.unique() if v not in lookup and str(v) not in lookup]
-        if unknown:
-            self._errors["target"] = (
-                f"the target holds {unknown[0]!r}, which is not one of the model's classes "
-                f"({', '.join(self.adapter.classes)}), so performance is off."
-            )
+        try:
+            return encode_target(self.target, self.adapter)
+        except WhatIfError as exc:
+            self._errors["target"] = str(exc)
             return None
-        return np.array([lookup[v] if v in lookup else lookup[str(v)] for v in self.target])
 
     def _build(self, fixed: Iterable[str]) -> None:
         from mlnb.whatif.performance_view import PerformanceView
@@ -310,17 +303,14 @@ class WhatIf(widgets.VBox):
 
     def find(self, column: str, value: Any) -> list[int]:
         """Positions of the rows where ``column`` equals ``value``; shows the first."""
-        source = (
-            self.target
-            if self.target is not None and column == str(self.target.name or "target")
-            else self.data.get(column)
-        )
-        if source is None:
+        target = self.target
+        if target is not None and column == str(target.name or "target"):
+            source = target
+        elif column in self.data.columns:
+            source = self.data[column]
+        else:
             raise WhatIfError(f"{column!r} is not a column of the data.")
-        matches = np.flatnonzero(source.astype(str).to_numpy() == str(value))
-        if matches.size == 0 and pd.api.types.is_numeric_dtype(source.dtype):
-            number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-            matches = np.flatnonzero(np.isclose(source.to_numpy(dtype=float), number))
+        matches = rows_where(source, value)
         if matches.size == 0:
             self._errors["find"] = f"no row where {column} = {value}."
             self._render_messages()
@@ -371,7 +361,7 @@ class WhatIf(widgets.VBox):
         label = self.data.index[self.position]
         original = self.data.iloc[self.position][name]
         edits = self._edits.setdefault(label, {})
-        if _same(value, original):
+        if editor.same_value(value, original):
             edits.pop(name, None)
         else:
             edits[name] = value
@@ -405,25 +395,9 @@ class WhatIf(widgets.VBox):
             self._errors.pop(area, None)
 
     def point_frame(self, values: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes.
-
-        Starts from the current row (a cheap one-row slice with the right dtypes) and
-        overwrites only the columns whose value differs.
-        """
+        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes."""
         values = self._edited if values is None else values
-        frame = self.data.iloc[[self.position]].reset_index(drop=True)
-        original = self.data.iloc[self.position]
-        for name in self.data.columns:
-            value = values[name]
-            if _same(value, original[name]):
-                continue
-            dtype = self.data.dtypes[name]
-            unseen = isinstance(dtype, pd.CategoricalDtype) and value not in dtype.categories
-            try:
-                frame[name] = [value] if unseen else pd.Series([value], dtype=dtype)
-            except (TypeError, ValueError):
-                frame[name] = [value]
-        return frame
+        return editor.point_frame(self.data, self.position, values)
 
     def threshold_for(self, frame: pd.DataFrame) -> np.ndarray:
         """Per-row binary thresholds: the slider's, or each row's slice threshold."""
@@ -464,19 +438,3 @@ class WhatIf(widgets.VBox):
         parts += [f"<div style='color:#a05a00'>△ {html.escape(m)}</div>" for m in self._warnings]
         parts += [f"<div style='color:#555'>ℹ {html.escape(m)}</div>" for m in self.notes]
         self.message.value = "".join(parts)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is b
-    try:
-        if pd.isna(a) and pd.isna(b):
-            return True
-    except (TypeError, ValueError):
-        pass
-    try:
-        return bool(a == b) or (
-            isinstance(a, float) and isinstance(b, (int, float)) and np.isclose(a, b)
-        )
-    except (TypeError, ValueError):
-        return False

@@ -10,7 +10,7 @@ category is flagged while the user edits.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -202,3 +202,40 @@ def _short(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     return str(value)
+
+
+def encoder_categories(model: Any) -> dict[str, tuple[Any, ...]]:
+    """Per input column, the categories a fitted encoder inside ``model`` saw.
+
+    Walks Pipelines, ColumnTransformers, FeatureUnions and search/meta estimators
+    for fitted encoders (``OneHotEncoder``, ``OrdinalEncoder``, ...) that have both
+    ``categories_`` and ``feature_names_in_``.
+    """
+    found: dict[str, tuple[Any, ...]] = {}
+    for part in _walk(model, depth=0):
+        cats = getattr(part, "categories_", None)
+        names = getattr(part, "feature_names_in_", None)
+        if cats is None or names is None or len(cats) != len(names):
+            continue
+        for name, values in zip(names, cats, strict=True):
+            found[str(name)] = tuple(v for v in values if not _is_missing(v))
+    return found
+
+
+def _walk(obj: Any, depth: int) -> Iterator[Any]:
+    yield obj
+    if depth > 8:
+        return
+    children: list[Any] = [step for _, step in getattr(obj, "steps", None) or []]
+    children += [item[1] for item in getattr(obj, "transformers_", None) or []]
+    children += [item[1] for item in getattr(obj, "transformer_list", None) or []]
+    for attr in ("best_estimator_", "estimator_", "regressor_", "classifier_"):
+        if getattr(obj, attr, None) is not None:
+            children.append(getattr(obj, attr))
+    for child in children:
+        if hasattr(child, "get_params"):
+            yield from _walk(child, depth + 1)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
