@@ -187,3 +187,30 @@ def test_encoder_categories_found_inside_a_column_transformer():
         LogisticRegression(),
     ).fit(frame, [0, 1, 0, 1])
     assert encoder_categories(model) == {"colour": ("blue", "red")}
+
+
+@pytest.mark.gpu
+def test_torch_module_on_cuda_is_fed_on_its_device():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    frame, _ = numeric_frame(n=40)
+    devices = []
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(3, 3)
+
+        def forward(self, x):
+            devices.append(x.device.type)
+            return self.linear(x)
+
+    net = Net().cuda()
+    adapter = make_adapter(net, frame, batch_size=16)
+    scores = adapter.predict(frame)
+    assert adapter.task == "multiclass"
+    assert set(devices) == {"cuda"}
+    with torch.no_grad():
+        logits = net(torch.tensor(frame.to_numpy(), dtype=torch.float32, device="cuda"))
+    np.testing.assert_allclose(scores, torch.softmax(logits, 1).cpu().numpy(), rtol=1e-4, atol=1e-6)
