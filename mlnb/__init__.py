@@ -24,7 +24,7 @@ _LAZY: dict[str, str] = {
     "check_reproducible": "mlnb.repro:check_reproducible",
     "MlnbError": "mlnb.exceptions:MlnbError",
 }
-_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics")
+_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics", "data")
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 

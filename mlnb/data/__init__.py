@@ -9,43 +9,36 @@
   Jensen-Shannon distance in base 2 for numeric ones) with thresholds and verdicts;
 * :func:`overview` — an ipywidgets panel showing all of it.
 
-Names are resolved lazily so ``import mlnb.data`` does not import pandas.
+This package imports pandas and ipywidgets, so nothing that ``import mlnb`` or
+``%load_ext mlnb`` loads imports it at module level; the magics import it when
+they run. The functions are bound here explicitly (not lazily) because each
+shares its name with its module (``mlnb.data.profile`` the function vs. the
+module): binding them last makes ``from mlnb.data import profile`` always give
+the function.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlnb.data.drift import ColumnDrift, DriftReport, compare
+from mlnb.data.overview import DataOverview, overview
+from mlnb.data.profile import ColumnProfile, DataProfile, profile
+from mlnb.data.schema import ColumnSchema, Schema, infer_schema, load_schema
+from mlnb.data.validate import Anomaly, ValidationReport, validate
 
-_LAZY: dict[str, str] = {
-    "profile": "mlnb.data.profile:profile",
-    "DataProfile": "mlnb.data.profile:DataProfile",
-    "ColumnProfile": "mlnb.data.profile:ColumnProfile",
-    "infer_schema": "mlnb.data.schema:infer_schema",
-    "load_schema": "mlnb.data.schema:load_schema",
-    "Schema": "mlnb.data.schema:Schema",
-    "ColumnSchema": "mlnb.data.schema:ColumnSchema",
-    "validate": "mlnb.data.validate:validate",
-    "Anomaly": "mlnb.data.validate:Anomaly",
-    "ValidationReport": "mlnb.data.validate:ValidationReport",
-    "compare": "mlnb.data.drift:compare",
-    "DriftReport": "mlnb.data.drift:DriftReport",
-    "ColumnDrift": "mlnb.data.drift:ColumnDrift",
-    "overview": "mlnb.data.overview:overview",
-    "DataOverview": "mlnb.data.overview:DataOverview",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module_name, _, attribute = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module_name), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlnb.data' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__all__ = [
+    "Anomaly",
+    "ColumnDrift",
+    "ColumnProfile",
+    "ColumnSchema",
+    "DataOverview",
+    "DataProfile",
+    "DriftReport",
+    "Schema",
+    "ValidationReport",
+    "compare",
+    "infer_schema",
+    "load_schema",
+    "overview",
+    "profile",
+    "validate",
+]

@@ -316,7 +316,9 @@ def compare(
     )
 
 
-def compare_columns(ref: ColumnProfile, cur: ColumnProfile, threshold: float, bins: int) -> ColumnDrift:
+def compare_columns(
+    ref: ColumnProfile, cur: ColumnProfile, threshold: float, bins: int
+) -> ColumnDrift:
     """The drift verdict of one column from its two profiles (see :func:`compare`)."""
     result = ColumnDrift(
         column=ref.name,
@@ -332,8 +334,10 @@ def compare_columns(ref: ColumnProfile, cur: ColumnProfile, threshold: float, bi
     )
     counted = ref.kind in kinds.COUNTED_KINDS and cur.kind in kinds.COUNTED_KINDS
     if ref.count == 0 or cur.count == 0:
-        side = "either side" if ref.count == cur.count else (
-            "the reference" if ref.count == 0 else "the current data"
+        side = (
+            "either side"
+            if ref.count == cur.count
+            else ("the reference" if ref.count == 0 else "the current data")
         )
         result.note = f"no distance: no values in {side}."
         result.drift = ref.count != cur.count
@@ -354,8 +358,8 @@ def compare_columns(ref: ColumnProfile, cur: ColumnProfile, threshold: float, bi
         result.drift = result.value > threshold
     if result.noise >= NOISE_WARNING * threshold:
         caveat = (
-            f"at these sample sizes sampling alone gives about {result.noise:.2f}, close to "
-            f"the threshold {threshold:g}: use more rows or a higher threshold."
+            f"at these sample sizes sampling alone gives distances around {result.noise:.2f} "
+            f"(threshold {threshold:g}), so the verdict may be chance: use more rows or a higher threshold."
         )
         result.note = f"{result.note} {caveat}" if result.note else caveat
     return result
@@ -365,7 +369,9 @@ def _inverse_sizes(ref: ColumnProfile, cur: ColumnProfile) -> float:
     return 1.0 / ref.count + 1.0 / cur.count
 
 
-def binned_shares(ref: ColumnProfile, cur: ColumnProfile, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def binned_shares(
+    ref: ColumnProfile, cur: ColumnProfile, bins: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Shares of each side in the reference's quantile bins (see the module docstring)."""
     points = ref.sketch_values
     assert points is not None  # a numeric column with values always has a sketch

@@ -121,7 +121,9 @@ class ColumnProfile:
         if self.count == 0:
             return "no values"
         if self.kind in kinds.NUMBER_KINDS:
-            return f"{self.format(self.min)} … {self.format(self.max)}, mean {self.format(self.mean)}"
+            return (
+                f"{self.format(self.min)} … {self.format(self.max)}, mean {self.format(self.mean)}"
+            )
         value, count = self.top(1)[0]
         return f"top {value!r} ({count / self.count:.0%})"
 
