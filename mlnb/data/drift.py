@@ -46,12 +46,11 @@ import numpy as np
 import pandas as pd
 
 from mlnb import display
-from mlnb.data import kinds
+from mlnb.data import distances, kinds
+from mlnb.data.distances import JENSEN_SHANNON, L_INFINITY
 from mlnb.data.profile import MAX_DOMAIN, ColumnProfile, DataProfile, profile
 from mlnb.exceptions import ColumnMismatchError, InvalidArgumentError
 
-L_INFINITY = "L-infinity distance"
-JENSEN_SHANNON = "Jensen-Shannon distance (base 2)"
 DEFAULT_CATEGORICAL_THRESHOLD = 0.1
 DEFAULT_NUMERIC_THRESHOLD = 0.1
 DEFAULT_BINS = 10
@@ -346,14 +345,14 @@ def compare_columns(
         result.drift = True
     elif counted:
         result.statistic = L_INFINITY
-        result.value, result.noise, result.detail, result.note = _l_infinity(ref, cur)
+        result.value, result.noise, result.detail, result.note = distances.l_infinity(ref, cur)
         result.drift = result.value > threshold
     else:
         result.statistic = JENSEN_SHANNON
-        p, q = binned_shares(ref, cur, bins)
-        result.value = jensen_shannon_distance(p, q)
+        p, q = distances.binned_shares(ref, cur, bins)
+        result.value = distances.jensen_shannon_distance(p, q)
         occupied = max(2, int(np.count_nonzero((p + q) > 0)))
-        result.noise = math.sqrt((occupied - 1) * _inverse_sizes(ref, cur) / (8 * math.log(2)))
+        result.noise = distances.jensen_shannon_noise(occupied, ref.count, cur.count)
         result.detail = f"mean {ref.format(ref.mean)} → {cur.format(cur.mean)}"
         result.drift = result.value > threshold
     if result.noise >= NOISE_WARNING * threshold:
@@ -363,61 +362,6 @@ def compare_columns(
         )
         result.note = f"{result.note} {caveat}" if result.note else caveat
     return result
-
-
-def _inverse_sizes(ref: ColumnProfile, cur: ColumnProfile) -> float:
-    return 1.0 / ref.count + 1.0 / cur.count
-
-
-def binned_shares(
-    ref: ColumnProfile, cur: ColumnProfile, bins: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of each side in the reference's quantile bins (see the module docstring)."""
-    points = ref.sketch_values
-    assert points is not None  # a numeric column with values always has a sketch
-    inner = points[np.round(np.linspace(0, len(points) - 1, bins + 1)).astype(np.int64)]
-    edges = np.unique(inner)  # includes the minimum and maximum; ties merge bins
-    below_ref = ref.fraction_below(edges)
-    below_cur = cur.fraction_below(edges)
-    return _masses(below_ref), _masses(below_cur)
-
-
-def _masses(below: np.ndarray) -> np.ndarray:
-    cumulative = np.concatenate(([0.0], below, [1.0]))
-    return np.clip(np.diff(cumulative), 0.0, None)
-
-
-def jensen_shannon_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """``sqrt(JSD(p, q))`` with log base 2, in ``[0, 1]``; ``p`` and ``q`` are normalised first."""
-    p = np.asarray(p, dtype=float)
-    q = np.asarray(q, dtype=float)
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl_p = np.where(p > 0, p * np.log2(p / m), 0.0).sum()
-        kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum()
-    divergence = max(0.0, 0.5 * (kl_p + kl_q))
-    return float(min(1.0, math.sqrt(divergence)))
-
-
-def _l_infinity(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float, str, str | None]:
-    p = ref.counts / ref.count  # type: ignore[operator]
-    q = cur.counts / cur.count  # type: ignore[operator]
-    p, q = p.align(q, fill_value=0.0)
-    gaps = (p - q).abs()
-    pooled = (p + q) / 2
-    variance = float((pooled * (1 - pooled)).max())
-    k = max(2, len(pooled))
-    noise = math.sqrt(variance * _inverse_sizes(ref, cur) * 2 * math.log(k))
-    worst = str(gaps.idxmax())
-    detail = f"{worst!r}: {p[worst]:.1%} → {q[worst]:.1%}"
-    note = None
-    if ref.domain_capped or cur.domain_capped:
-        note = (
-            "distance over the most frequent values of each side only "
-            f"(the column has {max(ref.unique, cur.unique):,} distinct values)."
-        )
-    return float(gaps.max()), noise, detail, note
 
 
 def _as_profile(data: Any, what: str, max_domain: int, workers: int | None) -> DataProfile:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mlnb.data import compare, profile
-from mlnb.data.drift import JENSEN_SHANNON, L_INFINITY, jensen_shannon_distance
+from mlnb.data.distances import JENSEN_SHANNON, L_INFINITY, jensen_shannon_distance
 
 
 def _frames(n: int = 5000, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
