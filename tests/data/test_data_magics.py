@@ -90,3 +90,11 @@ def test_loading_the_magics_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("magic", ["profile", "validate", "drift"])
+def test_help_shows_the_options(data_shell, capsys, magic: str) -> None:
+    data_shell.run_line_magic(magic, "--help")
+    out = capsys.readouterr().out
+    assert out.startswith(f"::\n\n  %{magic} ")
+    assert "-o NAME, --out NAME" in out
