@@ -218,14 +218,14 @@ class DataProfile:
 
     def text(self) -> str:
         """The profile as a plain-text table, followed by its notes."""
-        lines = [f"{self.rows} rows × {len(self.columns)} columns"]
+        lines = [f"{self.rows:,} rows × {len(self.columns)} columns"]
         lines.append(display.text_table(self._HEADERS, self._rows()))
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def html(self) -> str:
         """The profile as an escaped HTML table, followed by its notes."""
-        caption = f"{self.rows} rows × {len(self.columns)} columns"
+        caption = f"{self.rows:,} rows × {len(self.columns)} columns"
         notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
         return display.html_table(self._HEADERS, self._rows(), caption=caption) + notes
 
