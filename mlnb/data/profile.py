@@ -124,8 +124,11 @@ class ColumnProfile:
             return (
                 f"{self.format(self.min)} … {self.format(self.max)}, mean {self.format(self.mean)}"
             )
+        if self.unique == self.count > 1:
+            return "all values distinct"
         value, count = self.top(1)[0]
-        return f"top {value!r} ({count / self.count:.0%})"
+        share = count / self.count
+        return f"top {value!r} ({share:.0%})" if share >= 0.01 else f"top {value!r} ({share:.1%})"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready statistics (the sketch and full counts left out)."""
