@@ -25,7 +25,17 @@ _LAZY: dict[str, str] = {
     "MlnbError": "mlnb.exceptions:MlnbError",
     "WhatIf": "mlnb.whatif.explorer:WhatIf",
 }
-_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics", "whatif")
+_SUBMODULES = (
+    "seed",
+    "repro",
+    "exceptions",
+    "display",
+    "hooks",
+    "cli",
+    "magics",
+    "whatif",
+    "data",
+)
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 

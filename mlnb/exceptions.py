@@ -105,3 +105,40 @@ def _names(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"{shown}{more}"
+
+
+class DataError(MlnbError):
+    """Data handed to :mod:`mlnb.data` that it cannot profile, validate or compare."""
+
+
+class EmptyDataError(DataError, ValueError):
+    """A frame with no rows or no columns."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what} {reason} — there is nothing to profile or compare.")
+
+
+class DataTypeError(DataError, TypeError):
+    """An object that is neither a pandas DataFrame/Series nor a 1-D or 2-D numpy array."""
+
+    def __init__(self, what: str, got: str) -> None:
+        self.what = what
+        self.got = got
+        super().__init__(
+            f"{what} must be a pandas DataFrame (or a Series, or a 1-D/2-D numpy array), got {got}."
+        )
+
+
+class ColumnMismatchError(DataError, ValueError):
+    """Reference and current data share no column, or a named column does not exist."""
+
+
+class SchemaFileError(DataError):
+    """A schema file that is missing, not valid JSON, or not a schema this mlnb can read."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"schema file {path} {reason}")

@@ -17,6 +17,7 @@ from mlnb.magics.base import MlnbMagics
 MAGIC_CLASSES: tuple[str, ...] = (
     "mlnb.magics.seed:SeedMagics",
     "mlnb.magics.whatif:WhatIfMagics",
+    "mlnb.magics.data:DataMagics",
 )
 
 _loaded: weakref.WeakKeyDictionary[Any, list[MlnbMagics]] = weakref.WeakKeyDictionary()

@@ -1,0 +1,44 @@
+"""Data validation and drift for pandas frames, in the spirit of TFDV, without TensorFlow.
+
+* :func:`profile` — per-column statistics (type, counts, missing, unique,
+  quantiles, histograms, top values);
+* :func:`infer_schema` / :class:`Schema` — types, domains, ranges and allowed
+  missing rates, saved as JSON a person can edit;
+* :func:`validate` — anomalies of new data against a schema;
+* :func:`compare` — per-column drift/skew (L-infinity for counted columns,
+  Jensen-Shannon distance in base 2 for numeric ones) with thresholds and verdicts;
+* :func:`overview` — an ipywidgets panel showing all of it.
+
+This package imports pandas and ipywidgets, so nothing that ``import mlnb`` or
+``%load_ext mlnb`` loads imports it at module level; the magics import it when
+they run. The functions are bound here explicitly (not lazily) because each
+shares its name with its module (``mlnb.data.profile`` the function vs. the
+module): binding them last makes ``from mlnb.data import profile`` always give
+the function.
+"""
+
+from __future__ import annotations
+
+from mlnb.data.drift import ColumnDrift, DriftReport, compare
+from mlnb.data.overview import DataOverview, overview
+from mlnb.data.profile import ColumnProfile, DataProfile, profile
+from mlnb.data.schema import ColumnSchema, Schema, infer_schema, load_schema
+from mlnb.data.validate import Anomaly, ValidationReport, validate
+
+__all__ = [
+    "Anomaly",
+    "ColumnDrift",
+    "ColumnProfile",
+    "ColumnSchema",
+    "DataOverview",
+    "DataProfile",
+    "DriftReport",
+    "Schema",
+    "ValidationReport",
+    "compare",
+    "infer_schema",
+    "load_schema",
+    "overview",
+    "profile",
+    "validate",
+]

@@ -1,0 +1,66 @@
+"""``mlnb data``: exit statuses and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlnb.cli import main
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(0)
+    ref = tmp_path / "ref.csv"
+    cur = tmp_path / "cur.parquet"
+    pd.DataFrame({"x": rng.normal(size=2000), "city": rng.choice(["a", "b"], 2000)}).to_csv(
+        ref, index=False
+    )
+    pd.DataFrame(
+        {"x": rng.normal(size=2000) + 1, "city": rng.choice(["a", "b", "c"], 2000)}
+    ).to_parquet(cur)
+    return ref, cur
+
+
+def test_infer_validate_and_drift(files: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    ref, cur = files
+    schema = tmp_path / "schema.json"
+    assert main(["data", "validate", str(ref), "--infer", str(schema)]) == 0
+    assert capsys.readouterr().out == f"mlnb: wrote the schema of 2 columns to {schema}.\n"
+    assert main(["data", "validate", str(ref), "--schema", str(schema), "--strict"]) == 0
+    assert main(["data", "validate", str(cur), "--schema", str(schema)]) == 0
+    assert main(["data", "validate", str(cur), "--schema", str(schema), "--strict"]) == 1
+    assert "city    out_of_domain" in capsys.readouterr().out
+    assert main(["data", "drift", str(ref), str(cur), "--strict"]) == 1
+    assert capsys.readouterr().out.startswith("drift: 2 of 2 columns drift (x, city)")
+    assert main(["data", "drift", str(ref), str(ref), "--strict"]) == 0
+    assert capsys.readouterr().out.startswith("no drift: 0 of 2 columns drift")
+    assert main(["data", "profile", str(ref)]) == 0
+    assert capsys.readouterr().out.startswith("2,000 rows × 2 columns")
+
+
+def test_bad_files_are_one_line(tmp_path: Path, capsys) -> None:
+    odd = tmp_path / "data.txt"
+    odd.write_text("x")
+    assert main(["data", "profile", str(odd)]) == 2
+    assert capsys.readouterr().err == (
+        f"mlnb: cannot tell how to read {odd}: use a file ending in .csv, .tsv, .parquet, .json, .jsonl, .feather.\n"
+    )
+    assert main(["data", "profile", str(tmp_path / "nope.csv")]) == 2
+    assert capsys.readouterr().err == f"mlnb: there is no file {tmp_path / 'nope.csv'}.\n"
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["data", "profile", str(empty)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"mlnb: could not read {empty} as csv: No columns to parse from file\n"
+    )
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("a,b\n")
+    assert main(["data", "profile", str(header_only)]) == 2
+    assert capsys.readouterr().err == (
+        f"mlnb: {header_only} has no rows (its 2 columns are empty) — there is nothing to profile or compare.\n"
+    )

@@ -1,0 +1,81 @@
+"""The overview panel, driven through its widgets' traits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlnb.data import DataOverview, infer_schema, overview
+from mlnb.data.overview import ANOMALY_BACKGROUND, DRIFT_BACKGROUND
+
+
+def _pair() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    n = 2000
+    reference = pd.DataFrame(
+        {
+            "x": rng.normal(0, 1, n),
+            "steady": rng.normal(0, 1, n),
+            "<b>city</b>": rng.choice(["a", "b", "<script>alert(1)</script>"], n),
+        }
+    )
+    current = reference.copy()
+    current["x"] = current["x"] + 1.0
+    return reference, current
+
+
+def test_panel_highlights_drift_and_anomalies() -> None:
+    reference, current = _pair()
+    current.loc[:9, "steady"] = 99.0  # out of range but too few to drift
+    panel = overview(current, reference, schema=infer_schema(reference), title="serving")
+    assert isinstance(panel, DataOverview)
+    table = panel.table.value
+    rows = table.split("<tr")
+    x_row = next(r for r in rows if ">x</td>" in r)
+    steady_row = next(r for r in rows if ">steady</td>" in r)
+    assert DRIFT_BACKGROUND in x_row and "DRIFT" in x_row
+    assert ANOMALY_BACKGROUND in steady_row and "out_of_range" in steady_row
+    assert table.count("data:image/svg+xml;base64,") == 3  # one sparkline per column
+    assert "<script>" not in table and "&lt;b&gt;city&lt;/b&gt;" in table
+    assert panel.drift.drifted == ["x"]
+    assert panel.summary().splitlines() == [
+        "serving: 2,000 rows × 3 columns",
+        "drift: 1 of 3 columns drift (x) — reference 2,000 rows, current 2,000 rows.",
+        "2 anomalies in 2 columns (2,000 rows checked).",  # x moved past its max too
+    ]
+
+
+def test_choosing_a_column_shows_its_plot_and_statistics() -> None:
+    reference, current = _pair()
+    panel = overview(current, reference)
+    first_png = bytes(panel.detail_image.value)
+    assert first_png.startswith(b"\x89PNG")
+    assert "<h4>x</h4>" in panel.detail_html.value and "DRIFT" in panel.detail_html.value
+    panel.selector.value = "<b>city</b>"
+    assert panel.detail_html.value.startswith("<h4>&lt;b&gt;city&lt;/b&gt;</h4>")
+    assert "&lt;script&gt;" in panel.detail_html.value and "<script>" not in panel.detail_html.value
+    second_png = bytes(panel.detail_image.value)
+    assert second_png.startswith(b"\x89PNG") and second_png != first_png
+    panel.show_column("steady")
+    assert panel.selector.value == "steady" and "no drift" in panel.detail_html.value
+
+
+def test_single_frame_panel_and_text_fallback() -> None:
+    reference, _ = _pair()
+    panel = overview(reference)
+    assert panel.drift is None and panel.reference is None
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    text = bundle["text/plain"]
+    assert text.splitlines()[0] == "2,000 rows × 3 columns"
+    assert "<b>city</b>" in text  # plain text is not escaped
+    assert list(panel.selector.options) == list(reference.columns)
+
+
+def test_missing_column_can_be_chosen() -> None:
+    reference, current = _pair()
+    panel = overview(current.drop(columns=["steady"]), schema=infer_schema(reference))
+    assert "steady" in panel.selector.options
+    panel.selector.value = "steady"
+    assert "not in the data" in panel.detail_html.value
+    assert "missing_column" in panel.detail_html.value

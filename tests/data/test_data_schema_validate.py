@@ -1,0 +1,108 @@
+"""infer_schema / Schema JSON round trip / validate: every anomaly kind, with examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlnb.data import Schema, infer_schema, load_schema, validate
+
+
+def test_inferred_schema_round_trips_through_json(
+    mixed_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    schema = infer_schema(mixed_frame)
+    path = schema.save(tmp_path / "nested" / "schema.json")
+    data = json.loads(path.read_text())
+    assert data["version"] == 1
+    assert [c["name"] for c in data["columns"]] == list(mixed_frame.columns)
+    city = next(c for c in data["columns"] if c["name"] == "city")
+    assert city == {
+        "name": "city",
+        "kind": "categorical",
+        "dtype": "str",
+        "required": True,
+        "max_missing_rate": 0.0,
+        "domain": ["lyon", "nice", "paris"],
+    }
+    joined = next(c for c in data["columns"] if c["name"] == "joined")
+    assert joined["min"].startswith("2024-01-")
+    assert load_schema(path) == schema
+    assert Schema.load(path) == schema
+    assert validate(mixed_frame, path).ok
+
+
+def test_missing_rate_rounds_up_to_a_whole_percent() -> None:
+    frame = pd.DataFrame({"a": [1.0] * 97 + [np.nan] * 3, "b": [1.0] * 100})
+    schema = infer_schema(frame)
+    assert schema["a"].max_missing_rate == 0.03
+    assert schema["b"].max_missing_rate == 0.0
+
+
+def test_every_anomaly_kind_with_examples(mixed_frame: pd.DataFrame) -> None:
+    schema = infer_schema(mixed_frame)
+    serving = mixed_frame.drop(columns=["member"]).assign(extra=1)
+    serving["age"] = serving["age"].astype(float)
+    serving.loc[:4, "age"] = [150.0, -5.0, 200.0, np.nan, np.nan]
+    serving.loc[:2, "city"] = ["tokyo", "tokyo", "oslo"]
+    serving["rooms"] = serving["rooms"].astype(str)
+    report = validate(serving, schema)
+    found = {(a.column, a.kind): a for a in report.anomalies}
+    assert set(found) == {
+        ("age", "missing_rate"),
+        ("age", "out_of_range"),
+        ("city", "out_of_domain"),
+        ("rooms", "type_change"),
+        ("member", "missing_column"),
+        ("extra", "new_column"),
+    }
+    assert (
+        found[("age", "missing_rate")].description
+        == "0.5% of rows are missing (2); the schema allows 0.0%."
+    )
+    assert found[("age", "missing_rate")].examples == ["row 3", "row 4"]
+    out = found[("age", "out_of_range")]
+    assert out.description.startswith("3 values (0.8%) out of range: 1 below ")
+    assert "2 above" in out.description and "(highest 200)" in out.description
+    assert out.examples[0] == "-5" and "200" in out.examples
+    domain = found[("city", "out_of_domain")]
+    assert (
+        domain.description
+        == "3 values (0.8%) outside the domain of 3: 2 unexpected distinct values."
+    )
+    assert domain.examples == ["'tokyo' ×2", "'oslo' ×1"]
+    assert (
+        found[("rooms", "type_change")].description
+        == "kind changed from numeric to categorical (dtype str)."
+    )
+    assert found[("member", "missing_column")].description == (
+        "required column is in the schema but not in the data."
+    )
+    assert report.summary() == "6 anomalies in 5 columns (400 rows checked)."
+    metrics = report.to_metrics()
+    assert metrics["validation/anomalies"] == 6.0 and metrics["validation/out_of_range"] == 1.0
+    frame = report.to_frame()
+    assert list(frame.columns) == ["column", "kind", "description", "examples"] and len(frame) == 6
+
+
+def test_edited_schema_loosens_the_checks(mixed_frame: pd.DataFrame, tmp_path: Path) -> None:
+    path = infer_schema(mixed_frame).save(tmp_path / "schema.json")
+    data = json.loads(path.read_text())
+    for column in data["columns"]:
+        if column["name"] == "city":
+            column["domain"].append("tokyo")
+        if column["name"] == "member":
+            column["required"] = False
+    path.write_text(json.dumps(data))
+    serving = mixed_frame.drop(columns=["member"])
+    serving.loc[0, "city"] = "tokyo"
+    assert validate(serving, path).ok
+
+
+def test_report_html_is_escaped() -> None:
+    schema = infer_schema(pd.DataFrame({"c": ["a", "b"]}))
+    report = validate(pd.DataFrame({"c": ["<img src=x onerror=alert(1)>"]}), schema)
+    assert "<img" not in report.html() and "&lt;img" in report.html()
