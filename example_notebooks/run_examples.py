@@ -1,7 +1,7 @@
 """Execute every example notebook with papermill and say where the outputs are.
 
 `make demo` runs this. Each notebook under example_notebooks/ (not under out/) is
-executed top to bottom in a fresh kernel; the executed copies go to
+executed top to bottom in a fresh kernel, working in example_notebooks/out/, where the executed copies go too
 example_notebooks/out/. Exits non-zero if any notebook fails.
 """
 
@@ -30,7 +30,7 @@ def main() -> int:
         started = time.perf_counter()
         try:
             papermill.execute_notebook(
-                str(path), str(target), kernel_name="python3", cwd=str(HERE), progress_bar=False
+                str(path), str(target), kernel_name="python3", cwd=str(OUT), progress_bar=False
             )
         except Exception as exc:  # report every notebook, then fail
             failed.append(path.name)

@@ -21,7 +21,7 @@ def test_example_notebook_runs(path, tmp_path):
 
     output = tmp_path / path.name
     papermill.execute_notebook(
-        str(path), str(output), kernel_name="python3", cwd=str(EXAMPLES), progress_bar=False
+        str(path), str(output), kernel_name="python3", cwd=str(tmp_path), progress_bar=False
     )
     nb = nbformat.read(output, as_version=4)
     assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
@@ -36,7 +36,7 @@ def test_seed_example_shows_what_the_readme_says(tmp_path):
         str(EXAMPLES / "01_seed_pinning.ipynb"),
         str(output),
         kernel_name="python3",
-        cwd=str(EXAMPLES),
+        cwd=str(tmp_path),
         progress_bar=False,
     )
     text = "\n".join(
