@@ -1,8 +1,8 @@
 """Execute every example notebook with papermill and say where the outputs are.
 
 `make demo` runs this. Each notebook under example_notebooks/ (not under out/) is
-executed top to bottom in a fresh kernel, working in example_notebooks/out/, where the executed copies go too
-example_notebooks/out/. Exits non-zero if any notebook fails.
+executed top to bottom in a fresh kernel working in example_notebooks/out/, where the
+executed copies go too. Exits non-zero if any notebook fails.
 """
 
 from __future__ import annotations
