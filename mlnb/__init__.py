@@ -23,8 +23,12 @@ _LAZY: dict[str, str] = {
     "set_state": "mlnb.seed:set_state",
     "check_reproducible": "mlnb.repro:check_reproducible",
     "MlnbError": "mlnb.exceptions:MlnbError",
+    "start": "mlnb.runs.session:start",
+    "log": "mlnb.runs.session:log",
+    "finish": "mlnb.runs.session:finish",
+    "active_run": "mlnb.runs.session:active_run",
 }
-_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics")
+_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics", "runs")
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
