@@ -37,8 +37,15 @@ class RunsMagics(MlnbMagics):
     @argument("name", nargs="?", default=None, help="the run's name (default run-<id>)")
     @argument("--project", "-p", default=None, help="project to file it under (default 'default')")
     @argument("--tag", "-t", action="append", default=[], help="a tag (repeatable)")
-    @argument("--config", "-c", default=None, help="name of a dict variable holding the run's parameters")  # fmt: skip
-    @argument("--system-interval", type=float, default=session.SYSTEM_INTERVAL, help="seconds between sys/ samples; 0 turns them off")  # fmt: skip
+    @argument(
+        "--config", "-c", default=None, help="name of a dict variable holding the run's parameters"
+    )
+    @argument(
+        "--system-interval",
+        type=float,
+        default=session.SYSTEM_INTERVAL,
+        help="seconds between sys/ samples; 0 turns them off",
+    )
     @argument("--no-live", action="store_true", help="do not show the live plot")
     @argument("--replace", action="store_true", help="finish the active run first")
     def run_start(self, line: str = "") -> Any:
@@ -54,13 +61,21 @@ class RunsMagics(MlnbMagics):
         config = None
         if args.config is not None:
             if args.config not in self.shell.user_ns:
-                raise InvalidArgumentError(f"%run_start: no variable named {args.config!r} for --config.")  # fmt: skip
+                raise InvalidArgumentError(
+                    f"%run_start: no variable named {args.config!r} for --config."
+                )
             config = self.shell.user_ns[args.config]
         run = session.start(
-            args.name, project=args.project, config=config, tags=args.tag,
-            system_interval=args.system_interval or None, replace=args.replace,
-        )  # fmt: skip
-        print(f"mlnb: started run {run.name!r} ({run.id}) in project {run.project!r} — store {run.store.home}")  # fmt: skip
+            args.name,
+            project=args.project,
+            config=config,
+            tags=args.tag,
+            system_interval=args.system_interval or None,
+            replace=args.replace,
+        )
+        print(
+            f"mlnb: started run {run.name!r} ({run.id}) in project {run.project!r} — store {run.store.home}"
+        )
         if not args.no_live:
             from IPython.display import display as show_object
 
@@ -71,7 +86,12 @@ class RunsMagics(MlnbMagics):
     @line_magic
     @user_errors
     @magic_arguments()
-    @argument("--status", default="finished", choices=("finished", "failed", "killed"), help="status to record")  # fmt: skip
+    @argument(
+        "--status",
+        default="finished",
+        choices=("finished", "failed", "killed"),
+        help="status to record",
+    )
     @argument("--error", default=None, help="what went wrong (for --status failed)")
     def run_stop(self, line: str = "") -> None:
         """Finish the active run: flush every point and record its status.
@@ -83,14 +103,23 @@ class RunsMagics(MlnbMagics):
         """
         args = parse_args(self.run_stop, line)
         record = session.finish(args.status, args.error)
-        summary = ", ".join(f"{k}={display.format_value(v)}" for k, v in record.summary.items() if not k.startswith("sys/"))  # fmt: skip
-        print(f"mlnb: run {record.name!r} ({record.id}) {record.status} after {display.human_duration(record.duration)}" + (f": {summary}" if summary else ""))  # fmt: skip
+        summary = ", ".join(
+            f"{k}={display.format_value(v)}"
+            for k, v in record.summary.items()
+            if not k.startswith("sys/")
+        )
+        print(
+            f"mlnb: run {record.name!r} ({record.id}) {record.status} after {display.human_duration(record.duration)}"
+            + (f": {summary}" if summary else "")
+        )
 
     @line_magic
     @user_errors
     @magic_arguments()
     @argument("--project", "-p", default=None, help="only this project")
-    @argument("--tag", "-t", action="append", default=[], help="only runs with this tag (repeatable)")  # fmt: skip
+    @argument(
+        "--tag", "-t", action="append", default=[], help="only runs with this tag (repeatable)"
+    )
     @argument("--status", "-s", default=None, choices=STATUSES, help="only runs in this state")
     @argument("--limit", "-n", type=int, default=20, help="at most this many (default 20)")
     def runs(self, line: str = "") -> None:
@@ -102,7 +131,9 @@ class RunsMagics(MlnbMagics):
             %runs --project digits --status finished
         """
         args = parse_args(self.runs, line)
-        records = session.store().list_runs(project=args.project, tags=args.tag, status=args.status, limit=args.limit)  # fmt: skip
+        records = session.store().list_runs(
+            project=args.project, tags=args.tag, status=args.status, limit=args.limit
+        )
         if not records:
             print(f"mlnb: no runs match in {session.store().home} — `%run_start NAME` starts one.")
             return
@@ -112,7 +143,9 @@ class RunsMagics(MlnbMagics):
     @line_magic
     @user_errors
     @magic_arguments()
-    @argument("run", nargs="?", default=None, help="run id, id prefix or name (default: the active run)")  # fmt: skip
+    @argument(
+        "run", nargs="?", default=None, help="run id, id prefix or name (default: the active run)"
+    )
     def run_show(self, line: str = "") -> None:
         """Show one run: status, config, summary, provenance, cell log and artifacts.
 
@@ -134,7 +167,13 @@ class RunsMagics(MlnbMagics):
     @user_errors
     @magic_arguments()
     @argument("runs", nargs="+", help="run ids, prefixes or names")
-    @argument("--metric", "-m", action="append", default=None, help="metric to plot (repeatable; default: all shared)")  # fmt: skip
+    @argument(
+        "--metric",
+        "-m",
+        action="append",
+        default=None,
+        help="metric to plot (repeatable; default: all shared)",
+    )
     def run_compare(self, line: str = "") -> None:
         """Overlay the curves of several runs, one panel per metric.
 
@@ -148,7 +187,7 @@ class RunsMagics(MlnbMagics):
         from IPython.display import Image
         from IPython.display import display as show_object
 
-        from mlnb.runs.compare import compare
+        from mlnb.runs.comparison import compare
 
         figure = compare(args.runs, args.metric, store=session.store())
         png = io.BytesIO()

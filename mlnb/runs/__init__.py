@@ -20,10 +20,10 @@ from mlnb.runs.store import Store, default_home
 
 # public name -> "module:attribute", imported on first use
 _LAZY = {
-    "table": "mlnb.runs.compare:table",
-    "metrics_frame": "mlnb.runs.compare:metrics_frame",
-    "compare": "mlnb.runs.compare:compare",
-    "parallel_coordinates": "mlnb.runs.compare:parallel_coordinates",
+    "table": "mlnb.runs.comparison:table",
+    "metrics_frame": "mlnb.runs.comparison:metrics_frame",
+    "compare": "mlnb.runs.comparison:compare",
+    "parallel_coordinates": "mlnb.runs.comparison:parallel_coordinates",
     "LivePlot": "mlnb.runs.live:LivePlot",
     "progress": "mlnb.runs.progress:progress",
     "export": "mlnb.runs.export:export",
@@ -31,9 +31,22 @@ _LAZY = {
 }
 
 __all__ = [
-    "STATUSES", "ArtifactRow", "CellRow", "MetricRow", "Run", "RunRecord", "Store",
-    "active_run", "default_home", "finish", "live_runs", "log", "start", "store", *_LAZY,
-]  # fmt: skip
+    "STATUSES",
+    "ArtifactRow",
+    "CellRow",
+    "MetricRow",
+    "Run",
+    "RunRecord",
+    "Store",
+    "active_run",
+    "default_home",
+    "finish",
+    "live_runs",
+    "log",
+    "start",
+    "store",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -52,7 +52,9 @@ def _rank(value: float, mode: str) -> float:
 
 def _as_checkpoint(row: ArtifactRow) -> Checkpoint:
     meta = row.meta
-    return Checkpoint(Path(row.path), meta["metric"], float(meta["value"]), meta["mode"], meta.get("step"))  # fmt: skip
+    return Checkpoint(
+        Path(row.path), meta["metric"], float(meta["value"]), meta["mode"], meta.get("step")
+    )
 
 
 def checkpoints(run: Any) -> list[Checkpoint]:
@@ -97,14 +99,14 @@ def save_checkpoint(
         run.flush()
         if metric not in run.latest:
             raise InvalidArgumentError(
-                f"no value for {metric!r}: it was never logged in run {run.name!r} — log it first or pass value=."  # fmt: skip
+                f"no value for {metric!r}: it was never logged in run {run.name!r} — log it first or pass value=."
             )
         value = run.latest[metric]
     value = float(value)
     kept = checkpoints(run)
     if kept and (kept[0].metric != metric or kept[0].mode != mode):
         raise InvalidArgumentError(
-            f"run {run.name!r} keeps checkpoints by {kept[0].metric!r} ({kept[0].mode}); use the same metric and mode."  # fmt: skip
+            f"run {run.name!r} keeps checkpoints by {kept[0].metric!r} ({kept[0].mode}); use the same metric and mode."
         )
     if len(kept) >= keep and _rank(value, mode) >= _rank(kept[keep - 1].value, mode):
         return None

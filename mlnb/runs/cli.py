@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     ls = actions.add_parser("ls", help="list runs, newest first")
     ls.add_argument("--project")
-    ls.add_argument("--tag", action="append", default=[], help="only runs with this tag (repeatable)")  # fmt: skip
+    ls.add_argument(
+        "--tag", action="append", default=[], help="only runs with this tag (repeatable)"
+    )
     ls.add_argument("--status", choices=STATUSES)
     ls.add_argument("--limit", type=int)
     ls.add_argument("--json", action="store_true", help="print JSON")
@@ -60,7 +62,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _ls(store: Store, args: argparse.Namespace) -> int:
-    records = store.list_runs(project=args.project, tags=args.tag, status=args.status, limit=args.limit)  # fmt: skip
+    records = store.list_runs(
+        project=args.project, tags=args.tag, status=args.status, limit=args.limit
+    )
     if args.json:
         print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
     elif not records:
@@ -87,10 +91,13 @@ def _compare(store: Store, args: argparse.Namespace) -> int:
     headers = ["metric", *(f"{r.name} ({r.id[:6]})" for r in records)]
     rows = [[key, *(r.summary.get(key, "—") for r in records)] for key in keys]
     params = sorted({k for r in records for k in r.config})
-    rows += [[f"config.{p}", *(display.format_value(r.config.get(p, "—")) for r in records)] for p in params]  # fmt: skip
+    rows += [
+        [f"config.{p}", *(display.format_value(r.config.get(p, "—")) for r in records)]
+        for p in params
+    ]
     print(display.text_table(headers, rows))
     if args.out:
-        from mlnb.runs.compare import compare
+        from mlnb.runs.comparison import compare
 
         figure = compare([r.id for r in records], args.metric, store=store)
         figure.savefig(args.out)
@@ -103,7 +110,7 @@ def _rm(store: Store, args: argparse.Namespace) -> int:
     running = [r for r in records if r.status == "running"]
     if running and not args.force:
         raise RunsError(
-            f"run {running[0].name!r} ({running[0].id}) is still running — finish it first, or pass --force."  # fmt: skip
+            f"run {running[0].name!r} ({running[0].id}) is still running — finish it first, or pass --force."
         )
     for record in records:
         store.delete_run(record.id)
@@ -116,17 +123,23 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
     if args.to == "mlflow":
         if not args.tracking_uri:
-            raise InvalidArgumentError("--to mlflow needs --tracking-uri URI (e.g. sqlite:///mlflow.db).")  # fmt: skip
+            raise InvalidArgumentError(
+                "--to mlflow needs --tracking-uri URI (e.g. sqlite:///mlflow.db)."
+            )
         target = args.tracking_uri
     else:
         if not args.dir:
-            raise InvalidArgumentError("--to tensorboard needs a folder: mlnb runs export --to tensorboard DIR.")  # fmt: skip
+            raise InvalidArgumentError(
+                "--to tensorboard needs a folder: mlnb runs export --to tensorboard DIR."
+            )
         target = args.dir
     results = export(args.to, target, args.runs, project=args.project, store=store)
     if not results:
         print(f"no finished runs to export in {store.home}")
     for result in results:
-        print(f"{result.action} {result.name} ({result.run_id}): {result.points} points → {result.location}")  # fmt: skip
+        print(
+            f"{result.action} {result.name} ({result.run_id}): {result.points} points → {result.location}"
+        )
     return 0
 
 

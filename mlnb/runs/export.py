@@ -25,14 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError, MissingDependencyError
-from mlnb.runs.compare import flatten
+from mlnb.runs.comparison import flatten
 from mlnb.runs.records import RunRecord
 from mlnb.runs.store import Store
 
 MLFLOW_STATUS = {
-    "running": "RUNNING", "finished": "FINISHED", "failed": "FAILED",
-    "killed": "KILLED", "crashed": "FAILED",
-}  # fmt: skip
+    "running": "RUNNING",
+    "finished": "FINISHED",
+    "failed": "FAILED",
+    "killed": "KILLED",
+    "crashed": "FAILED",
+}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ def export(
         MissingDependencyError: mlflow or tensorboard is not installed.
     """
     if to not in EXPORTERS:
-        raise InvalidArgumentError(f"cannot export to {to!r}: choose one of {', '.join(sorted(EXPORTERS))}.")  # fmt: skip
+        raise InvalidArgumentError(
+            f"cannot export to {to!r}: choose one of {', '.join(sorted(EXPORTERS))}."
+        )
     if not target:
         raise InvalidArgumentError(
             f"exporting to {to} needs a target (a tracking URI or a folder)."
@@ -117,8 +122,12 @@ def to_mlflow(store: Store, records: Sequence[RunRecord], tracking_uri: str) -> 
     results = []
     for record in records:
         experiment = client.get_experiment_by_name(record.project)
-        experiment_id = experiment.experiment_id if experiment else client.create_experiment(record.project)  # fmt: skip
-        found = client.search_runs([experiment_id], filter_string=f"tags.`mlnb.run_id` = '{record.id}'")  # fmt: skip
+        experiment_id = (
+            experiment.experiment_id if experiment else client.create_experiment(record.project)
+        )
+        found = client.search_runs(
+            [experiment_id], filter_string=f"tags.`mlnb.run_id` = '{record.id}'"
+        )
         if found:
             results.append(ExportResult(record.id, record.name, "skipped", found[0].info.run_id, 0))
             continue
@@ -126,14 +135,20 @@ def to_mlflow(store: Store, records: Sequence[RunRecord], tracking_uri: str) -> 
         tags.update({f"mlnb.tag.{t}": "true" for t in record.tags})
         if record.error:
             tags["mlnb.error"] = record.error[:5000]
-        run = client.create_run(experiment_id, start_time=int(record.started * 1000), tags=tags, run_name=record.name)  # fmt: skip
+        run = client.create_run(
+            experiment_id, start_time=int(record.started * 1000), tags=tags, run_name=record.name
+        )
         run_id = run.info.run_id
         renamed: dict[str, str] = {}
-        params = [Param(_renamed(k, renamed), str(v)[:6000]) for k, v in flatten(record.config).items()]  # fmt: skip
+        params = [
+            Param(_renamed(k, renamed), str(v)[:6000]) for k, v in flatten(record.config).items()
+        ]
         for start in range(0, len(params), 100):
             client.log_batch(run_id, params=params[start : start + 100])
         rows = store.metrics(record.id)
-        metrics = [Metric(_renamed(r.key, renamed), r.value, int(r.time * 1000), r.step) for r in rows]  # fmt: skip
+        metrics = [
+            Metric(_renamed(r.key, renamed), r.value, int(r.time * 1000), r.step) for r in rows
+        ]
         for start in range(0, len(metrics), 1000):
             client.log_batch(run_id, metrics=metrics[start : start + 1000])
         if renamed:
@@ -190,7 +205,9 @@ def to_tensorboard(store: Store, records: Sequence[RunRecord], logdir: str) -> l
                 writer.add_event(Event(wall_time=record.started, step=0, summary=summary))
             for row in rows:
                 value = Summary.Value(tag=row.key, simple_value=row.value)
-                writer.add_event(Event(wall_time=row.time, step=row.step, summary=Summary(value=[value])))  # fmt: skip
+                writer.add_event(
+                    Event(wall_time=row.time, step=row.step, summary=Summary(value=[value]))
+                )
             end = record.ended or record.heartbeat or record.started
             writer.add_event(Event(wall_time=end, step=0, summary=_session_end(record)))
         finally:
@@ -211,7 +228,9 @@ def _plugin_summary(tag: str, content: Any) -> Any:
     from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
     from tensorboard.plugins.hparams import metadata
 
-    plugin = SummaryMetadata.PluginData(plugin_name=metadata.PLUGIN_NAME, content=content.SerializeToString())  # fmt: skip
+    plugin = SummaryMetadata.PluginData(
+        plugin_name=metadata.PLUGIN_NAME, content=content.SerializeToString()
+    )
     return Summary(value=[Summary.Value(tag=tag, metadata=SummaryMetadata(plugin_data=plugin))])
 
 
@@ -221,7 +240,11 @@ def _hparams_summaries(record: RunRecord, metric_keys: Sequence[str]) -> list[An
 
     params = flatten(record.config)
     infos = [api_pb2.HParamInfo(name=name) for name in params]
-    metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=key)) for key in metric_keys if not key.startswith("sys/")]  # fmt: skip
+    metrics = [
+        api_pb2.MetricInfo(name=api_pb2.MetricName(tag=key))
+        for key in metric_keys
+        if not key.startswith("sys/")
+    ]
     experiment = plugin_data_pb2.HParamsPluginData(
         experiment=api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics),
         version=metadata.PLUGIN_DATA_VERSION,
@@ -232,7 +255,9 @@ def _hparams_summaries(record: RunRecord, metric_keys: Sequence[str]) -> list[An
             value = str(value)
         for field, converted in _hparams_value(value).items():
             setattr(start.hparams[name], field, converted)
-    session = plugin_data_pb2.HParamsPluginData(session_start_info=start, version=metadata.PLUGIN_DATA_VERSION)  # fmt: skip
+    session = plugin_data_pb2.HParamsPluginData(
+        session_start_info=start, version=metadata.PLUGIN_DATA_VERSION
+    )
     return [
         _plugin_summary(metadata.EXPERIMENT_TAG, experiment),
         _plugin_summary(metadata.SESSION_START_INFO_TAG, session),
@@ -243,13 +268,17 @@ def _session_end(record: RunRecord) -> Any:
     from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 
     status = {
-        "finished": api_pb2.STATUS_SUCCESS, "failed": api_pb2.STATUS_FAILURE,
-        "killed": api_pb2.STATUS_ABORTED, "crashed": api_pb2.STATUS_FAILURE,
-    }.get(record.status, api_pb2.STATUS_RUNNING)  # fmt: skip
+        "finished": api_pb2.STATUS_SUCCESS,
+        "failed": api_pb2.STATUS_FAILURE,
+        "killed": api_pb2.STATUS_UNKNOWN,
+        "crashed": api_pb2.STATUS_FAILURE,
+    }.get(record.status, api_pb2.STATUS_RUNNING)
     end = plugin_data_pb2.SessionEndInfo(
         status=status, end_time_secs=record.ended or record.started
     )
-    content = plugin_data_pb2.HParamsPluginData(session_end_info=end, version=metadata.PLUGIN_DATA_VERSION)  # fmt: skip
+    content = plugin_data_pb2.HParamsPluginData(
+        session_end_info=end, version=metadata.PLUGIN_DATA_VERSION
+    )
     return _plugin_summary(metadata.SESSION_END_INFO_TAG, content)
 
 

@@ -38,13 +38,19 @@ class LivePlot:
     """
 
     def __init__(
-        self, run: Any, keys: Sequence[str] | None = None, *, interval: float = MIN_INTERVAL,
+        self,
+        run: Any,
+        keys: Sequence[str] | None = None,
+        *,
+        interval: float = MIN_INTERVAL,
         max_points: int = 2000,
-    ) -> None:  # fmt: skip
+    ) -> None:
         import ipywidgets as widgets
 
         if interval < MIN_INTERVAL:
-            raise InvalidArgumentError(f"live plot interval must be at least {MIN_INTERVAL} s, got {interval!r}.")  # fmt: skip
+            raise InvalidArgumentError(
+                f"live plot interval must be at least {MIN_INTERVAL} s, got {interval!r}."
+            )
         self.run = run
         self.keys = list(keys) if keys else None
         self.interval = float(interval)
@@ -91,7 +97,10 @@ class LivePlot:
         with self._lock:
             series = {k: (list(s), list(v)) for k, (s, v) in self._series.items()}
         names = (self.keys or list(series))[:6]
-        figure = Figure(figsize=(3.2 * min(max(len(names), 1), 3), 2.6 * math.ceil(max(len(names), 1) / 3)), dpi=80)  # fmt: skip
+        figure = Figure(
+            figsize=(3.2 * min(max(len(names), 1), 3), 2.6 * math.ceil(max(len(names), 1) / 3)),
+            dpi=80,
+        )
         for index, key in enumerate(names):
             ax = figure.add_subplot(math.ceil(len(names) / 3), min(len(names), 3), index + 1)
             steps, values = series.get(key, ([], []))
@@ -107,7 +116,9 @@ class LivePlot:
         self.redraw_times.append(time.monotonic())
 
     def _header_html(self, latest: dict[str, float]) -> str:
-        parts = " · ".join(f"{html.escape(k)} = {html.escape(display.format_value(v))}" for k, v in latest.items())  # fmt: skip
+        parts = " · ".join(
+            f"{html.escape(k)} = {html.escape(display.format_value(v))}" for k, v in latest.items()
+        )
         return f"<b>{html.escape(self.run.name)}</b> ({html.escape(self.run.status)}) {parts}"
 
     def close(self) -> None:

@@ -37,11 +37,15 @@ def dead_reason(
     pid: int | None, pid_started: float | None, run_host: str | None, heartbeat: float | None
 ) -> str | None:
     """Why a ``running`` run's writer is gone, or None while it may still be alive."""
-    beat = f"; last heartbeat {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(heartbeat))}" if heartbeat else ""  # fmt: skip
+    beat = (
+        f"; last heartbeat {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(heartbeat))}"
+        if heartbeat
+        else ""
+    )
     if run_host == _HOST and pid is not None:
         if _alive(pid, pid_started):
             return None
-        return f"the process that logged it (pid {pid} on {run_host}) ended without finishing the run{beat}."  # fmt: skip
+        return f"the process that logged it (pid {pid} on {run_host}) ended without finishing the run{beat}."
     if heartbeat is not None and time.time() - heartbeat > STALE_AFTER:
         return f"no heartbeat from {run_host or 'its host'} for over {STALE_AFTER:.0f} s{beat}."
     return None

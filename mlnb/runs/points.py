@@ -95,10 +95,13 @@ def rows(key: str, chunks: Iterable[tuple[bytes, bytes, bytes, bytes]]) -> list[
         out.extend(
             MetricRow(key, s, v, t, None if c == NO_CELL else c)
             for s, v, t, c in zip(
-                decode("q", steps), decode("d", values), decode("d", times), decode("q", cells),
+                decode("q", steps),
+                decode("d", values),
+                decode("d", times),
+                decode("q", cells),
                 strict=True,
             )
-        )  # fmt: skip
+        )
     if any(out[i].step > out[i + 1].step for i in range(len(out) - 1)):
         out.sort(key=lambda row: row.step)  # stable: same-step points keep logging order
     return out

@@ -39,7 +39,11 @@ def progress(
 
     def postfix() -> dict[str, str]:
         latest = target.latest
-        names = keys if keys is not None else [k for k in latest if include_system or not k.startswith("sys/")]  # fmt: skip
+        names = (
+            keys
+            if keys is not None
+            else [k for k in latest if include_system or not k.startswith("sys/")]
+        )
         return {k: display.format_value(latest[k]) for k in names if k in latest}
 
     class RunProgress(tqdm):  # type: ignore[misc, valid-type]

@@ -35,11 +35,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlnb.runs import nvml
+
 ENV_NOTEBOOK = "MLNB_NOTEBOOK"
 KEY_PACKAGES = (
-    "numpy", "pandas", "scipy", "scikit-learn", "torch", "torchvision", "tensorflow",
-    "jax", "transformers", "lightning", "xgboost", "lightgbm", "ipykernel", "mlnb",
-)  # fmt: skip
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "torchvision",
+    "tensorflow",
+    "jax",
+    "transformers",
+    "lightning",
+    "xgboost",
+    "lightgbm",
+    "ipykernel",
+    "mlnb",
+)
 GIT_TIMEOUT = 10.0
 MAX_DIFF_BYTES = 5 * 1024 * 1024
 
@@ -55,7 +69,7 @@ def capture(run: Any) -> dict[str, Any]:
         "python": _part(python_info),
         "packages": _part(package_versions),
         "host": _part(host_info),
-        "gpus": _part(gpu_info),
+        "gpus": _part(nvml.gpu_info),
     }
     folder = Path(notebook["path"]).parent if notebook and notebook.get("path") else Path.cwd()
     parts["git"] = _part(lambda: git_state(folder, run))
@@ -100,10 +114,15 @@ def git_state(folder: Path, run: Any = None) -> dict[str, Any]:
     def git(*args: str) -> str:
         done = subprocess.run(
             ["git", "-C", str(folder), *args],
-            capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
         if done.returncode != 0:
-            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git failed")  # fmt: skip
+            raise RuntimeError(
+                done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git failed"
+            )
         return done.stdout
 
     try:
@@ -127,7 +146,9 @@ def git_state(folder: Path, run: Any = None) -> dict[str, Any]:
         data = diff.encode("utf-8", "replace")
         truncated = len(data) > MAX_DIFF_BYTES
         text = data[:MAX_DIFF_BYTES].decode("utf-8", "ignore")
-        run.log_text("git.diff", text, kind="git-diff", meta={"commit": commit, "truncated": truncated})  # fmt: skip
+        run.log_text(
+            "git.diff", text, kind="git-diff", meta={"commit": commit, "truncated": truncated}
+        )
         info["diff_artifact"] = "git.diff"
         info["diff_truncated"] = truncated
     return info
@@ -186,7 +207,11 @@ def papermill_parameters(shell: Any = None) -> dict[str, Any] | None:
 def _literal_assignments(source: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):  # fmt: skip
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             try:
                 params[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
@@ -231,35 +256,3 @@ def host_info() -> dict[str, Any]:
         "argv": list(sys.argv),
         "cwd": os.getcwd(),
     }
-
-
-def gpu_info() -> list[dict[str, Any]]:
-    """GPU names, memory and driver version through NVML; ``[]`` without NVIDIA GPUs.
-
-    Kept to this one function so it can be swapped for :mod:`mlnb.gpu` later.
-    """
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:  # no NVML library or no driver: no NVIDIA GPU to report
-        return []
-    try:
-        driver = _text(pynvml.nvmlSystemGetDriverVersion())
-        gpus = []
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            gpus.append({
-                "index": index,
-                "name": _text(pynvml.nvmlDeviceGetName(handle)),
-                "memory_total_bytes": int(memory.total),
-                "driver": driver,
-            })  # fmt: skip
-        return gpus
-    finally:
-        pynvml.nvmlShutdown()
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value

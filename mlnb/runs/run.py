@@ -105,10 +105,18 @@ class Run:
         self._last_logged: dict[str, float] = {}
         self.provenance: dict[str, Any] = {}
         record = RunRecord(
-            id=self.id, name=self.name, project=self.project, status="running",
-            started=self.started, ended=None, heartbeat=self.started, pid=os.getpid(),
-            host=liveness.host(), config=self.config, tags=self.tags,
-        )  # fmt: skip
+            id=self.id,
+            name=self.name,
+            project=self.project,
+            status="running",
+            started=self.started,
+            ended=None,
+            heartbeat=self.started,
+            pid=os.getpid(),
+            host=liveness.host(),
+            config=self.config,
+            tags=self.tags,
+        )
         store.create_run(record, liveness.process_start_time())
         self._thread = threading.Thread(
             target=self._flush_loop, name=f"mlnb-run-{self.id}", daemon=True
@@ -136,7 +144,7 @@ class Run:
         """
         if self.status != "running":
             raise RunsError(
-                f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."  # fmt: skip
+                f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."
             )
         if step is None:
             step = self._next_step
@@ -159,7 +167,7 @@ class Run:
     def _checked_values(self, data: Any) -> dict[str, float]:
         if not isinstance(data, Mapping):
             raise MetricValueError(
-                f"log() takes a dict of metric name → number, got {type(data).__name__} — write run.log({{'loss': value}})."  # fmt: skip
+                f"log() takes a dict of metric name → number, got {type(data).__name__} — write run.log({{'loss': value}})."
             )
         values = {}
         for key, value in data.items():
@@ -235,9 +243,14 @@ class Run:
         return path
 
     def log_artifact(
-        self, path: str | os.PathLike[str], name: str | None = None, *, kind: str = "file",
-        meta: Mapping[str, Any] | None = None, move: bool = False,
-    ) -> Path:  # fmt: skip
+        self,
+        path: str | os.PathLike[str],
+        name: str | None = None,
+        *,
+        kind: str = "file",
+        meta: Mapping[str, Any] | None = None,
+        move: bool = False,
+    ) -> Path:
         """Copy a file into the run's artifact folder; returns where it was stored.
 
         Raises:
@@ -250,10 +263,14 @@ class Run:
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.resolve() != target.resolve():
             (shutil.move if move else shutil.copy2)(source, target)
-        self.store.add_artifact(self.id, _artifact_row(target, name or source.name, kind, meta or {}))  # fmt: skip
+        self.store.add_artifact(
+            self.id, _artifact_row(target, name or source.name, kind, meta or {})
+        )
         return target
 
-    def log_text(self, name: str, text: str, *, kind: str = "file", meta: Mapping[str, Any] | None = None) -> Path:  # fmt: skip
+    def log_text(
+        self, name: str, text: str, *, kind: str = "file", meta: Mapping[str, Any] | None = None
+    ) -> Path:
         """Store ``text`` as an artifact file named ``name``."""
         target = self.run_dir() / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -261,12 +278,22 @@ class Run:
         self.store.add_artifact(self.id, _artifact_row(target, name, kind, meta or {}))
         return target
 
-    def save_checkpoint(self, obj: Any, *, metric: str, value: float | None = None,
-                        mode: str = "min", keep: int = 3, step: int | None = None) -> Any:  # fmt: skip
+    def save_checkpoint(
+        self,
+        obj: Any,
+        *,
+        metric: str,
+        value: float | None = None,
+        mode: str = "min",
+        keep: int = 3,
+        step: int | None = None,
+    ) -> Any:
         """Save ``obj`` with torch.save and keep the best ``keep`` checkpoints; see :mod:`mlnb.runs.checkpoints`."""
         from mlnb.runs import checkpoints
 
-        return checkpoints.save_checkpoint(self, obj, metric=metric, value=value, mode=mode, keep=keep, step=step)  # fmt: skip
+        return checkpoints.save_checkpoint(
+            self, obj, metric=metric, value=value, mode=mode, keep=keep, step=step
+        )
 
     def best_checkpoint(self) -> Any:
         """The best checkpoint saved so far, or None; see :mod:`mlnb.runs.checkpoints`."""
@@ -419,7 +446,7 @@ def _check_step(step: object) -> int:
 def _to_float(key: str, value: Any) -> float:
     if isinstance(value, (str, bytes)):
         raise MetricValueError(
-            f"metric {key!r} must be a number, got text {value!r} — put text in config, tags or summary."  # fmt: skip
+            f"metric {key!r} must be a number, got text {value!r} — put text in config, tags or summary."
         )
     try:
         return float(value)
@@ -427,7 +454,11 @@ def _to_float(key: str, value: Any) -> float:
         raise MetricValueError(f"metric {key!r} is too large for a float: {value!r}.") from None
     except (TypeError, ValueError, RuntimeError):
         shape = getattr(value, "shape", None)
-        what = f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else type(value).__name__  # fmt: skip
+        what = (
+            f"{type(value).__name__} of shape {tuple(shape)}"
+            if shape is not None
+            else type(value).__name__
+        )
         raise MetricValueError(
             f"metric {key!r} must be a single number, got a {what} — log .item() or a mean."
         ) from None
@@ -435,7 +466,9 @@ def _to_float(key: str, value: Any) -> float:
 
 def _check_name(what: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip() or "\n" in value:
-        raise InvalidArgumentError(f"a run {what} must be a non-empty one-line string, got {value!r}.")  # fmt: skip
+        raise InvalidArgumentError(
+            f"a run {what} must be a non-empty one-line string, got {value!r}."
+        )
     return value
 
 
@@ -487,4 +520,6 @@ def _artifact_row(path: Path, name: str, kind: str, meta: Mapping[str, Any]) -> 
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return ArtifactRow(name, str(path), kind, path.stat().st_size, digest.hexdigest(), time.time(), dict(meta))  # fmt: skip
+    return ArtifactRow(
+        name, str(path), kind, path.stat().st_size, digest.hexdigest(), time.time(), dict(meta)
+    )

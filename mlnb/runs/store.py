@@ -145,9 +145,11 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
             check_same_thread=False,
-        )  # fmt: skip
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -155,9 +157,12 @@ class Store:
 
     def _connect_readonly(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            f"{self.path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None, check_same_thread=False,
-        )  # fmt: skip
+            f"{self.path.as_uri()}?mode=ro",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = self._version(conn)
         if version > SCHEMA_VERSION:
@@ -317,13 +322,24 @@ class Store:
             lambda c: c.execute(
                 f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    record.id, record.name, record.project, record.status, record.started,
-                    record.ended, record.heartbeat, record.pid, pid_started, record.host,
-                    dumps(record.config), dumps(list(record.tags)), dumps(record.summary),
-                    dumps(record.provenance), record.error,
+                    record.id,
+                    record.name,
+                    record.project,
+                    record.status,
+                    record.started,
+                    record.ended,
+                    record.heartbeat,
+                    record.pid,
+                    pid_started,
+                    record.host,
+                    dumps(record.config),
+                    dumps(list(record.tags)),
+                    dumps(record.summary),
+                    dumps(record.provenance),
+                    record.error,
                 ),
             )
-        )  # fmt: skip
+        )
 
     def append(
         self,
@@ -342,12 +358,21 @@ class Store:
                 dict/list values are stored as JSON.
         """
         rows = [
-            (run_id, key, len(c), c.steps[0], c.steps[-1], points.encode(c.values[-1:]),
-             points.encode(c.steps), points.encode(c.values), points.encode(c.times),
-             points.encode(c.cells))
+            (
+                run_id,
+                key,
+                len(c),
+                c.steps[0],
+                c.steps[-1],
+                points.encode(c.values[-1:]),
+                points.encode(c.steps),
+                points.encode(c.values),
+                points.encode(c.times),
+                points.encode(c.cells),
+            )
             for key, c in (chunks or {}).items()
             if len(c)
-        ]  # fmt: skip
+        ]
         cell_rows = [(run_id, *cell) for cell in cells]
         updates = {
             k: dumps(v) if isinstance(v, (dict, list, tuple)) else v for k, v in fields.items()
@@ -357,10 +382,14 @@ class Store:
             if rows:
                 conn.executemany("INSERT INTO metric_chunks VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             if cell_rows:
-                conn.executemany("INSERT OR REPLACE INTO cells VALUES (?,?,?,?,?,?,?,?,?)", cell_rows)  # fmt: skip
+                conn.executemany(
+                    "INSERT OR REPLACE INTO cells VALUES (?,?,?,?,?,?,?,?,?)", cell_rows
+                )
             if updates:
                 assignments = ", ".join(f"{name} = ?" for name in updates)
-                conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*updates.values(), run_id))  # fmt: skip
+                conn.execute(
+                    f"UPDATE runs SET {assignments} WHERE id = ?", (*updates.values(), run_id)
+                )
 
         self._write(write)
 
@@ -369,21 +398,38 @@ class Store:
         self._write(
             lambda c: c.execute(
                 "INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?,?,?)",
-                (run_id, artifact.name, artifact.path, artifact.kind, artifact.size,
-                 artifact.sha256, artifact.created, dumps(artifact.meta)),
+                (
+                    run_id,
+                    artifact.name,
+                    artifact.path,
+                    artifact.kind,
+                    artifact.size,
+                    artifact.sha256,
+                    artifact.created,
+                    dumps(artifact.meta),
+                ),
             )
-        )  # fmt: skip
+        )
 
     def remove_artifact(self, run_id: str, path: str) -> None:
         """Forget an artifact record (the caller deletes the file)."""
-        self._write(lambda c: c.execute("DELETE FROM artifacts WHERE run_id = ? AND path = ?", (run_id, path)))  # fmt: skip
+        self._write(
+            lambda c: c.execute(
+                "DELETE FROM artifacts WHERE run_id = ? AND path = ?", (run_id, path)
+            )
+        )
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run's rows and its artifact folder."""
         import shutil
 
         def write(conn: sqlite3.Connection) -> None:
-            for table, column in (("metric_chunks", "run_id"), ("cells", "run_id"), ("artifacts", "run_id"), ("runs", "id")):  # fmt: skip
+            for table, column in (
+                ("metric_chunks", "run_id"),
+                ("cells", "run_id"),
+                ("artifacts", "run_id"),
+                ("runs", "id"),
+            ):
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
 
         self._write(write)
@@ -459,7 +505,9 @@ class Store:
 
     def metric_keys(self, run_id: str) -> list[str]:
         """The names of the metrics a run logged, sorted."""
-        rows = self._read("SELECT DISTINCT key FROM metric_chunks WHERE run_id = ? ORDER BY key", (run_id,))  # fmt: skip
+        rows = self._read(
+            "SELECT DISTINCT key FROM metric_chunks WHERE run_id = ? ORDER BY key", (run_id,)
+        )
         return [row[0] for row in rows]
 
     def count_metrics(self, run_id: str | None = None) -> int:
@@ -467,7 +515,9 @@ class Store:
         if run_id is None:
             rows = self._read("SELECT coalesce(sum(n), 0) FROM metric_chunks")
         else:
-            rows = self._read("SELECT coalesce(sum(n), 0) FROM metric_chunks WHERE run_id = ?", (run_id,))  # fmt: skip
+            rows = self._read(
+                "SELECT coalesce(sum(n), 0) FROM metric_chunks WHERE run_id = ?", (run_id,)
+            )
         return int(rows[0][0]) if rows else 0
 
     def cells(self, run_id: str) -> list[CellRow]:
@@ -490,8 +540,23 @@ class Store:
         return [ArtifactRow(*row[:6], loads(row[6], {})) for row in rows]
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
-        (run_id, name, project, status, started, ended, heartbeat, pid, pid_started, host,
-         config, tags, summary, provenance, error) = row  # fmt: skip
+        (
+            run_id,
+            name,
+            project,
+            status,
+            started,
+            ended,
+            heartbeat,
+            pid,
+            pid_started,
+            host,
+            config,
+            tags,
+            summary,
+            provenance,
+            error,
+        ) = row
         if status == "running":
             reason = liveness.dead_reason(pid, pid_started, host, heartbeat)
             if reason is not None:
@@ -499,11 +564,21 @@ class Store:
                 if not self.readonly:
                     self._mark_crashed(run_id, ended, reason)
         return RunRecord(
-            id=run_id, name=name, project=project, status=status, started=started,
-            ended=ended, heartbeat=heartbeat, pid=pid, host=host,
-            config=loads(config, {}), tags=tuple(loads(tags, [])), summary=loads(summary, {}),
-            provenance=loads(provenance, {}), error=error,
-        )  # fmt: skip
+            id=run_id,
+            name=name,
+            project=project,
+            status=status,
+            started=started,
+            ended=ended,
+            heartbeat=heartbeat,
+            pid=pid,
+            host=host,
+            config=loads(config, {}),
+            tags=tuple(loads(tags, [])),
+            summary=loads(summary, {}),
+            provenance=loads(provenance, {}),
+            error=error,
+        )
 
     def _mark_crashed(self, run_id: str, ended: float, reason: str) -> None:
         self._write(

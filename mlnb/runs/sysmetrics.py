@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError, MlnbWarning
+from mlnb.runs import nvml
 
 Reader = Callable[[], dict[str, float]]
 MB = 1024 * 1024
@@ -62,43 +63,10 @@ def host_reader(disk_path: str = ".") -> Reader:
     return read
 
 
-def nvml_reader() -> Reader | None:
-    """Utilisation, memory and power of each NVIDIA GPU, or None without NVML/GPUs.
-
-    Kept to this one function so it can be swapped for :mod:`mlnb.gpu` later.
-    """
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]  # fmt: skip
-    except Exception:  # no driver, no library, or no device
-        return None
-    if not handles:
-        return None
-
-    def read() -> dict[str, float]:
-        values: dict[str, float] = {}
-        for index, handle in enumerate(handles):
-            prefix = f"sys/gpu{index}"
-            util = pynvml.nvmlDeviceGetUtilizationRates(handle)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            values[f"{prefix}/utilization_percent"] = float(util.gpu)
-            values[f"{prefix}/memory_used_mb"] = memory.used / MB
-            values[f"{prefix}/memory_percent"] = 100.0 * memory.used / max(memory.total, 1)
-            try:
-                values[f"{prefix}/power_w"] = pynvml.nvmlDeviceGetPowerUsage(handle) / 1000.0
-            except pynvml.NVMLError:  # some boards do not report power
-                pass
-        return values
-
-    return read
-
-
 def default_readers(disk_path: str = ".") -> list[Reader]:
     """The host reader, plus the NVML reader when NVIDIA GPUs are present."""
     readers = [host_reader(disk_path)]
-    gpu = nvml_reader()
+    gpu = nvml.gpu_reader()
     if gpu is not None:
         readers.append(gpu)
     return readers
@@ -116,7 +84,7 @@ class SystemSampler:
     def __init__(self, run: Any, interval: float, readers: Sequence[Reader] | None = None):
         if not isinstance(interval, (int, float)) or interval < MIN_INTERVAL:
             raise InvalidArgumentError(
-                f"system-metrics interval must be a number of seconds ≥ {MIN_INTERVAL}, got {interval!r}."  # fmt: skip
+                f"system-metrics interval must be a number of seconds ≥ {MIN_INTERVAL}, got {interval!r}."
             )
         self.run = run
         self.interval = float(interval)
@@ -164,13 +132,15 @@ class SystemSampler:
             if index not in self._failed:
                 self._failed.add(index)
                 warnings.warn(
-                    f"mlnb: a system-metrics reader failed and was turned off ({type(exc).__name__}: {exc}); the run goes on.",  # fmt: skip
+                    f"mlnb: a system-metrics reader failed and was turned off ({type(exc).__name__}: {exc}); the run goes on.",
                     MlnbWarning,
                     stacklevel=2,
                 )
             return None
 
 
-def start_sampler(run: Any, interval: float, readers: Sequence[Reader] | None = None) -> SystemSampler:  # fmt: skip
+def start_sampler(
+    run: Any, interval: float, readers: Sequence[Reader] | None = None
+) -> SystemSampler:
     """Start a :class:`SystemSampler` for ``run`` and return it."""
     return SystemSampler(run, interval, readers).start()

@@ -29,10 +29,17 @@ def runs_list(records: Sequence[RunRecord]) -> display.Rendered:
     keys = keys[:LIST_METRICS]
     headers = ["id", "name", "project", "status", "started", "duration", *keys]
     rows = [
-        [r.id, r.name, r.project, r.status, when(r.started), display.human_duration(r.duration),
-         *(r.summary.get(k, "—") for k in keys)]
+        [
+            r.id,
+            r.name,
+            r.project,
+            r.status,
+            when(r.started),
+            display.human_duration(r.duration),
+            *(r.summary.get(k, "—") for k in keys),
+        ]
         for r in records
-    ]  # fmt: skip
+    ]
     caption = f"{len(records)} run{'s' if len(records) != 1 else ''}"
     return display.Rendered(
         display.text_table(headers, rows), display.html_table(headers, rows, caption=caption)
@@ -55,7 +62,7 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
         ("duration", display.human_duration(record.duration)),
         ("tags", ", ".join(record.tags) or "—"),
         ("error", record.error or "—"),
-        ("seed", seed.get("seed", "—") if isinstance(seed, dict) else "—"),
+        ("seed", (seed.get("seed") if isinstance(seed, dict) else None) or "not pinned"),
         ("git", _git_line(git)),
         ("notebook", notebook.get("path", "—") if isinstance(notebook, dict) else "—"),
         ("python", (prov.get("python") or {}).get("version", "—")),
@@ -65,11 +72,11 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
             ", ".join(g.get("name", "?") for g in gpus)
             if isinstance(gpus, list) and gpus
             else "none",
-        ),  # fmt: skip
+        ),
     ]
     sections = [("run", ["field", "value"], overview)]
     if record.config:
-        from mlnb.runs.compare import flatten
+        from mlnb.runs.comparison import flatten
 
         sections.append(("config", ["param", "value"], list(flatten(record.config).items())))
     summary = [(k, v) for k, v in record.summary.items() if not k.startswith("sys/")]
@@ -77,7 +84,10 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
         sections.append(("summary", ["metric", "value"], summary))
     cells = store.cells(record.id)
     if cells:
-        rows = [(c.seq, c.execution_count or "—", c.status, c.hash[:8], _first_line(c.source)) for c in cells]  # fmt: skip
+        rows = [
+            (c.seq, c.execution_count or "—", c.status, c.hash[:8], _first_line(c.source))
+            for c in cells
+        ]
         sections.append(("cells", ["#", "In", "status", "hash", "source"], rows))
     artifacts = store.artifacts(record.id)
     if artifacts:

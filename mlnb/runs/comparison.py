@@ -68,7 +68,7 @@ def table(
     if sort_by is not None:
         if sort_by not in frame.columns:
             raise InvalidArgumentError(
-                f"cannot sort by {sort_by!r}: not a column — columns are {', '.join(map(str, frame.columns))}."  # fmt: skip
+                f"cannot sort by {sort_by!r}: not a column — columns are {', '.join(map(str, frame.columns))}."
             )
         frame = frame.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
     return frame.reset_index(drop=True)
@@ -87,8 +87,12 @@ def run_row(record: RunRecord, *, include_system: bool = False) -> dict[str, Any
     }
     row.update({f"config.{k}": _cell(v) for k, v in flatten(record.config).items()})
     row.update(
-        {k: _cell(v) for k, v in record.summary.items() if include_system or not k.startswith("sys/")}
-    )  # fmt: skip
+        {
+            k: _cell(v)
+            for k, v in record.summary.items()
+            if include_system or not k.startswith("sys/")
+        }
+    )
     return row
 
 
@@ -113,8 +117,12 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def metrics_frame(
-    runs: Sequence[str], keys: Sequence[str] | None = None, *, store: Store | None = None, home: Any = None
-) -> Any:  # fmt: skip
+    runs: Sequence[str],
+    keys: Sequence[str] | None = None,
+    *,
+    store: Store | None = None,
+    home: Any = None,
+) -> Any:
     """Long-form pandas DataFrame of points: ``run_id, run, key, step, value, time, cell``."""
     import pandas as pd
 
@@ -161,7 +169,7 @@ def compare(
         metrics = sorted(k for k in set.intersection(*key_sets) if not k.startswith("sys/"))
     if not metrics:
         raise InvalidArgumentError(
-            f"the runs {', '.join(r.name for r in records)} share no metric to compare — name some with metrics=[...]."  # fmt: skip
+            f"the runs {', '.join(r.name for r in records)} share no metric to compare — name some with metrics=[...]."
         )
     figure = Figure(figsize=(5.5 * min(len(metrics), 3), 3.6 * math.ceil(len(metrics) / 3)))
     columns = min(len(metrics), 3)
@@ -172,7 +180,11 @@ def compare(
             rows = source.metrics(record.id, [key])
             if rows:
                 drawn += 1
-                ax.plot([r.step for r in rows], [r.value for r in rows], label=f"{record.name} ({record.id[:6]})")  # fmt: skip
+                ax.plot(
+                    [r.step for r in rows],
+                    [r.value for r in rows],
+                    label=f"{record.name} ({record.id[:6]})",
+                )
         ax.set_title(key)
         ax.set_xlabel("step")
         ax.legend(fontsize="small")
@@ -205,7 +217,11 @@ def parallel_coordinates(
     from matplotlib.figure import Figure
 
     source = _store(store, home)
-    records = [source.get_run(ref) for ref in runs] if runs else source.list_runs(project=project, tags=tags)  # fmt: skip
+    records = (
+        [source.get_run(ref) for ref in runs]
+        if runs
+        else source.list_runs(project=project, tags=tags)
+    )
     rows = [run_row(r) for r in records]
     if not any(metric in row for row in rows):
         raise InvalidArgumentError(f"no run has a summary metric {metric!r}.")
@@ -214,7 +230,9 @@ def parallel_coordinates(
     else:
         params = [p if p.startswith("config.") else f"config.{p}" for p in params]
     if not params:
-        raise InvalidArgumentError("the runs have no config params to draw — start runs with config={...}.")  # fmt: skip
+        raise InvalidArgumentError(
+            "the runs have no config params to draw — start runs with config={...}."
+        )
     axes_names = [*params, metric]
     scaled, labels = _scale_columns(rows, axes_names)
     figure = Figure(figsize=(1.8 * len(axes_names) + 2, 4))
@@ -223,14 +241,20 @@ def parallel_coordinates(
     finite = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
     low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
     cmap = colormaps["viridis"]
-    for index, row in enumerate(rows):
-        value = values[index]
+    for index, value in enumerate(values):
         ys = [scaled[name][index] for name in axes_names]
         if isinstance(value, (int, float)) and math.isfinite(value):
-            ax.plot(range(len(axes_names)), ys, color=cmap((value - low) / ((high - low) or 1)), alpha=0.85)  # fmt: skip
+            ax.plot(
+                range(len(axes_names)),
+                ys,
+                color=cmap((value - low) / ((high - low) or 1)),
+                alpha=0.85,
+            )
         else:
             ax.plot(range(len(axes_names)), ys, color="grey", linestyle="--", alpha=0.6)
-    ax.set_xticks(range(len(axes_names)), [n.removeprefix("config.") for n in axes_names], rotation=20)  # fmt: skip
+    ax.set_xticks(
+        range(len(axes_names)), [n.removeprefix("config.") for n in axes_names], rotation=20
+    )
     for position, name in enumerate(axes_names):
         ax.axvline(position, color="black", linewidth=0.8)
         ax.text(position, 1.02, labels[name][1], ha="center", fontsize="small")
@@ -250,15 +274,25 @@ def _scale_columns(
     labels: dict[str, tuple[str, str]] = {}
     for name in names:
         column = [row.get(name) for row in rows]
-        numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]  # fmt: skip
+        numbers = [
+            v
+            for v in column
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        ]
         if len(numbers) == sum(v is not None for v in column) and numbers:
             low, high = min(numbers), max(numbers)
             span = (high - low) or 1.0
-            scaled[name] = [((v - low) / span) if isinstance(v, (int, float)) and math.isfinite(v) else -0.05 for v in column]  # fmt: skip
+            scaled[name] = [
+                ((v - low) / span) if isinstance(v, (int, float)) and math.isfinite(v) else -0.05
+                for v in column
+            ]
             labels[name] = (f"{low:.4g}", f"{high:.4g}")
         else:
             categories = sorted({str(v) for v in column if v is not None})
             position = {c: i / max(len(categories) - 1, 1) for i, c in enumerate(categories)}
             scaled[name] = [position[str(v)] if v is not None else -0.05 for v in column]
-            labels[name] = (categories[0] if categories else "", categories[-1] if categories else "")  # fmt: skip
+            labels[name] = (
+                categories[0] if categories else "",
+                categories[-1] if categories else "",
+            )
     return scaled, labels
