@@ -131,11 +131,11 @@ class RunsMagics(MlnbMagics):
             %runs --project digits --status finished
         """
         args = parse_args(self.runs, line)
-        records = session.store().list_runs(
+        records = session.open_store().list_runs(
             project=args.project, tags=args.tag, status=args.status, limit=args.limit
         )
         if not records:
-            print(f"mlnb: no runs match in {session.store().home} — `%run_start NAME` starts one.")
+            print(f"mlnb: no runs match in {session.open_store().home} — `%run_start NAME` starts one.")
             return
         rendered = views.runs_list(records)
         display.show(rendered.text, rendered.html)
@@ -154,7 +154,7 @@ class RunsMagics(MlnbMagics):
             %run_show baseline
         """
         args = parse_args(self.run_show, line)
-        store = session.store()
+        store = session.open_store()
         if args.run is None:
             active = session.require_active("show a run")
             record = active.record()
@@ -189,7 +189,7 @@ class RunsMagics(MlnbMagics):
 
         from mlnb.runs.comparison import compare
 
-        figure = compare(args.runs, args.metric, store=session.store())
+        figure = compare(args.runs, args.metric, store=session.open_store())
         png = io.BytesIO()
         figure.savefig(png, format="png")
         show_object(Image(data=png.getvalue(), format="png"))

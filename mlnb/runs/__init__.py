@@ -15,7 +15,7 @@ from typing import Any
 
 from mlnb.runs.records import STATUSES, ArtifactRow, CellRow, MetricRow, RunRecord
 from mlnb.runs.run import Run
-from mlnb.runs.session import active_run, finish, live_runs, log, start, store
+from mlnb.runs.session import active_run, finish, live_runs, log, open_store, start
 from mlnb.runs.store import Store, default_home
 
 # public name -> "module:attribute", imported on first use
@@ -44,7 +44,7 @@ __all__ = [
     "live_runs",
     "log",
     "start",
-    "store",
+    "open_store",
     *_LAZY,
 ]
 

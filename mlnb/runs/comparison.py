@@ -13,7 +13,7 @@ from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.runs.records import RunRecord
-from mlnb.runs.session import store as shared_store
+from mlnb.runs.session import open_store as shared_store
 from mlnb.runs.store import Store
 
 BASE_COLUMNS = ("id", "name", "project", "status", "started", "duration_s", "tags")

@@ -90,7 +90,7 @@ def export(
             f"exporting to {to} needs a target (a tracking URI or a folder)."
         )
     if store is None:
-        from mlnb.runs.session import store as shared_store
+        from mlnb.runs.session import open_store as shared_store
 
         store = shared_store(home)
     if runs:

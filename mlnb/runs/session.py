@@ -33,7 +33,7 @@ _uncaught: BaseException | None = None
 _exit_hooks_installed = False
 
 
-def store(home: str | os.PathLike[str] | None = None) -> Store:
+def open_store(home: str | os.PathLike[str] | None = None) -> Store:
     """The (shared, thread-safe) store of this process for ``home`` (default ``$MLNB_HOME``)."""
     path = Path(home).expanduser().absolute() if home else default_home()
     with _lock:
@@ -84,7 +84,7 @@ def start(
             if not replace:
                 raise RunActiveError(current.name, current.id)
             current.finish()
-        run = Run(store(home), name, project=project, config=config, tags=tags)
+        run = Run(open_store(home), name, project=project, config=config, tags=tags)
         _live[run.id] = run
         if active:
             _active = run

@@ -156,17 +156,28 @@ class Store:
         return conn
 
     def _connect_readonly(self) -> sqlite3.Connection:
+        try:
+            conn = self._open_uri("mode=ro")
+            version = self._version(conn)
+        except sqlite3.OperationalError as exc:
+            if "unable to open" not in str(exc).lower() or os.access(self.home, os.W_OK):
+                raise
+            # a WAL store in a folder we cannot write: read the file as it was last checkpointed
+            conn = self._open_uri("mode=ro&immutable=1")
+            version = self._version(conn)
+        if version > SCHEMA_VERSION:
+            raise self._newer_schema_error(version)
+        return conn
+
+    def _open_uri(self, options: str) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            f"{self.path.as_uri()}?mode=ro",
+            f"{self.path.as_uri()}?{options}",
             uri=True,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = self._version(conn)
-        if version > SCHEMA_VERSION:
-            raise self._newer_schema_error(version)
         return conn
 
     def _version(self, conn: sqlite3.Connection) -> int:
