@@ -150,16 +150,15 @@ class Run:
             step = self._next_step
         elif type(step) is not int or step < 0 or step > MAX_STEP:
             step = _check_step(step)
-        try:
-            values = data.copy()  # type: ignore[attr-defined]
-        except AttributeError:
-            values = self._checked_values(data)
-        else:
+        if type(data) is dict:
+            values = data.copy()
             keys = self._keys
             for key, value in values.items():
                 if type(value) is not float or key not in keys:
                     values = self._checked_values(data)
                     break
+        else:
+            values = self._checked_values(data)
         self._next_step = step + 1
         self._append((step, values, _now(), self._cell))
         self._last_logged = values
@@ -489,19 +488,19 @@ def _jsonable_value(where: str, value: Any) -> Any:
         return repr(value)
 
 
-def sanitize_config(config: Mapping[str, Any]) -> dict[str, Any]:
+def sanitize_config(config: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
     """A JSON-ready copy of ``config``; values JSON cannot hold become their repr (with a warning)."""
     if not isinstance(config, Mapping):
-        raise InvalidArgumentError(f"config must be a dict, got {type(config).__name__}.")
+        raise InvalidArgumentError(f"{where} must be a dict, got {type(config).__name__}.")
     clean: dict[str, Any] = {}
     for key, value in config.items():
-        where = f"config[{key!r}]"
+        path = f"{where}[{key!r}]"
         if isinstance(value, Mapping):
-            clean[str(key)] = sanitize_config(value)
+            clean[str(key)] = sanitize_config(value, path)
         elif isinstance(value, (list, tuple)):
-            clean[str(key)] = [_jsonable_value(where, v) for v in value]
+            clean[str(key)] = [_jsonable_value(path, v) for v in value]
         else:
-            clean[str(key)] = _jsonable_value(where, value)
+            clean[str(key)] = _jsonable_value(path, value)
     return clean
 
 
