@@ -58,6 +58,8 @@ class RunsMagics(MlnbMagics):
             %run_start --replace            # finish the active run, start a new one
         """
         args = parse_args(self.run_start, line)
+        if args is None:  # help was shown
+            return None
         config = None
         if args.config is not None:
             if args.config not in self.shell.user_ns:
@@ -102,6 +104,8 @@ class RunsMagics(MlnbMagics):
             %run_stop --status failed --error "diverged at epoch 3"
         """
         args = parse_args(self.run_stop, line)
+        if args is None:  # help was shown
+            return None
         record = session.finish(args.status, args.error)
         summary = ", ".join(
             f"{k}={display.format_value(v)}"
@@ -131,11 +135,15 @@ class RunsMagics(MlnbMagics):
             %runs --project digits --status finished
         """
         args = parse_args(self.runs, line)
+        if args is None:  # help was shown
+            return None
         records = session.open_store().list_runs(
             project=args.project, tags=args.tag, status=args.status, limit=args.limit
         )
         if not records:
-            print(f"mlnb: no runs match in {session.open_store().home} — `%run_start NAME` starts one.")
+            print(
+                f"mlnb: no runs match in {session.open_store().home} — `%run_start NAME` starts one."
+            )
             return
         rendered = views.runs_list(records)
         display.show(rendered.text, rendered.html)
@@ -154,6 +162,8 @@ class RunsMagics(MlnbMagics):
             %run_show baseline
         """
         args = parse_args(self.run_show, line)
+        if args is None:  # help was shown
+            return None
         store = session.open_store()
         if args.run is None:
             active = session.require_active("show a run")
@@ -182,6 +192,8 @@ class RunsMagics(MlnbMagics):
             %run_compare baseline wide --metric val/loss
         """
         args = parse_args(self.run_compare, line)
+        if args is None:  # help was shown
+            return None
         import io
 
         from IPython.display import Image

@@ -50,8 +50,9 @@ class CellRecorder:
         ok = bool(getattr(result, "success", True))
         error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
         summary = exception_summary(error) if error is not None else None
+        count = getattr(result, "execution_count", None)
         for run in session.live_runs():
-            run.close_cell(ok, summary)
+            run.close_cell(ok, summary, count)
 
 
 def attach(run: Run) -> None:
@@ -67,4 +68,6 @@ def _execution_count() -> int | None:
     except ImportError:  # pragma: no cover - IPython is a core dependency
         return None
     shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell is not None else None
+    count = getattr(shell, "execution_count", None)
+    # IPython counts the cell before pre_run_cell fires; post_run_cell gives the exact number
+    return count - 1 if isinstance(count, int) and count > 1 else count

@@ -46,6 +46,7 @@ class LivePlot:
         max_points: int = 2000,
     ) -> None:
         import ipywidgets as widgets
+        import matplotlib.figure  # noqa: F401 - imported here so the first redraw is quick
 
         if interval < MIN_INTERVAL:
             raise InvalidArgumentError(

@@ -222,12 +222,16 @@ class Run:
         self._cell = seq
         return seq
 
-    def close_cell(self, ok: bool, error: str | None = None) -> None:
-        """Finish the open cell-log entry with the cell's outcome."""
+    def close_cell(self, ok: bool, error: str | None = None, execution_count: int | None = None) -> None:  # fmt: skip
+        """Finish the open cell-log entry with the cell's outcome (and its exact ``In[n]``)."""
         if self._cell is None:
             return
-        row = self._cell_rows[self._cell]._replace(
-            ended=time.time(), status="ok" if ok else "error", error=error
+        row = self._cell_rows[self._cell]
+        row = row._replace(
+            ended=time.time(),
+            status="ok" if ok else "error",
+            error=error,
+            execution_count=execution_count if execution_count is not None else row.execution_count,
         )
         self._cell_rows[self._cell] = row
         self._cells.append(row)

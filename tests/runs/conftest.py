@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
 
 
 @pytest.fixture
@@ -27,11 +22,3 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for store in session._stores.values():
         store.close()
     session._stores.clear()
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """Environment for child processes: this worktree's mlnb first on the path."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
-    env.update(extra)
-    return env

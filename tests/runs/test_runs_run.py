@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PYTHON, child_env
+from runs_helpers import PYTHON, child_env
 
 import mlnb
 from mlnb.exceptions import (
@@ -70,16 +70,32 @@ def test_two_runs_side_by_side_as_objects(home: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "step", "message"),
     [
-        ({"loss": "low"}, None, "metric 'loss' must be a number, got text 'low' — put text in config, tags or summary."),  # fmt: skip
-        ({"w": np.zeros(3)}, None, "metric 'w' must be a single number, got a ndarray of shape (3,) — log .item() or a mean."),  # fmt: skip
+        (
+            {"loss": "low"},
+            None,
+            "metric 'loss' must be a number, got text 'low' — put text in config, tags or summary.",
+        ),  # fmt: skip
+        (
+            {"w": np.zeros(3)},
+            None,
+            "metric 'w' must be a single number, got a ndarray of shape (3,) — log .item() or a mean.",
+        ),  # fmt: skip
         ({"big": 10**400}, None, "metric 'big' is too large for a float: " + repr(10**400) + "."),
         ({"": 1.0}, None, "a metric name must be a non-empty string, got ''."),
         ({3: 1.0}, None, "a metric name must be a non-empty string, got 3."),
         ({"a\nb": 1.0}, None, "metric name 'a\\nb'… must be one line of at most 250 characters."),
         ({"loss": 1.0}, -1, "step must be from 0 to 2**63 - 1 (9223372036854775807), got -1."),
-        ({"loss": 1.0}, 2**63, f"step must be from 0 to 2**63 - 1 (9223372036854775807), got {2**63}."),  # fmt: skip
+        (
+            {"loss": 1.0},
+            2**63,
+            f"step must be from 0 to 2**63 - 1 (9223372036854775807), got {2**63}.",
+        ),  # fmt: skip
         ({"loss": 1.0}, 1.5, "step must be a whole number, got 1.5."),
-        ([("loss", 1.0)], None, "log() takes a dict of metric name → number, got list — write run.log({'loss': value})."),  # fmt: skip
+        (
+            [("loss", 1.0)],
+            None,
+            "log() takes a dict of metric name → number, got list — write run.log({'loss': value}).",
+        ),  # fmt: skip
     ],
 )
 def test_bad_log_input_is_one_sentence(home: Path, data: object, step: object, message: str) -> None:  # fmt: skip
@@ -158,7 +174,10 @@ def test_summary_is_last_values_overridden_by_hand(home: Path) -> None:
 
 
 def test_context_manager_records_failure_and_interrupt(home: Path) -> None:
-    with pytest.raises(ValueError, match="diverged"), mlnb.start("boom", system_interval=None) as run:
+    with (
+        pytest.raises(ValueError, match="diverged"),
+        mlnb.start("boom", system_interval=None) as run,
+    ):
         run.log({"loss": math.inf})
         raise ValueError("diverged")
     record = run.store.get_run(run.id)
@@ -208,11 +227,14 @@ def _script(home: Path, body: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_exit_without_finish_flushes_and_finishes(home: Path) -> None:
-    done = _script(home, """
+    done = _script(
+        home,
+        """
         run = mlnb.start("script", system_interval=None)
         for i in range(5000):
             run.log({"loss": 1.0 / (i + 1)})
-    """)
+    """,
+    )
     assert done.returncode == 0, done.stderr
     with Store(home, readonly=True) as store:
         (record,) = store.list_runs()
@@ -220,11 +242,14 @@ def test_exit_without_finish_flushes_and_finishes(home: Path) -> None:
 
 
 def test_uncaught_exception_in_a_script_marks_the_run_failed(home: Path) -> None:
-    done = _script(home, """
+    done = _script(
+        home,
+        """
         run = mlnb.start("script", system_interval=None)
         run.log({"loss": 1.0})
         raise RuntimeError("out of patience")
-    """)
+    """,
+    )
     assert done.returncode == 1 and "RuntimeError: out of patience" in done.stderr
     with Store(home, readonly=True) as store:
         (record,) = store.list_runs()
