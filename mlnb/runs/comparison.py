@@ -187,7 +187,8 @@ def compare(
                 )
         ax.set_title(key)
         ax.set_xlabel("step")
-        ax.legend(fontsize="small")
+        if ax.lines:
+            ax.legend(fontsize="small")
     if not drawn:
         raise InvalidArgumentError(f"none of the runs logged {', '.join(metrics)}.")
     figure.tight_layout()

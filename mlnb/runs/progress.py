@@ -21,7 +21,7 @@ def progress(
     include_system: bool = False,
     **tqdm_kwargs: Any,
 ) -> Any:
-    """``tqdm.auto.tqdm`` over ``iterable`` whose postfix shows ``run.latest`` (a widget in notebooks).
+    """A tqdm bar (the widget one in a Jupyter kernel) over ``iterable`` whose postfix shows ``run.latest`` (a widget in notebooks).
 
     Args:
         iterable: what to iterate over (or None and call ``update`` yourself).
@@ -33,8 +33,7 @@ def progress(
     Raises:
         NoActiveRunError: no run given and none is active.
     """
-    from tqdm.auto import tqdm
-
+    tqdm = _tqdm_class(widget="file" not in tqdm_kwargs)
     target = run if run is not None else require_active("show progress")
 
     def postfix() -> dict[str, str]:
@@ -73,3 +72,21 @@ def progress(
 
     tqdm_kwargs.setdefault("desc", target.name)
     return RunProgress(iterable, **tqdm_kwargs)
+
+
+def _tqdm_class(widget: bool) -> Any:
+    """tqdm's widget bar inside a Jupyter kernel, its text bar anywhere else."""
+    if widget:
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+            if shell is not None and "IPKernelApp" in shell.config:
+                from tqdm.notebook import tqdm as notebook_tqdm
+
+                return notebook_tqdm
+        except ImportError:  # no IPython or no ipywidgets: a text bar
+            pass
+    from tqdm.std import tqdm as text_tqdm
+
+    return text_tqdm

@@ -20,7 +20,9 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def _top_conftest() -> object:
-    spec = importlib.util.spec_from_file_location("mlnb_tests_top_conftest", REPO / "tests" / "conftest.py")  # fmt: skip
+    spec = importlib.util.spec_from_file_location(
+        "mlnb_tests_top_conftest", REPO / "tests" / "conftest.py"
+    )
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module

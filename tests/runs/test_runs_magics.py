@@ -20,12 +20,12 @@ def kernel_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def test_magics_start_log_list_show_stop(kernel: object, kernel_home: Path) -> None:  # fmt: skip
+def test_magics_start_log_list_show_stop(kernel: object, kernel_home: Path) -> None:
     nb = kernel(
         [
             "%load_ext mlnb",
-            "config = {'lr': 0.1, 'layers': [64, 32]}\n%run_start baseline --project demo --config config --tag cnn --system-interval 0 --no-live",  # fmt: skip
-            "import mlnb\nfor step in range(20):\n    mlnb.log({'loss': 1 / (step + 1), 'val/acc': step / 20})",  # fmt: skip
+            "config = {'lr': 0.1, 'layers': [64, 32]}\n%run_start baseline --project demo --config config --tag cnn --system-interval 0 --no-live",
+            "import mlnb\nfor step in range(20):\n    mlnb.log({'loss': 1 / (step + 1), 'val/acc': step / 20})",
             "1 / 0",
             "mlnb.log({'loss': float('nan')}, step=99)",
             "%run_stop",
@@ -78,22 +78,33 @@ def test_magic_errors_are_one_line(kernel: object, kernel_home: Path) -> None:
         allow_errors=True,
     )
     texts = [cell_text(cell).strip() for cell in nb.cells]
-    assert "NoActiveRunError: cannot log: no run is active — start one with `run = mlnb.start('name')`" in texts[1]  # fmt: skip
-    assert texts[2] == "UsageError: cannot finish: no run is active — start one with `run = mlnb.start('name')` or `%run_start name`, or log to a run object with `run.log(...)`."  # fmt: skip
-    assert texts[4].startswith("UsageError: run 'a' (") and "is still active — finish it with `mlnb.finish()`" in texts[4]  # fmt: skip
+    assert (
+        "NoActiveRunError: cannot log: no run is active — start one with `run = mlnb.start('name')`"
+        in texts[1]
+    )
+    assert (
+        texts[2]
+        == "UsageError: cannot finish: no run is active — start one with `run = mlnb.start('name')` or `%run_start name`, or log to a run object with `run.log(...)`."
+    )
+    assert (
+        texts[4].startswith("UsageError: run 'a' (")
+        and "is still active — finish it with `mlnb.finish()`" in texts[4]
+    )
     assert texts[5] == "UsageError: %run_start: no variable named 'nope' for --config."
     assert texts[6].startswith("UsageError: no run 'missing' in the run store at")
     assert "MetricValueError: metric 'loss' must be a number, got text 'high'" in texts[7]
     assert texts[8].startswith("UsageError: unrecognized arguments: --bogus. Usage: %run_start")
 
 
-def test_live_plot_and_a_failing_cell_hook_never_break_cells(kernel: object, kernel_home: Path) -> None:  # fmt: skip
+def test_live_plot_and_a_failing_cell_hook_never_break_cells(
+    kernel: object, kernel_home: Path
+) -> None:
     nb = kernel(
         [
             "%load_ext mlnb",
             "%run_start live --system-interval 0",
-            "import time, mlnb\nfor i in range(40):\n    mlnb.log({'loss': 1 / (i + 1)})\n    time.sleep(0.05)",  # fmt: skip
-            "from mlnb.magics import loaded_magics\nplot = [m for m in loaded_magics(get_ipython()) if hasattr(m, 'live_plot')][0].live_plot\ntime.sleep(2.0)\nprint('redraws', plot.redraws, len(plot.image.value) > 1000)",  # fmt: skip
+            "import time, mlnb\nfor i in range(40):\n    mlnb.log({'loss': 1 / (i + 1)})\n    time.sleep(0.05)",
+            "from mlnb.magics import loaded_magics\nplot = [m for m in loaded_magics(get_ipython()) if hasattr(m, 'live_plot')][0].live_plot\ntime.sleep(2.0)\nprint('redraws', plot.redraws, len(plot.image.value) > 1000)",
             "import mlnb.runs.session as s\ns.live_runs = lambda: 1 / 0  # break the cell-log hook",
             "print('still fine')",
             "print('and again')",
@@ -107,6 +118,11 @@ def test_live_plot_and_a_failing_cell_hook_never_break_cells(kernel: object, ker
     assert redraws >= 2 and texts[3].endswith("True")
     assert "still fine" in texts[5] and "and again" in texts[6]
     warnings_shown = "\n".join(texts[4:8])
-    assert warnings_shown.count("mlnb: the mlnb RunsMagics pre_run_cell hook (cell-log-pre) failed and was skipped") == 1  # fmt: skip
+    assert (
+        warnings_shown.count(
+            "mlnb: the mlnb RunsMagics pre_run_cell hook (cell-log-pre) failed and was skipped"
+        )
+        == 1
+    )
     assert "your cell ran normally" in warnings_shown
     json.dumps(texts)

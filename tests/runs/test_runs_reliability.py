@@ -34,7 +34,7 @@ def test_eight_processes_write_80000_points_at_once(home: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for i in range(8)
     ]
     outputs = [w.communicate(timeout=240) for w in writers]
@@ -49,7 +49,9 @@ def test_eight_processes_write_80000_points_at_once(home: Path) -> None:
         for record in records:
             steps = [r.step for r in store.metrics(record.id)]
             assert steps == list(range(10_000))
-    print(f"\n8 processes x 10,000 points: 80,000 stored in {elapsed:.2f} s wall (process start included)")  # fmt: skip
+    print(
+        f"\n8 processes x 10,000 points: 80,000 stored in {elapsed:.2f} s wall (process start included)"
+    )
 
 
 KERNEL_CODE = """
@@ -101,4 +103,6 @@ def test_kernel_killed_with_sigkill_reads_as_crashed_with_its_points(home: Path)
     # gap-free prefix, so if the last one is at most 1 s old, every older point is there
     last_stored = rows[-1].value
     assert last_stored >= killed_at - 1.0
-    print(f"\nSIGKILL: {len(rows)} points stored; last stored point logged {killed_at - last_stored:.2f} s before the kill")  # fmt: skip
+    print(
+        f"\nSIGKILL: {len(rows)} points stored; last stored point logged {killed_at - last_stored:.2f} s before the kill"
+    )

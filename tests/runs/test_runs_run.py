@@ -74,12 +74,12 @@ def test_two_runs_side_by_side_as_objects(home: Path) -> None:
             {"loss": "low"},
             None,
             "metric 'loss' must be a number, got text 'low' — put text in config, tags or summary.",
-        ),  # fmt: skip
+        ),
         (
             {"w": np.zeros(3)},
             None,
             "metric 'w' must be a single number, got a ndarray of shape (3,) — log .item() or a mean.",
-        ),  # fmt: skip
+        ),
         ({"big": 10**400}, None, "metric 'big' is too large for a float: " + repr(10**400) + "."),
         ({"": 1.0}, None, "a metric name must be a non-empty string, got ''."),
         ({3: 1.0}, None, "a metric name must be a non-empty string, got 3."),
@@ -89,16 +89,18 @@ def test_two_runs_side_by_side_as_objects(home: Path) -> None:
             {"loss": 1.0},
             2**63,
             f"step must be from 0 to 2**63 - 1 (9223372036854775807), got {2**63}.",
-        ),  # fmt: skip
+        ),
         ({"loss": 1.0}, 1.5, "step must be a whole number, got 1.5."),
         (
             [("loss", 1.0)],
             None,
             "log() takes a dict of metric name → number, got list — write run.log({'loss': value}).",
-        ),  # fmt: skip
+        ),
     ],
 )
-def test_bad_log_input_is_one_sentence(home: Path, data: object, step: object, message: str) -> None:  # fmt: skip
+def test_bad_log_input_is_one_sentence(
+    home: Path, data: object, step: object, message: str
+) -> None:
     run = mlnb.start("bad", system_interval=None)
     with pytest.raises(MetricValueError) as caught:
         run.log(data, step=step)  # type: ignore[arg-type]
@@ -111,7 +113,16 @@ def test_numpy_torch_and_int_values_are_accepted(home: Path) -> None:
     import torch
 
     run = mlnb.start("types", system_interval=None)
-    run.log({"np": np.float32(0.5), "int": 3, "bool": True, "tensor": torch.tensor(0.25), "step_np": 1.0}, step=np.int64(7))  # fmt: skip
+    run.log(
+        {
+            "np": np.float32(0.5),
+            "int": 3,
+            "bool": True,
+            "tensor": torch.tensor(0.25),
+            "step_np": 1.0,
+        },
+        step=np.int64(7),
+    )
     record = run.finish()
     assert record.summary == {"np": 0.5, "int": 3.0, "bool": 1.0, "tensor": 0.25, "step_np": 1.0}
     assert {r.step for r in run.store.metrics(run.id)} == {7}
@@ -120,7 +131,10 @@ def test_numpy_torch_and_int_values_are_accepted(home: Path) -> None:
 def test_log_after_finish_is_refused(home: Path) -> None:
     run = mlnb.start("done", system_interval=None)
     run.finish()
-    with pytest.raises(RunsError, match=r"run 'done' is finished; start a new one to log more \(`mlnb.start\(...\)`\)\."):  # fmt: skip
+    with pytest.raises(
+        RunsError,
+        match=r"run 'done' is finished; start a new one to log more \(`mlnb.start\(...\)`\)\.",
+    ):
         run.log({"loss": 1.0})
     with pytest.raises(NoActiveRunError, match="cannot finish: no run is active"):
         mlnb.finish()
@@ -132,7 +146,11 @@ def test_non_json_config_is_stored_as_repr_with_a_warning(home: Path) -> None:
             return "Optimizer(lr=0.1)"
 
     with pytest.warns(MlnbWarning) as caught:
-        run = mlnb.start("cfg", config={"opt": Optimizer(), "lr": 0.1, "nested": {"path": Path("/x")}, "nan": math.nan}, system_interval=None)  # fmt: skip
+        run = mlnb.start(
+            "cfg",
+            config={"opt": Optimizer(), "lr": 0.1, "nested": {"path": Path("/x")}, "nan": math.nan},
+            system_interval=None,
+        )
     assert [str(w.message) for w in caught] == [
         "mlnb: config['opt'] = Optimizer(lr=0.1) is not JSON-serialisable; it is stored as its repr.",
         "mlnb: config['nested']['path'] = PosixPath('/x') is not JSON-serialisable; it is stored as its repr.",
@@ -146,10 +164,14 @@ def test_non_json_config_is_stored_as_repr_with_a_warning(home: Path) -> None:
 def test_bad_start_arguments(home: Path) -> None:
     with pytest.raises(InvalidArgumentError, match=r"config must be a dict, got list\."):
         mlnb.start("x", config=[1, 2], system_interval=None)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentError, match=r"a run name must be a non-empty one-line string, got 'a\\nb'\."):  # fmt: skip
+    with pytest.raises(
+        InvalidArgumentError, match=r"a run name must be a non-empty one-line string, got 'a\\nb'\."
+    ):
         mlnb.start("a\nb", system_interval=None)
     run = mlnb.start("ok", system_interval=None)
-    with pytest.raises(InvalidArgumentError, match=r"status must be one of finished, failed, killed, got 'done'\."):  # fmt: skip
+    with pytest.raises(
+        InvalidArgumentError, match=r"status must be one of finished, failed, killed, got 'done'\."
+    ):
         run.finish("done")
 
 
@@ -188,7 +210,9 @@ def test_context_manager_records_failure_and_interrupt(home: Path) -> None:
     assert run.store.get_run(run.id).status == "killed"
 
 
-def test_a_failing_store_keeps_points_until_it_works_again(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_failing_store_keeps_points_until_it_works_again(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = mlnb.start("flaky", system_interval=None)
     run.log({"loss": 1.0}, step=0)
     real_append = run.store.append
@@ -223,7 +247,14 @@ def test_log_artifact_copies_the_file(home: Path, tmp_path: Path) -> None:
 
 def _script(home: Path, body: str) -> subprocess.CompletedProcess[str]:
     code = "import mlnb\n" + textwrap.dedent(body)
-    return subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=child_env(MLNB_HOME=str(home)), check=False, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [PYTHON, "-c", code],
+        capture_output=True,
+        text=True,
+        env=child_env(MLNB_HOME=str(home)),
+        check=False,
+        timeout=120,
+    )
 
 
 def test_exit_without_finish_flushes_and_finishes(home: Path) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sqlite3
 import subprocess
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +44,9 @@ def test_new_store_has_versioned_schema(home: Path) -> None:
     with Store(home) as store:
         assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
     conn = sqlite3.connect(home / "runs.db")
-    versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]  # fmt: skip
+    versions = [
+        row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")
+    ]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -56,13 +58,20 @@ def test_old_store_is_migrated_in_place(home: Path) -> None:
     for statement in filter(str.strip, MIGRATIONS[0].split(";")):
         conn.execute(statement)
     conn.execute("INSERT INTO schema_version VALUES (1)")
-    conn.execute("INSERT INTO runs (id, name, project, status, started) VALUES ('abc', 'old', 'p', 'finished', 1.0)")  # fmt: skip
+    conn.execute(
+        "INSERT INTO runs (id, name, project, status, started) VALUES ('abc', 'old', 'p', 'finished', 1.0)"
+    )
     conn.commit()
     conn.close()
     with Store(home) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.get_run("abc").name == "old"  # data kept
-    indexes = {row[0] for row in sqlite3.connect(home / "runs.db").execute("SELECT name FROM sqlite_master WHERE type='index'")}  # fmt: skip
+    indexes = {
+        row[0]
+        for row in sqlite3.connect(home / "runs.db").execute(
+            "SELECT name FROM sqlite_master WHERE type='index'"
+        )
+    }
     assert "metric_chunks_by_run_key" in indexes
 
 
@@ -72,7 +81,9 @@ def test_newer_schema_is_refused(home: Path) -> None:
     conn.execute("INSERT INTO schema_version VALUES (99)")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match=r"schema version 99, newer than this mlnb understands .* upgrade mlnb"):  # fmt: skip
+    with pytest.raises(
+        StoreError, match=r"schema version 99, newer than this mlnb understands .* upgrade mlnb"
+    ):
         Store(home)
 
 
@@ -97,9 +108,13 @@ def test_foreign_sqlite_file_is_not_taken_over(home: Path) -> None:
     conn.execute("CREATE TABLE photos (id INTEGER)")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="is a SQLite file but not an mlnb run store; mlnb left it untouched"):  # fmt: skip
+    with pytest.raises(
+        StoreError, match="is a SQLite file but not an mlnb run store; mlnb left it untouched"
+    ):
         Store(home)
-    tables = [r[0] for r in sqlite3.connect(home / "runs.db").execute("SELECT name FROM sqlite_master")]  # fmt: skip
+    tables = [
+        r[0] for r in sqlite3.connect(home / "runs.db").execute("SELECT name FROM sqlite_master")
+    ]
     assert tables == ["photos"]
 
 
@@ -108,7 +123,9 @@ def read_only_store(tmp_path: Path) -> Iterator[Path]:
     """An existing store whose folder and file cannot be written (chattr +i as root, chmod otherwise)."""
     folder = tmp_path / "ro"
     with Store(folder) as store:
-        store.create_run(RunRecord("kept01", "kept", "p", "finished", 1.0, 2.0, 2.0, None, None), None)  # fmt: skip
+        store.create_run(
+            RunRecord("kept01", "kept", "p", "finished", 1.0, 2.0, 2.0, None, None), None
+        )
     paths = [folder / "runs.db", folder]
     if os.geteuid() == 0:
         if shutil.which("chattr") is None:
@@ -128,7 +145,9 @@ def read_only_store(tmp_path: Path) -> Iterator[Path]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def test_read_only_folder_gives_one_sentence(read_only_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_read_only_folder_gives_one_sentence(
+    read_only_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mlnb
 
     monkeypatch.setenv("MLNB_HOME", str(read_only_store))
@@ -146,13 +165,25 @@ def test_read_only_folder_gives_one_sentence(read_only_store: Path, monkeypatch:
 
 def test_get_run_by_id_prefix_and_name(home: Path) -> None:
     with Store(home) as store:
-        for run_id, name, started in (("aaa111", "base", 1.0), ("aaa222", "base", 2.0), ("bbb333", "other", 3.0)):  # fmt: skip
-            store.create_run(RunRecord(run_id, name, "p", "finished", started, started, None, None, None), None)  # fmt: skip
+        for run_id, name, started in (
+            ("aaa111", "base", 1.0),
+            ("aaa222", "base", 2.0),
+            ("bbb333", "other", 3.0),
+        ):
+            store.create_run(
+                RunRecord(run_id, name, "p", "finished", started, started, None, None, None), None
+            )
         assert store.get_run("bbb").id == "bbb333"
         assert store.get_run("base").id == "aaa222"  # the newest run of that name
-        with pytest.raises(RunNotFoundError, match=r"'aaa' matches 2 runs \(aaa111, aaa222\) — give more of the run id\."):  # fmt: skip
+        with pytest.raises(
+            RunNotFoundError,
+            match=r"'aaa' matches 2 runs \(aaa111, aaa222\) — give more of the run id\.",
+        ):
             store.get_run("aaa")
-        with pytest.raises(RunNotFoundError, match=r"no run 'zzz' in the run store at .* — `mlnb runs ls` lists the runs\."):  # fmt: skip
+        with pytest.raises(
+            RunNotFoundError,
+            match=r"no run 'zzz' in the run store at .* — `mlnb runs ls` lists the runs\.",
+        ):
             store.get_run("zzz")
 
 
@@ -160,12 +191,32 @@ def test_run_of_a_dead_process_reads_as_crashed(home: Path) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
     with Store(home) as store:
-        store.create_run(RunRecord("dead01", "lost", "p", "running", 10.0, None, 12.0, dead.pid, store_module.liveness.host()), None)  # fmt: skip
+        store.create_run(
+            RunRecord(
+                "dead01",
+                "lost",
+                "p",
+                "running",
+                10.0,
+                None,
+                12.0,
+                dead.pid,
+                store_module.liveness.host(),
+            ),
+            None,
+        )
         record = store.get_run("dead01")
         assert record.status == "crashed"
-        assert f"(pid {dead.pid} on" in record.error and "ended without finishing the run" in record.error  # fmt: skip
+        assert (
+            f"(pid {dead.pid} on" in record.error
+            and "ended without finishing the run" in record.error
+        )
         assert record.ended == 12.0  # the last heartbeat
-    row = sqlite3.connect(home / "runs.db").execute("SELECT status FROM runs WHERE id='dead01'").fetchone()  # fmt: skip
+    row = (
+        sqlite3.connect(home / "runs.db")
+        .execute("SELECT status FROM runs WHERE id='dead01'")
+        .fetchone()
+    )
     assert row == ("crashed",)
 
 
@@ -190,7 +241,10 @@ def test_lock_held_too_long_is_one_sentence(home: Path, monkeypatch: pytest.Monk
     holder = sqlite3.connect(home / "runs.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(StoreError, match=r"stayed locked by another process for 0 s — nothing was lost in memory"):  # fmt: skip
+        with pytest.raises(
+            StoreError,
+            match=r"stayed locked by another process for 0 s — nothing was lost in memory",
+        ):
             store.append("nope", heartbeat=1.0)
     finally:
         holder.execute("ROLLBACK")
