@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlnb.runs import session
-from mlnb.runs.run import Run, exception_summary
+from mlnb.runs.run import Run
+from mlnb.runs.values import exception_summary
 
 
 @dataclass

@@ -6,10 +6,13 @@ pipeline capability and the JupyterLab runs panel.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 #: every state a run can be in; ``crashed`` is set by readers when the writing process died
@@ -143,3 +146,14 @@ def loads(text: str | None, default: Any) -> Any:
     if not text:
         return default
     return json.loads(text)
+
+
+def artifact_for_file(path: Path, name: str, kind: str, meta: Mapping[str, Any]) -> ArtifactRow:
+    """The artifact record of a stored file (size and SHA-256 read from disk)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return ArtifactRow(
+        name, str(path), kind, path.stat().st_size, digest.hexdigest(), time.time(), dict(meta)
+    )

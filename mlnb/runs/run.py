@@ -10,12 +10,10 @@ store cannot be written, the points stay in memory and the next flush retries.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import threading
 import time
-import traceback
 import uuid
 import warnings
 from collections import deque
@@ -25,33 +23,18 @@ from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning, RunsError
 from mlnb.runs import liveness, points
-from mlnb.runs.records import FINISH_STATUSES, ArtifactRow, CellRow, MetricRow, RunRecord
+from mlnb.runs import values as checks
+from mlnb.runs.records import FINISH_STATUSES, CellRow, MetricRow, RunRecord, artifact_for_file
 from mlnb.runs.store import Store
 
 #: seconds between background flushes (the store is never more than ~this behind)
 FLUSH_INTERVAL = 0.5
-MAX_STEP = 2**63 - 1  # SQLite INTEGER: steps are stored exactly, far beyond 2**53
+MAX_STEP = checks.MAX_STEP
 MAX_KEY_LENGTH = 250  # MLflow's limit, so every run can be exported
 _now = time.time
 
 #: called after each flush with metric name → the points just written
 Listener = Callable[[dict[str, points.Chunk]], None]
-
-
-class Summary(dict):
-    """``run.summary``: a dict whose entries override the automatic last-value summary."""
-
-    def __init__(self, on_change: Callable[[], None]) -> None:
-        super().__init__()
-        self._on_change = on_change
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, _jsonable_value(f"summary[{key!r}]", value))
-        self._on_change()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
 
 
 class Run:
@@ -78,13 +61,13 @@ class Run:
     ) -> None:
         self.store = store
         self.id = uuid.uuid4().hex[:12]
-        self.name = _check_name("name", name) if name else f"run-{self.id[:6]}"
-        self.project = _check_name("project", project) if project else "default"
-        self.config = sanitize_config(config or {})
-        self.tags = tuple(_check_name("tag", tag) for tag in tags)
+        self.name = checks.check_name("name", name) if name else f"run-{self.id[:6]}"
+        self.project = checks.check_name("project", project) if project else "default"
+        self.config = checks.sanitize_config(config or {})
+        self.tags = tuple(checks.check_name("tag", tag) for tag in tags)
         self.started = time.time()
         self.status = "running"
-        self.summary = Summary(self._summary_changed)
+        self.summary = checks.Summary(self._summary_changed)
         self._buffer: deque[tuple[int, dict[str, float], float, int | None]] = deque()
         self._append = self._buffer.append
         self._cells: deque[CellRow] = deque()
@@ -149,7 +132,7 @@ class Run:
         if step is None:
             step = self._next_step
         elif type(step) is not int or step < 0 or step > MAX_STEP:
-            step = _check_step(step)
+            step = checks.check_step(step)
         if type(data) is dict:
             values = data.copy()
             keys = self._keys
@@ -172,7 +155,7 @@ class Run:
         for key, value in data.items():
             if key not in self._keys:
                 self._check_key(key)
-            values[key] = value if type(value) is float else _to_float(key, value)
+            values[key] = value if type(value) is float else checks.to_float(key, value)
         return values
 
     @property
@@ -267,7 +250,7 @@ class Run:
         if source.resolve() != target.resolve():
             (shutil.move if move else shutil.copy2)(source, target)
         self.store.add_artifact(
-            self.id, _artifact_row(target, name or source.name, kind, meta or {})
+            self.id, artifact_for_file(target, name or source.name, kind, meta or {})
         )
         return target
 
@@ -278,7 +261,7 @@ class Run:
         target = self.run_dir() / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        self.store.add_artifact(self.id, _artifact_row(target, name, kind, meta or {}))
+        self.store.add_artifact(self.id, artifact_for_file(target, name, kind, meta or {}))
         return target
 
     def save_checkpoint(
@@ -411,7 +394,7 @@ class Run:
         elif isinstance(exc, KeyboardInterrupt):
             self.finish("killed", "KeyboardInterrupt")
         else:
-            self.finish("failed", exception_summary(exc))
+            self.finish("failed", checks.exception_summary(exc))
 
     def record(self) -> RunRecord:
         """The run as the store has it now (flushes first)."""
@@ -427,102 +410,3 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<mlnb Run {self.name!r} id={self.id} project={self.project!r} {self.status}>"
-
-
-# --- value checks --------------------------------------------------------------
-
-
-def _check_step(step: object) -> int:
-    if isinstance(step, bool) or not isinstance(step, int):
-        try:
-            as_int = int(step)  # type: ignore[call-overload]
-        except (TypeError, ValueError, OverflowError):
-            as_int = None
-        if as_int is None or as_int != step:
-            raise MetricValueError(f"step must be a whole number, got {step!r}.")
-        step = as_int
-    if not 0 <= step <= MAX_STEP:  # type: ignore[operator]
-        raise MetricValueError(f"step must be from 0 to 2**63 - 1 ({MAX_STEP}), got {step}.")
-    return step  # type: ignore[return-value]
-
-
-def _to_float(key: str, value: Any) -> float:
-    if isinstance(value, (str, bytes)):
-        raise MetricValueError(
-            f"metric {key!r} must be a number, got text {value!r} — put text in config, tags or summary."
-        )
-    try:
-        return float(value)
-    except OverflowError:
-        raise MetricValueError(f"metric {key!r} is too large for a float: {value!r}.") from None
-    except (TypeError, ValueError, RuntimeError):
-        shape = getattr(value, "shape", None)
-        what = (
-            f"{type(value).__name__} of shape {tuple(shape)}"
-            if shape is not None
-            else type(value).__name__
-        )
-        raise MetricValueError(
-            f"metric {key!r} must be a single number, got a {what} — log .item() or a mean."
-        ) from None
-
-
-def _check_name(what: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or "\n" in value:
-        raise InvalidArgumentError(
-            f"a run {what} must be a non-empty one-line string, got {value!r}."
-        )
-    return value
-
-
-def _jsonable_value(where: str, value: Any) -> Any:
-    import json
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return value
-    try:
-        json.dumps(value, allow_nan=True)
-        return value
-    except (TypeError, ValueError):
-        warnings.warn(
-            f"mlnb: {where} = {value!r:.80} is not JSON-serialisable; it is stored as its repr.",
-            MlnbWarning,
-            stacklevel=4,
-        )
-        return repr(value)
-
-
-def sanitize_config(config: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
-    """A JSON-ready copy of ``config``; values JSON cannot hold become their repr (with a warning)."""
-    if not isinstance(config, Mapping):
-        raise InvalidArgumentError(f"{where} must be a dict, got {type(config).__name__}.")
-    clean: dict[str, Any] = {}
-    for key, value in config.items():
-        path = f"{where}[{key!r}]"
-        if isinstance(value, Mapping):
-            clean[str(key)] = sanitize_config(value, path)
-        elif isinstance(value, (list, tuple)):
-            clean[str(key)] = [_jsonable_value(path, v) for v in value]
-        else:
-            clean[str(key)] = _jsonable_value(path, value)
-    return clean
-
-
-def exception_summary(exc: BaseException) -> str:
-    """``"ValueError: bad lr (train.py:12 in step)"`` — type, message and where it was raised."""
-    text = f"{type(exc).__name__}: {exc}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    if frames:
-        last = frames[-1]
-        text += f" ({os.path.basename(last.filename)}:{last.lineno} in {last.name})"
-    return text
-
-
-def _artifact_row(path: Path, name: str, kind: str, meta: Mapping[str, Any]) -> ArtifactRow:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return ArtifactRow(
-        name, str(path), kind, path.stat().st_size, digest.hexdigest(), time.time(), dict(meta)
-    )

@@ -19,8 +19,9 @@ from typing import Any
 
 from mlnb.exceptions import NoActiveRunError, RunActiveError
 from mlnb.runs.records import RunRecord
-from mlnb.runs.run import Run, exception_summary
+from mlnb.runs.run import Run
 from mlnb.runs.store import Store, default_home
+from mlnb.runs.values import exception_summary
 
 #: default seconds between system-metric samples (None or 0 turns sampling off)
 SYSTEM_INTERVAL = 10.0

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlnb.exceptions import RunNotFoundError, StoreError
-from mlnb.runs import liveness, points
+from mlnb.runs import liveness, points, schema
 from mlnb.runs.records import ArtifactRow, CellRow, MetricRow, RunRecord, dumps, loads
 
 ENV_HOME = "MLNB_HOME"
@@ -43,36 +43,8 @@ RETRY_SECONDS = 120.0
 
 T = TypeVar("T")
 
-_V1 = """
-CREATE TABLE runs (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, project TEXT NOT NULL, status TEXT NOT NULL,
-    started REAL NOT NULL, ended REAL, heartbeat REAL, pid INTEGER, pid_started REAL,
-    host TEXT, config TEXT NOT NULL DEFAULT '{}', tags TEXT NOT NULL DEFAULT '[]',
-    summary TEXT NOT NULL DEFAULT '{}', provenance TEXT NOT NULL DEFAULT '{}', error TEXT
-);
-CREATE TABLE metric_chunks (
-    run_id TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
-    first_step INTEGER NOT NULL, last_step INTEGER NOT NULL, last_value BLOB NOT NULL,
-    steps BLOB NOT NULL, vals BLOB NOT NULL, times BLOB NOT NULL, cells BLOB NOT NULL
-);
-CREATE TABLE cells (
-    run_id TEXT NOT NULL, seq INTEGER NOT NULL, execution_count INTEGER, source TEXT NOT NULL,
-    hash TEXT NOT NULL, started REAL NOT NULL, ended REAL, status TEXT NOT NULL, error TEXT,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE TABLE artifacts (
-    run_id TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL,
-    size INTEGER NOT NULL, sha256 TEXT NOT NULL, created REAL NOT NULL,
-    meta TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (run_id, path)
-);
-"""
-_V2 = """
-CREATE INDEX metric_chunks_by_run_key ON metric_chunks (run_id, key);
-CREATE INDEX runs_by_project ON runs (project, started);
-"""
-#: schema migrations in order; the store's version is how many of them it has applied
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
-SCHEMA_VERSION = len(MIGRATIONS)
+MIGRATIONS = schema.MIGRATIONS
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 
 _RUN_COLUMNS = (
     "id, name, project, status, started, ended, heartbeat, pid, pid_started, host, "
@@ -181,19 +153,14 @@ class Store:
         return conn
 
     def _version(self, conn: sqlite3.Connection) -> int:
-        has_table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-        ).fetchone()
-        if not has_table:
-            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise StoreError(
-                    self.path,
-                    f"{self.path} is a SQLite file but not an mlnb run store; mlnb left it "
-                    f"untouched — move it aside or set {ENV_HOME} to another folder.",
-                )
-            return 0
-        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0] or 0)
+        version = schema.version(conn)
+        if version is None:
+            raise StoreError(
+                self.path,
+                f"{self.path} is a SQLite file but not an mlnb run store; mlnb left it "
+                f"untouched — move it aside or set {ENV_HOME} to another folder.",
+            )
+        return version
 
     def _newer_schema_error(self, version: int) -> StoreError:
         return StoreError(
@@ -211,12 +178,7 @@ class Store:
                 version = self._guard(lambda: self._version(conn))
                 if version > SCHEMA_VERSION:
                     raise self._newer_schema_error(version)
-                if version == 0:
-                    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                    for statement in filter(str.strip, script.split(";")):
-                        conn.execute(statement)
-                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+                schema.migrate(conn, version)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
