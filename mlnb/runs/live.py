@@ -3,7 +3,10 @@
 The plot never touches ``run.log``: it listens to the run's flushes (the
 background writer hands it the points it just stored) and a daemon thread of
 its own redraws a PNG into an ``ipywidgets.Image`` when new points arrived, no
-more often than ``interval``. The training loop pays nothing for it.
+more often than ``interval``. Drawing holds Python's GIL, so the pause after a
+redraw also grows to :data:`RENDER_SHARE_INVERSE` times the time the last one
+took: the plot takes at most ~10% of the interpreter from the training loop,
+however slow the machine.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from mlnb import display
 from mlnb.exceptions import InvalidArgumentError
 
 MIN_INTERVAL = 0.5
+#: pause after a redraw at least this many times as long as the redraw took
+RENDER_SHARE_INVERSE = 9.0
 
 
 class LivePlot:
@@ -43,7 +48,7 @@ class LivePlot:
         keys: Sequence[str] | None = None,
         *,
         interval: float = MIN_INTERVAL,
-        max_points: int = 2000,
+        max_points: int = 500,
     ) -> None:
         import ipywidgets as widgets
         import matplotlib.figure  # noqa: F401 - imported here so the first redraw is quick
@@ -88,8 +93,10 @@ class LivePlot:
         while not self._stop.is_set():
             if self._dirty.wait(0.1) and not self._stop.is_set():
                 self._dirty.clear()
+                started = time.perf_counter()
                 self.redraw()
-                self._stop.wait(self.interval)
+                spent = time.perf_counter() - started
+                self._stop.wait(max(self.interval, RENDER_SHARE_INVERSE * spent))
 
     def redraw(self) -> None:
         """Render the curves now (the background thread calls this for you)."""
@@ -98,17 +105,16 @@ class LivePlot:
         with self._lock:
             series = {k: (list(s), list(v)) for k, (s, v) in self._series.items()}
         names = (self.keys or list(series))[:6]
-        figure = Figure(
-            figsize=(3.2 * min(max(len(names), 1), 3), 2.6 * math.ceil(max(len(names), 1) / 3)),
-            dpi=80,
-        )
+        columns = min(max(len(names), 1), 3)
+        rows = math.ceil(max(len(names), 1) / 3)
+        figure = Figure(figsize=(3.2 * columns, 2.4 * rows), dpi=72)
         for index, key in enumerate(names):
-            ax = figure.add_subplot(math.ceil(len(names) / 3), min(len(names), 3), index + 1)
+            ax = figure.add_subplot(rows, columns, index + 1)
             steps, values = series.get(key, ([], []))
             ax.plot(steps, values, linewidth=1.2)
             ax.set_title(key, fontsize="small")
             ax.tick_params(labelsize="x-small")
-        figure.tight_layout()
+        figure.subplots_adjust(left=0.08, right=0.97, top=0.9, bottom=0.1, wspace=0.3, hspace=0.45)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         self.image.value = buffer.getvalue()

@@ -62,9 +62,10 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
         ("duration", display.human_duration(record.duration)),
         ("tags", ", ".join(record.tags) or "—"),
         ("error", record.error or "—"),
-        ("seed", (seed.get("seed") if isinstance(seed, dict) else None) or "not pinned"),
+        ("seed", _seed_line(seed)),
         ("git", _git_line(git)),
         ("notebook", notebook.get("path", "—") if isinstance(notebook, dict) else "—"),
+        ("papermill", _params_line(prov.get("papermill"))),
         ("python", (prov.get("python") or {}).get("version", "—")),
         ("host", (prov.get("host") or {}).get("hostname", record.host or "—")),
         (
@@ -96,6 +97,18 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
     text = "\n\n".join(f"{title}\n{display.text_table(h, r)}" for title, h, r in sections)
     html = "".join(display.html_table(h, r, caption=title) for title, h, r in sections)
     return display.Rendered(text, html)
+
+
+def _params_line(params: Any) -> str:
+    if not isinstance(params, dict) or not params or "error" in params:
+        return "—"
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def _seed_line(seed: Any) -> str:
+    if not isinstance(seed, dict) or seed.get("seed") is None:
+        return "not pinned"
+    return f"{seed['seed']} ({seed.get('source') or 'pinned'})"
 
 
 def _git_line(git: dict[str, Any]) -> str:
