@@ -37,7 +37,8 @@ def test_ls_show_compare(
     assert [r["name"] for r in listed] == ["large", "small"] and listed[0]["config"] == {"lr": 0.1}
     assert main(["runs", "show", "small"]) == 0
     shown = capsys.readouterr().out
-    assert "name      small" in shown and "lr     0.01" in shown
+    assert ["name", "small"] in [line.split() for line in shown.splitlines()]
+    assert ["lr", "0.01"] in [line.split() for line in shown.splitlines()]
     out = tmp_path / "curves.png"
     assert main(["runs", "compare", "small", "large", "--metric", "loss", "--out", str(out)]) == 0
     compared = capsys.readouterr().out

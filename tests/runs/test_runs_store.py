@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from mlnb.exceptions import RunNotFoundError, StoreError
-from mlnb.runs import store as store_module
+from mlnb.runs import database, liveness
 from mlnb.runs.records import RunRecord
-from mlnb.runs.store import MIGRATIONS, SCHEMA_VERSION, Store
+from mlnb.runs.schema import MIGRATIONS, SCHEMA_VERSION
+from mlnb.runs.store import Store
 
 
 def test_values_names_and_steps_round_trip_exactly(home: Path) -> None:
@@ -201,7 +202,7 @@ def test_run_of_a_dead_process_reads_as_crashed(home: Path) -> None:
                 None,
                 12.0,
                 dead.pid,
-                store_module.liveness.host(),
+                liveness.host(),
             ),
             None,
         )
@@ -235,8 +236,8 @@ def test_a_held_write_lock_is_waited_for(home: Path) -> None:
 
 
 def test_lock_held_too_long_is_one_sentence(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
-    monkeypatch.setattr(store_module, "RETRY_SECONDS", 0.3)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(database, "RETRY_SECONDS", 0.3)
     store = Store(home)
     holder = sqlite3.connect(home / "runs.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
