@@ -24,6 +24,10 @@ _LAZY: dict[str, str] = {
     "check_reproducible": "mlnb.repro:check_reproducible",
     "MlnbError": "mlnb.exceptions:MlnbError",
     "WhatIf": "mlnb.whatif.explorer:WhatIf",
+    "start": "mlnb.runs.session:start",
+    "log": "mlnb.runs.session:log",
+    "finish": "mlnb.runs.session:finish",
+    "active_run": "mlnb.runs.session:active_run",
 }
 _SUBMODULES = (
     "seed",
@@ -35,6 +39,7 @@ _SUBMODULES = (
     "magics",
     "whatif",
     "data",
+    "runs",
 )
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]

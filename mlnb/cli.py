@@ -21,6 +21,7 @@ from mlnb.exceptions import MlnbError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "info": ("mlnb.info", "show mlnb's version, its optional extras and what they found"),
     "data": ("mlnb.data_cli", "profile, validate (schema) and compare (drift) data files"),
+    "runs": ("mlnb.runs.cli", "list, show, compare, remove and export logged runs"),
 }
 
 

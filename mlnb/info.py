@@ -15,6 +15,7 @@ OPTIONAL = {
     "torch": ("torch",),
     "lab": ("jupyterlab",),
     "mlflow": ("mlflow",),
+    "tensorboard": ("tensorboard",),
     "ray": ("ray",),
     "optuna": ("optuna",),
     "wit": ("witwidget",),

@@ -18,6 +18,7 @@ MAGIC_CLASSES: tuple[str, ...] = (
     "mlnb.magics.seed:SeedMagics",
     "mlnb.magics.whatif:WhatIfMagics",
     "mlnb.magics.data:DataMagics",
+    "mlnb.magics.runs:RunsMagics",
 )
 
 _loaded: weakref.WeakKeyDictionary[Any, list[MlnbMagics]] = weakref.WeakKeyDictionary()

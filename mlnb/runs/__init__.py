@@ -1,0 +1,58 @@
+"""Run logging inside notebooks: local-first tracking with provenance, offline, no account.
+
+``run = mlnb.runs.start("baseline", config={...})`` starts a run; ``run.log({...})``
+buffers points that a background thread writes to a SQLite store under
+``MLNB_HOME`` (default ``./.mlnb``). ``table()``, ``compare()`` and
+``parallel_coordinates()`` compare runs; ``export()`` hands them to MLflow or
+TensorBoard. Heavy libraries (pandas, matplotlib, torch, ipywidgets, mlflow) are
+imported only by the functions that use them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mlnb.runs.records import STATUSES, ArtifactRow, CellRow, MetricRow, RunRecord
+from mlnb.runs.run import Run
+from mlnb.runs.session import active_run, finish, live_runs, log, open_store, start
+from mlnb.runs.store import Store, default_home
+
+# public name -> "module:attribute", imported on first use
+_LAZY = {
+    "table": "mlnb.runs.comparison:table",
+    "metrics_frame": "mlnb.runs.comparison:metrics_frame",
+    "compare": "mlnb.runs.comparison:compare",
+    "parallel_coordinates": "mlnb.runs.comparison:parallel_coordinates",
+    "LivePlot": "mlnb.runs.live:LivePlot",
+    "progress": "mlnb.runs.progress:progress",
+    "export": "mlnb.runs.export:export",
+    "Checkpoint": "mlnb.runs.checkpoints:Checkpoint",
+}
+
+__all__ = [
+    "STATUSES",
+    "ArtifactRow",
+    "CellRow",
+    "MetricRow",
+    "Run",
+    "RunRecord",
+    "Store",
+    "active_run",
+    "default_home",
+    "finish",
+    "live_runs",
+    "log",
+    "start",
+    "open_store",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module_name, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module_name), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlnb.runs' has no attribute {name!r}")

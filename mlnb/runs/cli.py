@@ -1,0 +1,146 @@
+"""``mlnb runs``: list, show, compare, remove and export runs from the command line.
+
+Examples::
+
+    mlnb runs ls --project mnist --status finished
+    mlnb runs show baseline
+    mlnb runs compare baseline wide --metric val/loss --out curves.png
+    mlnb runs rm 3f2a9c
+    mlnb runs export --to mlflow --tracking-uri sqlite:///mlflow.db
+    mlnb runs export --to tensorboard tb_logs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from mlnb import display
+from mlnb.exceptions import InvalidArgumentError, RunsError
+from mlnb.runs import views
+from mlnb.runs.records import STATUSES
+from mlnb.runs.store import Store
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``mlnb runs``."""
+    parser.add_argument("--home", help="the run store folder (default: $MLNB_HOME or ./.mlnb)")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    ls = actions.add_parser("ls", help="list runs, newest first")
+    ls.add_argument("--project")
+    ls.add_argument(
+        "--tag", action="append", default=[], help="only runs with this tag (repeatable)"
+    )
+    ls.add_argument("--status", choices=STATUSES)
+    ls.add_argument("--limit", type=int)
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    show = actions.add_parser("show", help="everything about one run")
+    show.add_argument("run", help="run id, id prefix or name")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    compare = actions.add_parser("compare", help="summaries side by side; --out draws curves")
+    compare.add_argument("runs", nargs="+", help="run ids, prefixes or names")
+    compare.add_argument("--metric", action="append", help="metric to compare (repeatable)")
+    compare.add_argument("--out", help="write the overlaid curves to this image file")
+    rm = actions.add_parser("rm", help="delete runs and their artifacts")
+    rm.add_argument("runs", nargs="+", help="run ids, prefixes or names")
+    rm.add_argument("--force", action="store_true", help="also delete runs that are still running")
+    export = actions.add_parser("export", help="copy runs to MLflow or TensorBoard")
+    export.add_argument("--to", required=True, choices=("mlflow", "tensorboard"))
+    export.add_argument("--tracking-uri", help="MLflow tracking URI, e.g. sqlite:///mlflow.db")
+    export.add_argument("dir", nargs="?", help="TensorBoard log folder")
+    export.add_argument("--run", action="append", dest="runs", help="only this run (repeatable)")
+    export.add_argument("--project", help="only runs of this project")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the chosen action."""
+    if args.action is None:
+        raise InvalidArgumentError("say what to do: mlnb runs ls | show | compare | rm | export.")
+    readonly = args.action in ("ls", "show", "compare", "export")
+    with Store(args.home, readonly=readonly) as store:
+        return ACTIONS[args.action](store, args)
+
+
+def _ls(store: Store, args: argparse.Namespace) -> int:
+    records = store.list_runs(
+        project=args.project, tags=args.tag, status=args.status, limit=args.limit
+    )
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
+    elif not records:
+        print(f"no runs in {store.home}")
+    else:
+        print(views.runs_list(records).text)
+    return 0
+
+
+def _show(store: Store, args: argparse.Namespace) -> int:
+    record = store.get_run(args.run)
+    if args.json:
+        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(views.run_details(record, store).text)
+    return 0
+
+
+def _compare(store: Store, args: argparse.Namespace) -> int:
+    records = [store.get_run(ref) for ref in args.runs]
+    keys = args.metric or sorted(
+        {k for r in records for k in r.summary if not k.startswith("sys/")}
+    )
+    headers = ["metric", *(f"{r.name} ({r.id[:6]})" for r in records)]
+    rows = [[key, *(r.summary.get(key, "—") for r in records)] for key in keys]
+    params = sorted({k for r in records for k in r.config})
+    rows += [
+        [f"config.{p}", *(display.format_value(r.config.get(p, "—")) for r in records)]
+        for p in params
+    ]
+    print(display.text_table(headers, rows))
+    if args.out:
+        from mlnb.runs.comparison import compare
+
+        figure = compare([r.id for r in records], args.metric, store=store)
+        figure.savefig(args.out)
+        print(f"curves written to {args.out}")
+    return 0
+
+
+def _rm(store: Store, args: argparse.Namespace) -> int:
+    records = [store.get_run(ref) for ref in args.runs]
+    running = [r for r in records if r.status == "running"]
+    if running and not args.force:
+        raise RunsError(
+            f"run {running[0].name!r} ({running[0].id}) is still running — finish it first, or pass --force."
+        )
+    for record in records:
+        store.delete_run(record.id)
+        print(f"removed {record.name} ({record.id})")
+    return 0
+
+
+def _export(store: Store, args: argparse.Namespace) -> int:
+    from mlnb.runs.export import export
+
+    if args.to == "mlflow":
+        if not args.tracking_uri:
+            raise InvalidArgumentError(
+                "--to mlflow needs --tracking-uri URI (e.g. sqlite:///mlflow.db)."
+            )
+        target = args.tracking_uri
+    else:
+        if not args.dir:
+            raise InvalidArgumentError(
+                "--to tensorboard needs a folder: mlnb runs export --to tensorboard DIR."
+            )
+        target = args.dir
+    results = export(args.to, target, args.runs, project=args.project, store=store)
+    if not results:
+        print(f"no finished runs to export in {store.home}")
+    for result in results:
+        print(
+            f"{result.action} {result.name} ({result.run_id}): {result.points} points → {result.location}"
+        )
+    return 0
+
+
+ACTIONS = {"ls": _ls, "show": _show, "compare": _compare, "rm": _rm, "export": _export}

@@ -1,0 +1,412 @@
+"""A run: config, metrics, summary, artifacts and provenance, written through a buffer.
+
+``run.log({...})`` only converts the values to floats and appends them to an
+in-memory queue (about a microsecond a point); a daemon thread writes the queue
+to the store every :data:`FLUSH_INTERVAL` seconds, refreshes the run's heartbeat,
+and drains it once more at :meth:`Run.finish` and at interpreter exit. If the
+store cannot be written, the points stay in memory and the next flush retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import time
+import uuid
+import warnings
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning, RunsError
+from mlnb.runs import liveness, points
+from mlnb.runs import values as checks
+from mlnb.runs.records import FINISH_STATUSES, CellRow, MetricRow, RunRecord, artifact_for_file
+from mlnb.runs.store import Store
+
+#: seconds between background flushes (the store is never more than ~this behind)
+FLUSH_INTERVAL = 0.5
+MAX_STEP = checks.MAX_STEP
+MAX_KEY_LENGTH = 250  # MLflow's limit, so every run can be exported
+_now = time.time
+
+#: called after each flush with metric name → the points just written
+Listener = Callable[[dict[str, points.Chunk]], None]
+
+
+class Run:
+    """One tracked run. Create it with :func:`mlnb.runs.start`; use it as a context manager.
+
+    Attributes:
+        id: the run's id.
+        name: its name.
+        project: its project.
+        config: the parameters it was started with (JSON-ready copy).
+        tags: its tags.
+        summary: values to show for the run; every metric's last value is added for you.
+        store: the :class:`~mlnb.runs.store.Store` it writes to.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        name: str | None = None,
+        *,
+        project: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        tags: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        self.store = store
+        self.id = uuid.uuid4().hex[:12]
+        self.name = checks.check_name("name", name) if name else f"run-{self.id[:6]}"
+        self.project = checks.check_name("project", project) if project else "default"
+        self.config = checks.sanitize_config(config or {})
+        self.tags = tuple(checks.check_name("tag", tag) for tag in tags)
+        self.started = time.time()
+        self.status = "running"
+        self.summary = checks.Summary(self._summary_changed)
+        self._buffer: deque[tuple[int, dict[str, float], float, int | None]] = deque()
+        self._append = self._buffer.append
+        self._cells: deque[CellRow] = deque()
+        self._unsaved: dict[str, points.Chunk] = {}
+        self._last_values: dict[str, float] = {}
+        self._summary_dirty = True
+        self._keys: set[str] = set()
+        self._next_step = 0
+        self._cell: int | None = None
+        self._cell_rows: dict[int, CellRow] = {}
+        self._listeners: list[Listener] = []
+        self._closers: list[Callable[[], None]] = []
+        self._after_closers: list[Callable[[], None]] = []
+        self._flush_lock = threading.Lock()
+        self._finish_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._warned = False
+        self._last_logged: dict[str, float] = {}
+        self.provenance: dict[str, Any] = {}
+        record = RunRecord(
+            id=self.id,
+            name=self.name,
+            project=self.project,
+            status="running",
+            started=self.started,
+            ended=None,
+            heartbeat=self.started,
+            pid=os.getpid(),
+            host=liveness.host(),
+            config=self.config,
+            tags=self.tags,
+        )
+        store.create_run(record, liveness.process_start_time())
+        self._thread = threading.Thread(
+            target=self._flush_loop, name=f"mlnb-run-{self.id}", daemon=True
+        )
+        self._thread.start()
+        self._provenance_thread = threading.Thread(
+            target=self._capture_provenance, name=f"mlnb-provenance-{self.id}", daemon=True
+        )
+        self._provenance_thread.start()
+
+    # --- logging ---------------------------------------------------------------
+
+    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+        """Log metric values at one step: ``run.log({"loss": 0.3, "acc": 0.9}, step=10)``.
+
+        Values may be Python or NumPy numbers or one-element tensors; NaN and
+        infinities are kept as they are. With no ``step``, the step after the last
+        one logged is used (0 at first). This only appends to an in-memory queue;
+        the background thread writes it within :data:`FLUSH_INTERVAL` seconds.
+
+        Raises:
+            MetricValueError: a name is not a non-empty one-line string, a value is
+                not a single number, or the step is not a whole number in ``[0, 2**63 - 1]``.
+            RunsError: the run is already finished.
+        """
+        if self.status != "running":
+            raise RunsError(
+                f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."
+            )
+        if step is None:
+            step = self._next_step
+        elif type(step) is not int or step < 0 or step > MAX_STEP:
+            step = checks.check_step(step)
+        if type(data) is dict:
+            values = data.copy()
+            keys = self._keys
+            for key, value in values.items():
+                if type(value) is not float or key not in keys:
+                    values = self._checked_values(data)
+                    break
+        else:
+            values = self._checked_values(data)
+        self._next_step = step + 1
+        self._append((step, values, _now(), self._cell))
+        self._last_logged = values
+
+    def _checked_values(self, data: Any) -> dict[str, float]:
+        if not isinstance(data, Mapping):
+            raise MetricValueError(
+                f"log() takes a dict of metric name → number, got {type(data).__name__} — write run.log({{'loss': value}})."
+            )
+        values = {}
+        for key, value in data.items():
+            if key not in self._keys:
+                self._check_key(key)
+            values[key] = value if type(value) is float else checks.to_float(key, value)
+        return values
+
+    @property
+    def latest(self) -> dict[str, float]:
+        """The latest value of each metric (keys missing from the last ``log`` call may lag one flush)."""
+        return {**self._last_values, **self._last_logged}
+
+    def log_system(self, values: dict[str, float], step: int) -> None:
+        """Log already-checked float values at ``step`` without moving the run's own step."""
+        if self.status != "running":
+            raise RunsError(f"run {self.name!r} is {self.status}.")
+        self._buffer.append((step, values, time.time(), None))
+
+    def _check_key(self, key: object) -> None:
+        if not isinstance(key, str) or not key.strip():
+            raise MetricValueError(f"a metric name must be a non-empty string, got {key!r}.")
+        if len(key) > MAX_KEY_LENGTH or any(ch in key for ch in "\n\r\t\x00"):
+            raise MetricValueError(
+                f"metric name {key[:40]!r}… must be one line of at most {MAX_KEY_LENGTH} characters."
+            )
+        self._keys.add(key)
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(rows)`` after each flush with the points just written; returns a remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def on_finish(self, closer: Callable[[], None], *, after_flush: bool = False) -> None:
+        """Call ``closer()`` when the run finishes: before its last flush (samplers) or after (plots)."""
+        (self._after_closers if after_flush else self._closers).append(closer)
+
+    def live(self, keys: list[str] | None = None, *, interval: float = 0.5) -> Any:
+        """A :class:`~mlnb.runs.live.LivePlot` of this run's curves (display it in a notebook)."""
+        from mlnb.runs.live import LivePlot
+
+        return LivePlot(self, keys, interval=interval)
+
+    # --- cells (fed by mlnb.runs.cells) ----------------------------------------
+
+    def open_cell(self, source: str, execution_count: int | None, started: float) -> int:
+        """Start a cell-log entry; metrics logged from now on are tied to it."""
+        seq = len(self._cell_rows) + 1
+        digest = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
+        row = CellRow(seq, execution_count, source, digest, started, None, "running", None)
+        self._cell_rows[seq] = row
+        self._cells.append(row)
+        self._cell = seq
+        return seq
+
+    def close_cell(self, ok: bool, error: str | None = None, execution_count: int | None = None) -> None:  # fmt: skip
+        """Finish the open cell-log entry with the cell's outcome (and its exact ``In[n]``)."""
+        if self._cell is None:
+            return
+        row = self._cell_rows[self._cell]
+        row = row._replace(
+            ended=time.time(),
+            status="ok" if ok else "error",
+            error=error,
+            execution_count=execution_count if execution_count is not None else row.execution_count,
+        )
+        self._cell_rows[self._cell] = row
+        self._cells.append(row)
+        self._cell = None
+
+    # --- artifacts -------------------------------------------------------------
+
+    def run_dir(self) -> Path:
+        """The folder for this run's artifacts (created on demand)."""
+        path = self.store.artifacts_dir / self.id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def log_artifact(
+        self,
+        path: str | os.PathLike[str],
+        name: str | None = None,
+        *,
+        kind: str = "file",
+        meta: Mapping[str, Any] | None = None,
+        move: bool = False,
+    ) -> Path:
+        """Copy a file into the run's artifact folder; returns where it was stored.
+
+        Raises:
+            InvalidArgumentError: ``path`` is not a file.
+        """
+        source = Path(path)
+        if not source.is_file():
+            raise InvalidArgumentError(f"log_artifact: {source} is not a file.")
+        target = self.run_dir() / (name or source.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.resolve() != target.resolve():
+            (shutil.move if move else shutil.copy2)(source, target)
+        self.store.add_artifact(
+            self.id, artifact_for_file(target, name or source.name, kind, meta or {})
+        )
+        return target
+
+    def log_text(
+        self, name: str, text: str, *, kind: str = "file", meta: Mapping[str, Any] | None = None
+    ) -> Path:
+        """Store ``text`` as an artifact file named ``name``."""
+        target = self.run_dir() / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        self.store.add_artifact(self.id, artifact_for_file(target, name, kind, meta or {}))
+        return target
+
+    def save_checkpoint(
+        self,
+        obj: Any,
+        *,
+        metric: str,
+        value: float | None = None,
+        mode: str = "min",
+        keep: int = 3,
+        step: int | None = None,
+    ) -> Any:
+        """Save ``obj`` with torch.save and keep the best ``keep`` checkpoints; see :mod:`mlnb.runs.checkpoints`."""
+        from mlnb.runs import checkpoints
+
+        return checkpoints.save_checkpoint(
+            self, obj, metric=metric, value=value, mode=mode, keep=keep, step=step
+        )
+
+    def best_checkpoint(self) -> Any:
+        """The best checkpoint saved so far, or None; see :mod:`mlnb.runs.checkpoints`."""
+        from mlnb.runs import checkpoints
+
+        return checkpoints.best_checkpoint(self)
+
+    # --- flushing --------------------------------------------------------------
+
+    def _summary_changed(self) -> None:
+        self._summary_dirty = True
+
+    def stored_summary(self) -> dict[str, Any]:
+        """What the store shows as the summary: last value of each metric, then ``summary``."""
+        return {**self._last_values, **self.summary}
+
+    def flush(self) -> int:
+        """Write everything logged so far to the store now; returns the points written.
+
+        Raises:
+            StoreError: the store could not be written; the points stay queued and
+                the next flush (or :meth:`finish`) tries again.
+        """
+        with self._flush_lock:
+            buffer, last = self._buffer, self._last_values
+            items = [buffer.popleft() for _ in range(len(buffer))]
+            for _step, values, _when, _cell in items:
+                last.update(values)
+            chunks = points.merge(self._unsaved, points.pack(items))
+            cells = [self._cells.popleft() for _ in range(len(self._cells))]
+            fields: dict[str, Any] = {"heartbeat": time.time()}
+            if chunks or self._summary_dirty:
+                fields["summary"] = self.stored_summary()
+            try:
+                self.store.append(self.id, chunks, cells, **fields)
+            except BaseException:
+                self._unsaved = chunks  # kept until the store has them
+                self._cells.extendleft(reversed(cells))
+                raise
+            self._unsaved = {}
+            self._summary_dirty = False
+        if chunks:
+            for listener in list(self._listeners):
+                listener(chunks)
+        return sum(len(chunk) for chunk in chunks.values())
+
+    def _capture_provenance(self) -> None:
+        from mlnb.runs import provenance
+
+        self._safely(lambda: provenance.capture(self))
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL):
+            self._safely(self.flush)
+
+    def _safely(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except Exception as exc:  # a background thread must not die; data stays buffered
+            if not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"mlnb: run {self.name!r}: background work failed ({type(exc).__name__}: "
+                    f"{exc}); unsaved points stay in memory and mlnb keeps retrying.",
+                    MlnbWarning,
+                    stacklevel=2,
+                )
+
+    # --- finishing -------------------------------------------------------------
+
+    def finish(self, status: str = "finished", error: str | None = None) -> RunRecord:
+        """Stop the run: flush every point, record end time, status and error; idempotent.
+
+        Args:
+            status: ``"finished"``, ``"failed"`` or ``"killed"``.
+            error: what went wrong, for a failed run.
+
+        Returns:
+            The stored record of the run.
+        """
+        if status not in FINISH_STATUSES:
+            raise InvalidArgumentError(
+                f"status must be one of {', '.join(FINISH_STATUSES)}, got {status!r}."
+            )
+        with self._finish_lock:
+            if self.status != "running":
+                return self.store.get_run(self.id)
+            for closer in reversed(self._closers):
+                self._safely(closer)
+            self._stop.set()
+            for thread in (self._thread, self._provenance_thread):
+                if thread is not threading.current_thread():
+                    thread.join(timeout=30)
+            self.status = status
+            self.close_cell(status == "finished", error)
+            self.flush()
+            ended = time.time()
+            self.store.append(self.id, status=status, ended=ended, heartbeat=ended, error=error)
+            for closer in reversed(self._after_closers):
+                self._safely(closer)
+        from mlnb.runs import session
+
+        session.forget(self)
+        return self.store.get_run(self.id)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            self.finish()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.finish("killed", "KeyboardInterrupt")
+        else:
+            self.finish("failed", checks.exception_summary(exc))
+
+    def record(self) -> RunRecord:
+        """The run as the store has it now (flushes first)."""
+        if self.status == "running":
+            self.flush()
+        return self.store.get_run(self.id)
+
+    def metrics(self, keys: list[str] | None = None) -> list[MetricRow]:
+        """Every point logged so far (flushes first)."""
+        if self.status == "running":
+            self.flush()
+        return self.store.metrics(self.id, keys)
+
+    def __repr__(self) -> str:
+        return f"<mlnb Run {self.name!r} id={self.id} project={self.project!r} {self.status}>"

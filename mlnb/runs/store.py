@@ -1,0 +1,334 @@
+"""The run store: one SQLite file (WAL mode) under ``MLNB_HOME``, artifacts in files beside it.
+
+Layout::
+
+    $MLNB_HOME/            (default ./.mlnb/, like MLflow's ./mlruns/)
+        runs.db            runs, metric_chunks, cells, artifacts, schema_version
+        artifacts/<run id>/...
+
+Many processes may write one store at once: every write is one ``BEGIN IMMEDIATE``
+transaction, SQLite waits on a busy lock (``busy_timeout``) and mlnb retries on
+top, so "database is locked" never reaches the user. A store that cannot be
+used — a read-only folder, a file that is not a SQLite database, a schema from a
+newer mlnb — raises one :class:`~mlnb.exceptions.StoreError` sentence and mlnb
+never overwrites the file.
+
+Public read API (used by the CLI, the magics, pipelines and the lab panel):
+:meth:`Store.list_runs`, :meth:`Store.get_run`, :meth:`Store.metrics`,
+:meth:`Store.metric_keys`, :meth:`Store.cells`, :meth:`Store.artifacts`.
+
+Environment variables:
+    MLNB_HOME: the store folder (default ``./.mlnb``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from mlnb.exceptions import RunNotFoundError
+from mlnb.runs import liveness, points
+from mlnb.runs.database import ENV_HOME, SCHEMA_VERSION, Database, default_home
+from mlnb.runs.records import ArtifactRow, CellRow, MetricRow, RunRecord, dumps, loads
+
+__all__ = ["ENV_HOME", "SCHEMA_VERSION", "Store", "default_home"]
+
+_RUN_COLUMNS = (
+    "id, name, project, status, started, ended, heartbeat, pid, pid_started, host, "
+    "config, tags, summary, provenance, error"
+)
+
+
+class Store(Database):
+    """A run store folder: runs, their metric points, cell logs and artifacts.
+
+    Thread-safe; cheap to open; close it or use it as a context manager.
+
+    Args:
+        home: the store folder (default: ``$MLNB_HOME`` or ``./.mlnb``).
+        readonly: open for reading only; a missing store then reads as empty instead
+            of being created.
+
+    Raises:
+        StoreError: the folder is read-only, the file is not a run store, or its
+            schema is newer than this mlnb.
+    """
+
+    def __enter__(self) -> Store:
+        return self
+
+    # --- writing (used by Run) -------------------------------------------------
+
+    def create_run(self, record: RunRecord, pid_started: float | None) -> None:
+        """Insert a new run."""
+        self._write(
+            lambda c: c.execute(
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.id,
+                    record.name,
+                    record.project,
+                    record.status,
+                    record.started,
+                    record.ended,
+                    record.heartbeat,
+                    record.pid,
+                    pid_started,
+                    record.host,
+                    dumps(record.config),
+                    dumps(list(record.tags)),
+                    dumps(record.summary),
+                    dumps(record.provenance),
+                    record.error,
+                ),
+            )
+        )
+
+    def append(
+        self,
+        run_id: str,
+        chunks: Mapping[str, points.Chunk] | None = None,
+        cells: Iterable[CellRow] = (),
+        **fields: Any,
+    ) -> None:
+        """Write metric points, cell records and run fields of one flush.
+
+        Args:
+            run_id: the run.
+            chunks: metric name → its packed points (see :mod:`mlnb.runs.points`).
+            cells: cell records to insert or replace.
+            **fields: run columns to update (``heartbeat``, ``status``, ``summary``...);
+                dict/list values are stored as JSON.
+        """
+        rows = [
+            (
+                run_id,
+                key,
+                len(c),
+                c.steps[0],
+                c.steps[-1],
+                points.encode(c.values[-1:]),
+                points.encode(c.steps),
+                points.encode(c.values),
+                points.encode(c.times),
+                points.encode(c.cells),
+            )
+            for key, c in (chunks or {}).items()
+            if len(c)
+        ]
+        cell_rows = [(run_id, *cell) for cell in cells]
+        updates = {
+            k: dumps(v) if isinstance(v, (dict, list, tuple)) else v for k, v in fields.items()
+        }
+
+        def write(conn: sqlite3.Connection) -> None:
+            if rows:
+                conn.executemany("INSERT INTO metric_chunks VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            if cell_rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO cells VALUES (?,?,?,?,?,?,?,?,?)", cell_rows
+                )
+            if updates:
+                assignments = ", ".join(f"{name} = ?" for name in updates)
+                conn.execute(
+                    f"UPDATE runs SET {assignments} WHERE id = ?", (*updates.values(), run_id)
+                )
+
+        self._write(write)
+
+    def add_artifact(self, run_id: str, artifact: ArtifactRow) -> None:
+        """Record a file stored under :attr:`artifacts_dir`."""
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    artifact.name,
+                    artifact.path,
+                    artifact.kind,
+                    artifact.size,
+                    artifact.sha256,
+                    artifact.created,
+                    dumps(artifact.meta),
+                ),
+            )
+        )
+
+    def remove_artifact(self, run_id: str, path: str) -> None:
+        """Forget an artifact record (the caller deletes the file)."""
+        self._write(
+            lambda c: c.execute(
+                "DELETE FROM artifacts WHERE run_id = ? AND path = ?", (run_id, path)
+            )
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run's rows and its artifact folder."""
+        import shutil
+
+        def write(conn: sqlite3.Connection) -> None:
+            for table, column in (
+                ("metric_chunks", "run_id"),
+                ("cells", "run_id"),
+                ("artifacts", "run_id"),
+                ("runs", "id"),
+            ):
+                conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
+
+        self._write(write)
+        shutil.rmtree(self.artifacts_dir / run_id, ignore_errors=True)
+
+    # --- reading (the public read API) -----------------------------------------
+
+    def list_runs(
+        self,
+        *,
+        project: str | None = None,
+        tags: Sequence[str] = (),
+        status: str | Sequence[str] | None = None,
+        name: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, filtered by project, tags (all must match), status and name."""
+        clauses, params = [], []
+        if project is not None:
+            clauses.append("project = ?")
+            params.append(project)
+        if name is not None:
+            clauses.append("name = ?")
+            params.append(name)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started DESC", params)
+        records = [self._record(row) for row in rows]
+        wanted_status = {status} if isinstance(status, str) else set(status or ())
+        records = [
+            r
+            for r in records
+            if set(tags) <= set(r.tags) and (not wanted_status or r.status in wanted_status)
+        ]
+        return records[:limit] if limit else records
+
+    def get_run(self, ref: str) -> RunRecord:
+        """One run by id, unique id prefix, or name (the newest run of that name).
+
+        Raises:
+            RunNotFoundError: nothing matches, or an id prefix matches several runs.
+        """
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (ref,))
+        if not rows:
+            rows = self._read(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id LIKE ? ESCAPE '\\'",
+                (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            )
+            if len(rows) > 1:
+                raise RunNotFoundError(ref, self.home, tuple(row[0] for row in rows))
+        if not rows:
+            rows = self._read(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE name = ? ORDER BY started DESC LIMIT 1",
+                (ref,),
+            )
+        if not rows:
+            raise RunNotFoundError(ref, self.home)
+        return self._record(rows[0])
+
+    def metrics(self, run_id: str, keys: Sequence[str] | None = None) -> list[MetricRow]:
+        """A run's metric points as rows, ordered by key, then step, then logging order.
+
+        Values are floats and keep NaN, ``inf`` and ``-inf``; steps are exact ints.
+        """
+        sql = "SELECT key, steps, vals, times, cells FROM metric_chunks WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if keys:
+            sql += f" AND key IN ({','.join('?' * len(keys))})"
+            params += list(keys)
+        by_key: dict[str, list[tuple[bytes, bytes, bytes, bytes]]] = {}
+        for key, *blobs in self._read(sql + " ORDER BY key, rowid", params):
+            by_key.setdefault(key, []).append(tuple(blobs))  # type: ignore[arg-type]
+        return [row for key, chunks in by_key.items() for row in points.rows(key, chunks)]
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        """The names of the metrics a run logged, sorted."""
+        rows = self._read(
+            "SELECT DISTINCT key FROM metric_chunks WHERE run_id = ? ORDER BY key", (run_id,)
+        )
+        return [row[0] for row in rows]
+
+    def count_metrics(self, run_id: str | None = None) -> int:
+        """How many metric points are stored (for one run, or in the whole store)."""
+        if run_id is None:
+            rows = self._read("SELECT coalesce(sum(n), 0) FROM metric_chunks")
+        else:
+            rows = self._read(
+                "SELECT coalesce(sum(n), 0) FROM metric_chunks WHERE run_id = ?", (run_id,)
+            )
+        return int(rows[0][0]) if rows else 0
+
+    def cells(self, run_id: str) -> list[CellRow]:
+        """The cell log of a run, in the order the cells ran."""
+        rows = self._read(
+            "SELECT seq, execution_count, source, hash, started, ended, status, error "
+            "FROM cells WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        return [CellRow(*row) for row in rows]
+
+    def artifacts(self, run_id: str, kind: str | None = None) -> list[ArtifactRow]:
+        """A run's artifacts (optionally of one kind: ``file``, ``git-diff``, ``checkpoint``)."""
+        sql = "SELECT name, path, kind, size, sha256, created, meta FROM artifacts WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        rows = self._read(sql + " ORDER BY created", params)
+        return [ArtifactRow(*row[:6], loads(row[6], {})) for row in rows]
+
+    def _record(self, row: tuple[Any, ...]) -> RunRecord:
+        (
+            run_id,
+            name,
+            project,
+            status,
+            started,
+            ended,
+            heartbeat,
+            pid,
+            pid_started,
+            host,
+            config,
+            tags,
+            summary,
+            provenance,
+            error,
+        ) = row
+        if status == "running":
+            reason = liveness.dead_reason(pid, pid_started, host, heartbeat)
+            if reason is not None:
+                status, ended, error = "crashed", heartbeat or started, reason
+                if not self.readonly:
+                    self._mark_crashed(run_id, ended, reason)
+        return RunRecord(
+            id=run_id,
+            name=name,
+            project=project,
+            status=status,
+            started=started,
+            ended=ended,
+            heartbeat=heartbeat,
+            pid=pid,
+            host=host,
+            config=loads(config, {}),
+            tags=tuple(loads(tags, [])),
+            summary=loads(summary, {}),
+            provenance=loads(provenance, {}),
+            error=error,
+        )
+
+    def _mark_crashed(self, run_id: str, ended: float, reason: str) -> None:
+        self._write(
+            lambda c: c.execute(
+                "UPDATE runs SET status = 'crashed', ended = ?, error = ? "
+                "WHERE id = ? AND status = 'running'",
+                (ended, reason, run_id),
+            )
+        )

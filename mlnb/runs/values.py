@@ -1,0 +1,120 @@
+"""Checks and conversions of what users hand to a run: metric values, steps, names, config.
+
+Each bad value raises one sentence (a :class:`~mlnb.exceptions.MetricValueError` or
+:class:`~mlnb.exceptions.InvalidArgumentError`); a config value JSON cannot hold
+is kept as its repr with an :class:`~mlnb.exceptions.MlnbWarning`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning
+
+MAX_STEP = 2**63 - 1  # SQLite INTEGER: steps are stored exactly, far beyond 2**53
+
+
+class Summary(dict):
+    """``run.summary``: a dict whose entries override the automatic last-value summary."""
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_change = on_change
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, jsonable_value(f"summary[{key!r}]", value))
+        self._on_change()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+def check_step(step: object) -> int:
+    if isinstance(step, bool) or not isinstance(step, int):
+        try:
+            as_int = int(step)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            as_int = None
+        if as_int is None or as_int != step:
+            raise MetricValueError(f"step must be a whole number, got {step!r}.")
+        step = as_int
+    if not 0 <= step <= MAX_STEP:  # type: ignore[operator]
+        raise MetricValueError(f"step must be from 0 to 2**63 - 1 ({MAX_STEP}), got {step}.")
+    return step  # type: ignore[return-value]
+
+
+def to_float(key: str, value: Any) -> float:
+    if isinstance(value, (str, bytes)):
+        raise MetricValueError(
+            f"metric {key!r} must be a number, got text {value!r} — put text in config, tags or summary."
+        )
+    try:
+        return float(value)
+    except OverflowError:
+        raise MetricValueError(f"metric {key!r} is too large for a float: {value!r}.") from None
+    except (TypeError, ValueError, RuntimeError):
+        shape = getattr(value, "shape", None)
+        what = (
+            f"{type(value).__name__} of shape {tuple(shape)}"
+            if shape is not None
+            else type(value).__name__
+        )
+        raise MetricValueError(
+            f"metric {key!r} must be a single number, got a {what} — log .item() or a mean."
+        ) from None
+
+
+def check_name(what: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise InvalidArgumentError(
+            f"a run {what} must be a non-empty one-line string, got {value!r}."
+        )
+    return value
+
+
+def jsonable_value(where: str, value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    try:
+        json.dumps(value, allow_nan=True)
+        return value
+    except (TypeError, ValueError):
+        warnings.warn(
+            f"mlnb: {where} = {value!r:.80} is not JSON-serialisable; it is stored as its repr.",
+            MlnbWarning,
+            stacklevel=4,
+        )
+        return repr(value)
+
+
+def sanitize_config(config: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
+    """A JSON-ready copy of ``config``; values JSON cannot hold become their repr (with a warning)."""
+    if not isinstance(config, Mapping):
+        raise InvalidArgumentError(f"{where} must be a dict, got {type(config).__name__}.")
+    clean: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{where}[{key!r}]"
+        if isinstance(value, Mapping):
+            clean[str(key)] = sanitize_config(value, path)
+        elif isinstance(value, (list, tuple)):
+            clean[str(key)] = [jsonable_value(path, v) for v in value]
+        else:
+            clean[str(key)] = jsonable_value(path, value)
+    return clean
+
+
+def exception_summary(exc: BaseException) -> str:
+    """``"ValueError: bad lr (train.py:12 in step)"`` — type, message and where it was raised."""
+    text = f"{type(exc).__name__}: {exc}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" ({os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+    return text

@@ -1,0 +1,123 @@
+"""Text and HTML views of runs for the magics and the CLI (rendered by :mod:`mlnb.display`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from mlnb import display
+from mlnb.runs.records import RunRecord
+from mlnb.runs.store import Store
+
+#: summary metrics shown in the runs list (the first few, system metrics left out)
+LIST_METRICS = 4
+
+
+def when(timestamp: float | None) -> str:
+    """``2026-05-09 08:41`` in local time, ``—`` for None."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "—"
+
+
+def runs_list(records: Sequence[RunRecord]) -> display.Rendered:
+    """The runs table ``%runs`` and ``mlnb runs ls`` show."""
+    keys: list[str] = []
+    for record in records:
+        for key in record.summary:
+            if not key.startswith("sys/") and key not in keys:
+                keys.append(key)
+    keys = keys[:LIST_METRICS]
+    headers = ["id", "name", "project", "status", "started", "duration", *keys]
+    rows = [
+        [
+            r.id,
+            r.name,
+            r.project,
+            r.status,
+            when(r.started),
+            display.human_duration(r.duration),
+            *(r.summary.get(k, "—") for k in keys),
+        ]
+        for r in records
+    ]
+    caption = f"{len(records)} run{'s' if len(records) != 1 else ''}"
+    return display.Rendered(
+        display.text_table(headers, rows), display.html_table(headers, rows, caption=caption)
+    )
+
+
+def run_details(record: RunRecord, store: Store) -> display.Rendered:
+    """Everything about one run: status, config, summary, provenance, cells, artifacts."""
+    prov = record.provenance
+    git = prov.get("git") or {}
+    notebook = prov.get("notebook") or {}
+    seed = prov.get("seed") or {}
+    gpus = prov.get("gpus") or []
+    overview = [
+        ("id", record.id),
+        ("name", record.name),
+        ("project", record.project),
+        ("status", record.status),
+        ("started", when(record.started)),
+        ("duration", display.human_duration(record.duration)),
+        ("tags", ", ".join(record.tags) or "—"),
+        ("error", record.error or "—"),
+        ("seed", _seed_line(seed)),
+        ("git", _git_line(git)),
+        ("notebook", notebook.get("path", "—") if isinstance(notebook, dict) else "—"),
+        ("papermill", _params_line(prov.get("papermill"))),
+        ("python", (prov.get("python") or {}).get("version", "—")),
+        ("host", (prov.get("host") or {}).get("hostname", record.host or "—")),
+        (
+            "gpus",
+            ", ".join(g.get("name", "?") for g in gpus)
+            if isinstance(gpus, list) and gpus
+            else "none",
+        ),
+    ]
+    sections = [("run", ["field", "value"], overview)]
+    if record.config:
+        from mlnb.runs.comparison import flatten
+
+        sections.append(("config", ["param", "value"], list(flatten(record.config).items())))
+    summary = [(k, v) for k, v in record.summary.items() if not k.startswith("sys/")]
+    if summary:
+        sections.append(("summary", ["metric", "value"], summary))
+    cells = store.cells(record.id)
+    if cells:
+        rows = [
+            (c.seq, c.execution_count or "—", c.status, c.hash[:8], _first_line(c.source))
+            for c in cells
+        ]
+        sections.append(("cells", ["#", "In", "status", "hash", "source"], rows))
+    artifacts = store.artifacts(record.id)
+    if artifacts:
+        rows = [(a.name, a.kind, display.human_bytes(a.size)) for a in artifacts]
+        sections.append(("artifacts", ["name", "kind", "size"], rows))
+    text = "\n\n".join(f"{title}\n{display.text_table(h, r)}" for title, h, r in sections)
+    html = "".join(display.html_table(h, r, caption=title) for title, h, r in sections)
+    return display.Rendered(text, html)
+
+
+def _params_line(params: Any) -> str:
+    if not isinstance(params, dict) or not params or "error" in params:
+        return "—"
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def _seed_line(seed: Any) -> str:
+    if not isinstance(seed, dict) or seed.get("seed") is None:
+        return "not pinned"
+    return f"{seed['seed']} ({seed.get('source') or 'pinned'})"
+
+
+def _git_line(git: dict[str, Any]) -> str:
+    if not git.get("available"):
+        return git.get("reason") or git.get("error") or "—"
+    dirty = " (uncommitted changes in git.diff)" if git.get("dirty") else ""
+    return f"{git.get('commit', '')[:10]} on {git.get('branch', '?')}{dirty}"
+
+
+def _first_line(source: str, width: int = 60) -> str:
+    line = next((part for part in source.strip().splitlines() if part.strip()), "")
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -1,0 +1,125 @@
+"""``mlnb runs ls | show | compare | rm | export`` and ``import mlnb`` staying light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from runs_helpers import PYTHON, child_env
+
+import mlnb
+from mlnb.cli import main
+
+
+@pytest.fixture
+def two_runs(home: Path) -> list[str]:
+    ids = []
+    for name, lr in (("small", 0.01), ("large", 0.1)):
+        run = mlnb.start(name, project="cli", config={"lr": lr}, system_interval=None)
+        for step in range(10):
+            run.log({"loss": lr * (10 - step), "acc": step / 10}, step=step)
+        run.finish()
+        ids.append(run.id)
+    return ids
+
+
+def test_ls_show_compare(
+    two_runs: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["runs", "ls"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:6] == ["id", "name", "project", "status", "started", "duration"]
+    assert lines[2].split()[1] == "large" and lines[3].split()[1] == "small"
+    assert main(["runs", "ls", "--json", "--status", "finished"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in listed] == ["large", "small"] and listed[0]["config"] == {"lr": 0.1}
+    assert main(["runs", "show", "small"]) == 0
+    shown = capsys.readouterr().out
+    assert ["name", "small"] in [line.split() for line in shown.splitlines()]
+    assert ["lr", "0.01"] in [line.split() for line in shown.splitlines()]
+    out = tmp_path / "curves.png"
+    assert main(["runs", "compare", "small", "large", "--metric", "loss", "--out", str(out)]) == 0
+    compared = capsys.readouterr().out
+    assert compared.splitlines()[2].split()[:3] == ["loss", "0.01", "0.1"]
+    assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_rm_and_export(
+    two_runs: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["runs", "export", "--to", "tensorboard", str(tmp_path / "tb")]) == 0
+    assert capsys.readouterr().out.count("exported") == 2
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    assert main(["runs", "export", "--to", "mlflow", "--tracking-uri", uri, "--run", "small"]) == 0
+    assert "exported small" in capsys.readouterr().out
+    assert main(["runs", "rm", "small"]) == 0
+    assert capsys.readouterr().out.startswith("removed small (")
+    assert main(["runs", "ls", "--json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["large"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["runs", "show", "nope"], "mlnb: no run 'nope' in the run store at"),
+        (
+            ["runs", "export", "--to", "mlflow"],
+            "mlnb: --to mlflow needs --tracking-uri URI (e.g. sqlite:///mlflow.db).",
+        ),
+        (
+            ["runs", "export", "--to", "tensorboard"],
+            "mlnb: --to tensorboard needs a folder: mlnb runs export --to tensorboard DIR.",
+        ),
+        (["runs"], "mlnb: say what to do: mlnb runs ls | show | compare | rm | export."),
+    ],
+)
+def test_cli_errors_are_one_line_exit_2(
+    two_runs: list[str], capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_rm_refuses_a_running_run(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = mlnb.start("busy", system_interval=None)
+    assert main(["runs", "rm", "busy"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"mlnb: run 'busy' ({run.id}) is still running — finish it first, or pass --force.\n"
+    )
+
+
+def test_ls_on_a_corrupt_store_is_one_line(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "runs.db").write_bytes(b"garbage" * 100)
+    done = subprocess.run(
+        [PYTHON, "-m", "mlnb.cli", "runs", "ls"],
+        capture_output=True,
+        text=True,
+        env=child_env(MLNB_HOME=str(home)),
+        check=False,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == f"mlnb: {home / 'runs.db'} is not a readable run store (file is not a database); mlnb left it untouched — move it aside or set MLNB_HOME to another folder.\n"
+    )
+
+
+def test_import_and_load_ext_stay_light() -> None:
+    code = (
+        "import sys, mlnb, mlnb.runs\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance(); ip.run_line_magic('load_ext', 'mlnb')\n"
+        "ip.run_cell('x = 1')\n"
+        "heavy = {'torch', 'pandas', 'matplotlib', 'papermill', 'ipywidgets', 'mlflow', 'tensorboard'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code], capture_output=True, text=True, env=child_env(), check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,258 @@
+"""The SQLite run store: round trips, schema migrations, locks, and stores that cannot be used."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlnb.exceptions import RunNotFoundError, StoreError
+from mlnb.runs import database, liveness
+from mlnb.runs.records import RunRecord
+from mlnb.runs.schema import MIGRATIONS, SCHEMA_VERSION
+from mlnb.runs.store import Store
+
+
+def test_values_names_and_steps_round_trip_exactly(home: Path) -> None:
+    import mlnb
+
+    run = mlnb.start("edge", system_interval=None)
+    run.log({"nan": math.nan, "inf": math.inf, "-inf": -math.inf}, step=0)
+    run.log({"train/loss": 0.5, "with space": 1, "métrique ü/δ": 2.5}, step=2**53 + 1)
+    run.log({"train/loss": 0.25}, step=2**63 - 1)
+    run.finish()
+    with Store(home, readonly=True) as store:
+        rows = {(r.key, r.step): r.value for r in store.metrics(run.id)}
+        summary = store.get_run(run.id).summary
+    assert math.isnan(rows[("nan", 0)])
+    assert rows[("inf", 0)] == math.inf and rows[("-inf", 0)] == -math.inf
+    assert rows[("train/loss", 2**53 + 1)] == 0.5  # 2**53 + 1 is not a float: stored exactly
+    assert rows[("train/loss", 2**63 - 1)] == 0.25
+    assert rows[("with space", 2**53 + 1)] == 1.0
+    assert rows[("métrique ü/δ", 2**53 + 1)] == 2.5
+    assert math.isnan(summary["nan"]) and summary["-inf"] == -math.inf
+
+
+def test_new_store_has_versioned_schema(home: Path) -> None:
+    with Store(home) as store:
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+    conn = sqlite3.connect(home / "runs.db")
+    versions = [
+        row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")
+    ]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_old_store_is_migrated_in_place(home: Path) -> None:
+    home.mkdir(parents=True)
+    conn = sqlite3.connect(home / "runs.db")
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for statement in filter(str.strip, MIGRATIONS[0].split(";")):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    conn.execute(
+        "INSERT INTO runs (id, name, project, status, started) VALUES ('abc', 'old', 'p', 'finished', 1.0)"
+    )
+    conn.commit()
+    conn.close()
+    with Store(home) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.get_run("abc").name == "old"  # data kept
+    indexes = {
+        row[0]
+        for row in sqlite3.connect(home / "runs.db").execute(
+            "SELECT name FROM sqlite_master WHERE type='index'"
+        )
+    }
+    assert "metric_chunks_by_run_key" in indexes
+
+
+def test_newer_schema_is_refused(home: Path) -> None:
+    Store(home).close()
+    conn = sqlite3.connect(home / "runs.db")
+    conn.execute("INSERT INTO schema_version VALUES (99)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(
+        StoreError, match=r"schema version 99, newer than this mlnb understands .* upgrade mlnb"
+    ):
+        Store(home)
+
+
+def test_corrupt_file_gives_one_sentence_and_is_left_untouched(home: Path) -> None:
+    home.mkdir(parents=True)
+    junk = b"this is not sqlite at all " * 200
+    (home / "runs.db").write_bytes(junk)
+    with pytest.raises(StoreError) as caught:
+        Store(home)
+    assert str(caught.value) == (
+        f"{home / 'runs.db'} is not a readable run store (file is not a database); mlnb left it "
+        "untouched — move it aside or set MLNB_HOME to another folder."
+    )
+    assert (home / "runs.db").read_bytes() == junk
+    with pytest.raises(StoreError, match="is not a readable run store"):
+        Store(home, readonly=True)
+
+
+def test_foreign_sqlite_file_is_not_taken_over(home: Path) -> None:
+    home.mkdir(parents=True)
+    conn = sqlite3.connect(home / "runs.db")
+    conn.execute("CREATE TABLE photos (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(
+        StoreError, match="is a SQLite file but not an mlnb run store; mlnb left it untouched"
+    ):
+        Store(home)
+    tables = [
+        r[0] for r in sqlite3.connect(home / "runs.db").execute("SELECT name FROM sqlite_master")
+    ]
+    assert tables == ["photos"]
+
+
+@pytest.fixture
+def read_only_store(tmp_path: Path) -> Iterator[Path]:
+    """An existing store whose folder and file cannot be written (chattr +i as root, chmod otherwise)."""
+    folder = tmp_path / "ro"
+    with Store(folder) as store:
+        store.create_run(
+            RunRecord("kept01", "kept", "p", "finished", 1.0, 2.0, 2.0, None, None), None
+        )
+    paths = [folder / "runs.db", folder]
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("root ignores permissions and chattr is missing")
+        for path in paths:
+            subprocess.run(["chattr", "+i", str(path)], check=True)
+    else:
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        yield folder
+    finally:
+        for path in reversed(paths):
+            if os.geteuid() == 0:
+                subprocess.run(["chattr", "-i", str(path)], check=True)
+            else:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_read_only_folder_gives_one_sentence(
+    read_only_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlnb
+
+    monkeypatch.setenv("MLNB_HOME", str(read_only_store))
+    before = (read_only_store / "runs.db").read_bytes()
+    with pytest.raises(StoreError) as caught:
+        mlnb.start("x", system_interval=None)
+    assert str(caught.value) == (
+        f"the run store folder {read_only_store} is read-only — set MLNB_HOME to a writable "
+        "folder; nothing was written (`mlnb runs ls` can still read it)."
+    )
+    assert (read_only_store / "runs.db").read_bytes() == before
+    with Store(read_only_store, readonly=True) as store:  # looking is still possible
+        assert [r.name for r in store.list_runs()] == ["kept"]
+
+
+def test_get_run_by_id_prefix_and_name(home: Path) -> None:
+    with Store(home) as store:
+        for run_id, name, started in (
+            ("aaa111", "base", 1.0),
+            ("aaa222", "base", 2.0),
+            ("bbb333", "other", 3.0),
+        ):
+            store.create_run(
+                RunRecord(run_id, name, "p", "finished", started, started, None, None, None), None
+            )
+        assert store.get_run("bbb").id == "bbb333"
+        assert store.get_run("base").id == "aaa222"  # the newest run of that name
+        with pytest.raises(
+            RunNotFoundError,
+            match=r"'aaa' matches 2 runs \(aaa111, aaa222\) — give more of the run id\.",
+        ):
+            store.get_run("aaa")
+        with pytest.raises(
+            RunNotFoundError,
+            match=r"no run 'zzz' in the run store at .* — `mlnb runs ls` lists the runs\.",
+        ):
+            store.get_run("zzz")
+
+
+def test_run_of_a_dead_process_reads_as_crashed(home: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with Store(home) as store:
+        store.create_run(
+            RunRecord(
+                "dead01",
+                "lost",
+                "p",
+                "running",
+                10.0,
+                None,
+                12.0,
+                dead.pid,
+                liveness.host(),
+            ),
+            None,
+        )
+        record = store.get_run("dead01")
+        assert record.status == "crashed"
+        assert (
+            f"(pid {dead.pid} on" in record.error
+            and "ended without finishing the run" in record.error
+        )
+        assert record.ended == 12.0  # the last heartbeat
+    row = (
+        sqlite3.connect(home / "runs.db")
+        .execute("SELECT status FROM runs WHERE id='dead01'")
+        .fetchone()
+    )
+    assert row == ("crashed",)
+
+
+def test_a_held_write_lock_is_waited_for(home: Path) -> None:
+    store = Store(home)
+    store.create_run(RunRecord("r1", "r", "p", "running", 1.0, None, None, os.getpid(), "h"), None)
+    holder = sqlite3.connect(home / "runs.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    store.append("r1", heartbeat=5.0)  # blocks until the other writer commits, no error
+    assert time.monotonic() - started >= 0.9
+    release.join()
+    store.close()
+
+
+def test_lock_held_too_long_is_one_sentence(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(database, "RETRY_SECONDS", 0.3)
+    store = Store(home)
+    holder = sqlite3.connect(home / "runs.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(
+            StoreError,
+            match=r"stayed locked by another process for 0 s — nothing was lost in memory",
+        ):
+            store.append("nope", heartbeat=1.0)
+    finally:
+        holder.execute("ROLLBACK")
+        store.close()
+
+
+def test_missing_store_reads_as_empty_without_creating_it(tmp_path: Path) -> None:
+    with Store(tmp_path / "none", readonly=True) as store:
+        assert store.list_runs() == [] and store.count_metrics() == 0
+    assert not (tmp_path / "none").exists()
