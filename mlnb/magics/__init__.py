@@ -14,7 +14,7 @@ from typing import Any
 from mlnb.magics.base import MlnbMagics
 
 # "module:Class" of every capability's magics, imported only when the extension loads.
-MAGIC_CLASSES: tuple[str, ...] = ("mlnb.magics.seed:SeedMagics",)
+MAGIC_CLASSES: tuple[str, ...] = ("mlnb.magics.seed:SeedMagics", "mlnb.magics.gpu:GpuMagics")
 
 _loaded: weakref.WeakKeyDictionary[Any, list[MlnbMagics]] = weakref.WeakKeyDictionary()
 
