@@ -221,7 +221,7 @@ def _drop_output_cache(shell: Any, storages: dict, walker: StorageWalker) -> lis
     out = user_ns.get("Out")
     if isinstance(out, dict):
         for key in list(out):
-            found, tensors, graphs, _ = walker.walk(out[key])
+            found, tensors, _, _ = walker.walk(out[key])
             if not tensors:
                 continue
             storages.update(found)
