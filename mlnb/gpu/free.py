@@ -5,7 +5,8 @@ frame's locals — the tensors included — so ``torch.cuda.empty_cache()`` alon
 nothing. ``free()`` drops the last exception everywhere IPython keeps it
 (``sys.last_type/value/traceback``, ``sys.last_exc``, the last execution result, the
 traceback formatter) and clears its frames, removes output-cache entries (``Out[n]``,
-``_n``, ``_``, ``__``, ``___``) that hold tensors, runs ``gc.collect()``, empties the
+``_n``, ``_``, ``__``, ``___``, also in ``user_ns_hidden`` where IPython keeps a
+second reference) that hold tensors, runs ``gc.collect()``, empties the
 allocator caches (``torch.cuda.empty_cache()`` and ``ipc_collect()``), and reports
 what was reclaimed and who still holds memory.
 """
@@ -218,6 +219,9 @@ def _drop_output_cache(shell: Any, storages: dict, walker: StorageWalker) -> lis
         return []
     dropped: list[str] = []
     user_ns = shell.user_ns
+    # IPython also pushes _, __, ___ and _N into user_ns_hidden, which keeps them alive
+    hidden = getattr(shell, "user_ns_hidden", None)
+    namespaces = [user_ns] + ([hidden] if isinstance(hidden, dict) else [])
     out = user_ns.get("Out")
     if isinstance(out, dict):
         for key in list(out):
@@ -226,22 +230,25 @@ def _drop_output_cache(shell: Any, storages: dict, walker: StorageWalker) -> lis
                 continue
             storages.update(found)
             value = out.pop(key)
-            if user_ns.get(f"_{key}") is value:
-                del user_ns[f"_{key}"]
+            for namespace in namespaces:
+                if namespace.get(f"_{key}") is value:
+                    del namespace[f"_{key}"]
             dropped.append(f"Out[{key}]")
     hook = getattr(shell, "displayhook", None)
     for name in _OUTPUT_NAMES:
-        value = user_ns.get(name)
-        if value is None or isinstance(value, str):
-            continue
-        found, tensors, _, _ = walker.walk(value)
-        if not tensors:
-            continue
-        storages.update(found)
-        user_ns[name] = ""
-        if hook is not None and getattr(hook, name, None) is value:
-            setattr(hook, name, "")
-        dropped.append(name)
+        for namespace in namespaces:
+            value = namespace.get(name)
+            if value is None or isinstance(value, str):
+                continue
+            found, tensors, _, _ = walker.walk(value)
+            if not tensors:
+                continue
+            storages.update(found)
+            namespace[name] = ""
+            if hook is not None and getattr(hook, name, None) is value:
+                setattr(hook, name, "")
+            if name not in dropped:
+                dropped.append(name)
     return dropped
 
 
