@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import numbers
+import sys
 from typing import Any
 
 from IPython.core.magic import cell_magic, line_magic, magics_class
@@ -203,9 +204,10 @@ class GpuMagics(MlnbMagics):
         from mlnb.gpu import oom
 
         def on_oom(size: int, report: Any) -> None:
-            print(
-                f"mlnb: out of memory with {name}={size}; retrying with {name}={max(minimum, size // 2)}."
-            )
+            if size > minimum:
+                retry = max(minimum, size // 2)
+                print(f"mlnb: out of memory with {name}={size}; retrying with {name}={retry}.")
+                sys.stdout.flush()
 
         try:
             fit = oom.retry_halving(
@@ -219,7 +221,7 @@ class GpuMagics(MlnbMagics):
         except OutOfMemoryError as exc:
             self.shell.user_ns[name] = start
             if exc.report is not None:
-                print(exc.report.text())
+                display.show(exc.report.text())
             raise OutOfMemoryError(
                 f"{exc} {name} is back to {start}; see the report above.", exc.report
             ) from None
