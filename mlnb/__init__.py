@@ -23,13 +23,16 @@ _LAZY: dict[str, str] = {
     "set_state": "mlnb.seed:set_state",
     "check_reproducible": "mlnb.repro:check_reproducible",
     "MlnbError": "mlnb.exceptions:MlnbError",
+    "oom_guard": "mlnb.gpu.oom:oom_guard",
+    "find_batch_size": "mlnb.gpu.oom:find_batch_size",
 }
-_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics")
+_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics", "gpu")
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.exceptions import MlnbError  # noqa: F401
+    from mlnb.gpu.oom import find_batch_size, oom_guard  # noqa: F401
     from mlnb.repro import check_reproducible  # noqa: F401
     from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
 

@@ -20,6 +20,7 @@ from mlnb.exceptions import MlnbError
 # name -> ("module", "one-line help")
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "info": ("mlnb.info", "show mlnb's version, its optional extras and what they found"),
+    "gpu": ("mlnb.gpu.command", "show GPU devices (or host RAM without one) and allocator memory"),
 }
 
 
