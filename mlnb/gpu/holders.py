@@ -20,12 +20,13 @@ import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlnb import display
 
 MAX_DEPTH = 4
 MAX_VISITS = 200_000  # per variable: a huge list is sampled, not walked forever
+MAX_SHARED_NAMES = 5  # a storage shared by thousands of views names only a few
 HIDDEN_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 _ATOMIC = (int, float, complex, str, bytes, bytearray, bool, type(None), range, slice)
 _SKIP_TYPES = (
@@ -55,8 +56,7 @@ _SKIP_MODULES = (
 _ATOM, _TENSOR, _FAKE, _MODULE, _OPTIMIZER, _SEQUENCE, _MAPPING, _OBJECT = range(8)
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(NamedTuple):
     """One variable and the tensor memory reachable from it.
 
     Attributes:
@@ -65,7 +65,7 @@ class Holder:
         nbytes: bytes of the distinct storages reachable from it.
         tensors: how many tensors (parameters, gradients, state...) it reaches.
         devices: the devices those tensors live on.
-        shared_with: other variables that reach some of the same storages.
+        shared_with: other variables that reach some of the same storages (at most five named).
         graph_tensors: tensors that carry an autograd graph (``grad_fn`` set).
         truncated: the walk stopped early (depth or size bound), so this is a lower bound.
     """
@@ -275,14 +275,26 @@ def _module_tensors(module: Any) -> list[Any]:
     return found
 
 
-def _device_name(device: Any) -> str:
-    name = str(device)
-    return "mps" if name.startswith("mps") else name
+_CUDA_NAMES = [f"cuda:{i}" for i in range(64)]
+
+
+def _device_name(tensor: Any) -> str | None:
+    """``"cpu"``, ``"cuda:0"``, ``"mps"``...; None for meta tensors (no memory)."""
+    if tensor.is_cuda:
+        index = tensor.get_device()
+        return _CUDA_NAMES[index] if 0 <= index < len(_CUDA_NAMES) else f"cuda:{index}"
+    if tensor.is_cpu:
+        return "cpu"
+    if tensor.is_meta:
+        return None
+    if tensor.is_mps:
+        return "mps"
+    return str(tensor.device)
 
 
 def _add_storage(tensor: Any, storages: dict[tuple[str, int], tuple[str, int]]) -> None:
-    device = _device_name(tensor.device)
-    if device == "meta":
+    device = _device_name(tensor)
+    if device is None:
         return
     try:
         storage = tensor.untyped_storage()
@@ -347,23 +359,29 @@ def holders(
     counted: set[tuple[str, int]] = set()
     for name, (value, storages, tensors, graphs, truncated) in per_name.items():
         shared: dict[str, None] = {}
+        devices: set[str] = set()
+        total = 0
         for key, (device, nbytes) in storages.items():
-            for other in owners[key]:
-                if other != name:
-                    shared[other] = None
+            total += nbytes
+            devices.add(device)
+            sharers = owners[key]
+            if len(sharers) > 1 and len(shared) < MAX_SHARED_NAMES:
+                for other in sharers[: MAX_SHARED_NAMES + 1]:
+                    if other != name:
+                        shared[other] = None
             if key not in counted:
                 counted.add(key)
                 reachable[device] = reachable.get(device, 0) + nbytes
         rows.append(
             Holder(
-                name=name,
-                type_name=type(value).__name__,
-                nbytes=sum(n for _, n in storages.values()),
-                tensors=tensors,
-                devices=tuple(sorted({d for d, _ in storages.values()})),
-                shared_with=tuple(shared),
-                graph_tensors=graphs,
-                truncated=truncated,
+                name,
+                type(value).__name__,
+                total,
+                tensors,
+                tuple(sorted(devices)),
+                tuple(shared)[:MAX_SHARED_NAMES],
+                graphs,
+                truncated,
             )
         )
     rows.sort(key=lambda h: (-h.nbytes, h.name))
