@@ -54,3 +54,21 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     backends.reset()
     yield
     backends.reset()
+
+
+@pytest.fixture
+def ipshell() -> Iterator[object]:
+    """The in-process IPython shell with mlnb loaded, safe to use in many tests.
+
+    (The root ``shell`` fixture calls ``start_ipython()``, which returns None the
+    second time it runs in a process; ``globalipapp.get_ipython()`` returns the
+    running shell every time.)
+    """
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    ip.extension_manager.loaded.discard("mlnb")
+    ip.run_line_magic("load_ext", "mlnb")
+    yield ip
+    ip.run_line_magic("unload_ext", "mlnb")
+    ip.extension_manager.loaded.discard("mlnb")

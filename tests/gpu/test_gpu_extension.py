@@ -25,7 +25,8 @@ def test_gpu_modules_and_magics_import_nothing_heavy():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-def test_unload_removes_hooks_and_stops_panels(shell, monkeypatch):
+def test_unload_removes_hooks_and_stops_panels(ipshell, monkeypatch):
+    shell = ipshell
     from mlnb.gpu import backends
     from mlnb.gpu.panel import THREAD_NAME
     from mlnb.magics import loaded_magics
