@@ -41,6 +41,14 @@ _OOM_MESSAGE = re.compile(
 _ASKED = re.compile(r"tried to allocate ([\d.]+ ?(?:[KMGTP]i?B|bytes|B))", re.IGNORECASE)
 
 
+def _asked(text: str) -> str:
+    """``"1125899906842624 bytes"`` → ``"1024.0 TiB"``; torch's own units are kept."""
+    number, _, unit = text.partition(" ")
+    if unit.lower() in ("bytes", "b") and number.isdigit():
+        return display.human_bytes(int(number))
+    return text
+
+
 def is_oom_error(exc: BaseException) -> bool:
     """Whether ``exc`` is an out-of-memory error (GPU or host)."""
     if isinstance(exc, MemoryError):
@@ -185,7 +193,7 @@ def handle_oom(
     return OomReport(
         kind=oom_kind(message) if not isinstance(exc, MemoryError) else "host",
         message=message,
-        asked=asked_match.group(1) if asked_match else None,
+        asked=_asked(asked_match.group(1)) if asked_match else None,
         frames_cleared=frames,
         free={s.device: s.free for s in stats if s.free is not None},
         allocated=allocated,
