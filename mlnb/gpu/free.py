@@ -210,7 +210,7 @@ def _drop_last_exception(shell: Any, storages: dict, walker: StorageWalker) -> l
     if formatter is not None and getattr(formatter, "tb", None) is not None:
         formatter.tb = None
     if had_last or exceptions:
-        dropped.append(f"the last traceback ({frames} frames)")
+        dropped.append(f"the last traceback ({frames} frame{'' if frames == 1 else 's'})")
     return dropped
 
 

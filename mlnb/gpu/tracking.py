@@ -82,10 +82,10 @@ class CellTracker:
         """Reset the peaks and remember where memory stands (a ``pre_run_cell`` hook)."""
         gpu = None
         for backend in self._allocators():
-            stats = backend.allocators()
-            if stats:
+            counts = backend.counters()
+            if counts:
                 backend.reset_peak()
-                gpu = (gpu or 0) + sum(s.allocated for s in stats)
+                gpu = (gpu or 0) + sum(allocated for allocated, _ in counts)
         self._gpu_start = gpu
         self._host_start = self.meter.reset().rss
         self._start = time.perf_counter()

@@ -163,6 +163,7 @@ def test_every_backend_meets_the_protocol(fake_gpu):
         assert isinstance(backend, GpuBackend)
         assert isinstance(backend.devices(), list)
         assert isinstance(backend.allocators(), list)
+        assert isinstance(backend.counters(), list)
 
 
 def test_torch_backend_never_creates_a_cuda_context():

@@ -74,6 +74,10 @@ class GpuBackend(Protocol):
         """This process's allocator view per device (empty for driver-level readers)."""
         ...
 
+    def counters(self) -> list[tuple[int, int]]:
+        """``(allocated, peak)`` bytes per device: the cheapest read, used after every cell."""
+        ...
+
     def reset_peak(self) -> None:
         """Start counting the allocator peak afresh."""
         ...
@@ -99,6 +103,12 @@ class BaseBackend:
     def allocators(self) -> list[AllocatorStats]:
         """No allocator."""
         return []
+
+    def counters(self) -> list[tuple[int, int]]:
+        """``(allocated, peak)`` per device, derived from :meth:`allocators`."""
+        return [
+            (s.allocated, s.peak if s.peak is not None else s.allocated) for s in self.allocators()
+        ]
 
     def reset_peak(self) -> None:
         """Nothing to reset."""
