@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import statistics
 import time
 
@@ -79,7 +80,8 @@ def main() -> None:
 
     medians = {name: statistics.median(values) for name, values in timings.items()}
     print(
-        f"{args.cells} trivial cells x {args.repeats} repetitions, in-process IPython {shell.__class__.__name__}"
+        f"{args.cells} trivial cells x {args.repeats} repetitions, in-process IPython "
+        f"{shell.__class__.__name__}; load average {os.getloadavg()[0]:.2f}"
     )
     for name, value in medians.items():
         spread = ", ".join(f"{v * 1e3:.3f}" for v in timings[name])

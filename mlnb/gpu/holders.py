@@ -204,6 +204,7 @@ class StorageWalker:
         stack: list[tuple[Any, int, int]] = [(value, 0, self.kind(type(value)))]
         kinds = self.kinds
         classify = self.kind
+        add_tensor = self._add_tensor
         max_depth = self.max_depth
         while stack:
             obj, depth, kind = stack.pop()
@@ -252,8 +253,17 @@ class StorageWalker:
                 child_kind = kinds.get(type(child))
                 if child_kind is None:
                     child_kind = classify(type(child))
-                if child_kind != _ATOM:
-                    stack.append((child, depth, child_kind))
+                if child_kind == _ATOM:
+                    continue
+                if child_kind == _TENSOR:  # the common leaf, handled without a stack round trip
+                    ident = id(child)
+                    if ident not in seen:
+                        seen.add(ident)
+                        visits += 1
+                        tensors += 1
+                        graphs += add_tensor(child, storages)
+                    continue
+                stack.append((child, depth, child_kind))
         return storages, tensors, graphs, truncated
 
     def _add_tensor(self, tensor: Any, storages: dict[tuple[str, int], tuple[str, int]]) -> int:
