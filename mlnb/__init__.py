@@ -28,6 +28,8 @@ _LAZY: dict[str, str] = {
     "log": "mlnb.runs.session:log",
     "finish": "mlnb.runs.session:finish",
     "active_run": "mlnb.runs.session:active_run",
+    "oom_guard": "mlnb.gpu.oom:oom_guard",
+    "find_batch_size": "mlnb.gpu.oom:find_batch_size",
 }
 _SUBMODULES = (
     "seed",
@@ -40,12 +42,14 @@ _SUBMODULES = (
     "whatif",
     "data",
     "runs",
+    "gpu",
 )
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.exceptions import MlnbError  # noqa: F401
+    from mlnb.gpu.oom import find_batch_size, oom_guard  # noqa: F401
     from mlnb.repro import check_reproducible  # noqa: F401
     from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
     from mlnb.whatif.explorer import WhatIf  # noqa: F401

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "info": ("mlnb.info", "show mlnb's version, its optional extras and what they found"),
     "data": ("mlnb.data_cli", "profile, validate (schema) and compare (drift) data files"),
     "runs": ("mlnb.runs.cli", "list, show, compare, remove and export logged runs"),
+    "gpu": ("mlnb.gpu.command", "show GPU devices (or host RAM without one) and allocator memory"),
 }
 
 

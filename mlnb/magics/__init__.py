@@ -16,6 +16,7 @@ from mlnb.magics.base import MlnbMagics
 # "module:Class" of every capability's magics, imported only when the extension loads.
 MAGIC_CLASSES: tuple[str, ...] = (
     "mlnb.magics.seed:SeedMagics",
+    "mlnb.magics.gpu:GpuMagics",
     "mlnb.magics.whatif:WhatIfMagics",
     "mlnb.magics.data:DataMagics",
     "mlnb.magics.runs:RunsMagics",

@@ -1,0 +1,42 @@
+"""``mlnb gpu``: the device table (or JSON) from a terminal, with the same fallbacks as ``%gpu``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+from mlnb.gpu.memory import memory
+from mlnb.gpu.status import status
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``mlnb gpu``."""
+    parser.add_argument(
+        "view",
+        nargs="?",
+        default="status",
+        choices=("status", "memory"),
+        help="status (default): one row per device; memory: this process's allocator view",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the view; exit status 0 even without a GPU (the output says so)."""
+    if args.view == "memory":
+        report = memory()
+        payload: dict[str, object] = {
+            "allocators": [dataclasses.asdict(s) for s in report.allocators],
+            "host": dataclasses.asdict(report.host),
+            "note": report.note,
+        }
+    else:
+        report = status()
+        payload = {
+            "devices": [dataclasses.asdict(d) for d in report.devices],
+            "host": dataclasses.asdict(report.host) if report.host else None,
+            "unavailable": report.unavailable,
+        }
+    print(json.dumps(payload, indent=2) if args.json else report.text())
+    return 0
