@@ -12,13 +12,17 @@ def test_load_registers_every_capability(shell):
     assert "repro" in shell.magics_manager.magics["cell"]
 
 
+def _mlnb_hooks(shell, event="pre_run_cell"):
+    return [cb for cb in shell.events.callbacks[event] if hasattr(cb, "__wrapped_callback__")]
+
+
 def test_unload_removes_magics_and_hooks(shell):
     shell.run_line_magic("seed", "1 --every-cell -q")
-    before = len(shell.events.callbacks["pre_run_cell"])
+    assert any("every_cell" in cb.__qualname__ for cb in _mlnb_hooks(shell))
     shell.run_line_magic("unload_ext", "mlnb")
     assert "seed" not in shell.magics_manager.magics["line"]
     assert "repro" not in shell.magics_manager.magics["cell"]
-    assert len(shell.events.callbacks["pre_run_cell"]) == before - 1
+    assert _mlnb_hooks(shell) == [] and _mlnb_hooks(shell, "post_run_cell") == []
 
 
 def test_unload_twice_is_harmless(shell, capsys):
@@ -33,12 +37,8 @@ def test_reload_keeps_one_copy_of_each_hook(shell):
     # reload drops the old instance's hook; re-enabling registers exactly one again
     shell.run_line_magic("seed", "1 --every-cell -q")
     shell.run_line_magic("seed", "2 --every-cell -q")
-    ours = [
-        cb
-        for cb in shell.events.callbacks["pre_run_cell"]
-        if getattr(cb, "__wrapped_callback__", None) is not None
-    ]
-    assert len(ours) == 1
+    every_cell = [cb for cb in _mlnb_hooks(shell) if "every_cell" in cb.__qualname__]
+    assert len(every_cell) == 1
     assert "seed" in shell.magics_manager.magics["line"]
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import cell_text  # the root tests/conftest.py
+
+from tests.conftest import cell_text
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "example_notebooks" / "02_gpu_memory.ipynb"
 

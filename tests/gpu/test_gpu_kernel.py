@@ -6,7 +6,8 @@ import json
 import re
 
 import pytest
-from conftest import cell_text  # the root tests/conftest.py
+
+from tests.conftest import cell_text
 
 from .conftest import FAKE_SPEC
 
