@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.mlnb-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install test lint unit demo lab bench clean
+.PHONY: install test lint unit demo lab extension bench clean
+# jupyter refuses to run as root unless told; CI and containers often are root
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mlnb tests bench example_notebooks/run_examples.py
+	$(BIN)/ruff check mlnb tests bench example_notebooks/*.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -34,11 +36,16 @@ demo: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/pip install -q -e ".[lab]"
-	$(BIN)/jupyter lab example_notebooks
+	$(BIN)/jupyter lab $(ALLOW_ROOT) example_notebooks
+
+# rebuild the JupyterLab extension after editing extension/src (pip builds it once)
+extension: $(STAMP)
+	cd extension && npm install --no-audit --no-fund && PATH=$(CURDIR)/$(BIN):$$PATH npm run build:prod
+	$(BIN)/pip install -q -e . --no-deps
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e ".[bench]"
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache example_notebooks/out bench/out
+	rm -rf $(VENV) .pytest_cache .ruff_cache example_notebooks/out bench/out mlnb/labextension extension/lib extension/node_modules

@@ -12,6 +12,9 @@ from nbclient import NotebookClient
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# jp_fetch, jp_serverapp, ... for the server-extension tests in tests/server/
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
 KERNEL_TIMEOUT = 180
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -124,6 +124,11 @@ class RunRecord:
         return json.loads(dumps(data, strict=True))
 
 
+def finite_or_text(value: Any) -> Any:
+    """``value`` with NaN and infinities (at any depth) as the strings "nan", "inf", "-inf"."""
+    return _finite_or_text(value)
+
+
 def _finite_or_text(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

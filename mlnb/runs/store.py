@@ -24,13 +24,22 @@ Environment variables:
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mlnb.exceptions import RunNotFoundError
 from mlnb.runs import liveness, points
 from mlnb.runs.database import ENV_HOME, SCHEMA_VERSION, Database, default_home
-from mlnb.runs.records import ArtifactRow, CellRow, MetricRow, RunRecord, dumps, loads
+from mlnb.runs.records import (
+    ArtifactRow,
+    CellRow,
+    MetricRow,
+    RunRecord,
+    dumps,
+    finite_or_text,
+    loads,
+)
 
 __all__ = ["ENV_HOME", "SCHEMA_VERSION", "Store", "default_home"]
 
@@ -208,6 +217,65 @@ class Store(Database):
             if set(tags) <= set(r.tags) and (not wanted_status or r.status in wanted_status)
         ]
         return records[:limit] if limit else records
+
+    def list_summaries(
+        self, *, project: str | None = None, status: str | None = None, limit: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A light listing for tables (the lab's Runs panel): no config or provenance parsed.
+
+        Returns:
+            (rows, total): at most ``limit`` dicts, newest first, each with ``id, name,
+            project, status, started, ended, duration, host, tags, summary`` (NaN and
+            infinities as strings), ``notebook`` and ``output`` paths from the provenance,
+            and ``error``; ``total`` counts every match before the limit.
+        """
+        clauses, params = [], []
+        if project is not None:
+            clauses.append("project = ?")
+            params.append(project)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read(
+            "SELECT id, name, project, status, started, ended, heartbeat, pid, pid_started, host,"
+            " tags, summary, json_extract(provenance, '$.notebook.path'),"
+            " json_extract(provenance, '$.pipeline.output_path'), error"
+            f" FROM runs {where} ORDER BY started DESC",
+            params,
+        )
+        found: list[dict[str, Any]] = []
+        total = 0
+        for row in rows:
+            (run_id, name, proj, state, started, ended, heartbeat, pid, pid_started, host) = row[
+                :10
+            ]
+            tags, summary, notebook, output, error = row[10:]
+            if state == "running":
+                reason = liveness.dead_reason(pid, pid_started, host, heartbeat)
+                if reason is not None:
+                    state, ended, error = "crashed", heartbeat or started, reason
+            if status is not None and state != status:
+                continue
+            total += 1
+            if limit is not None and len(found) >= limit:
+                continue
+            end = ended or heartbeat or time.time()
+            found.append(
+                {
+                    "id": run_id,
+                    "name": name,
+                    "project": proj,
+                    "status": state,
+                    "started": started,
+                    "ended": ended,
+                    "duration": max(0.0, end - started),
+                    "host": host,
+                    "tags": loads(tags, []),
+                    "summary": finite_or_text(loads(summary, {})),
+                    "notebook": notebook,
+                    "output": output,
+                    "error": error,
+                }
+            )
+        return found, total
 
     def get_run(self, ref: str) -> RunRecord:
         """One run by id, unique id prefix, or name (the newest run of that name).

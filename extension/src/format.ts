@@ -1,0 +1,67 @@
+/** Human-readable sizes and times, matching mlnb/display.py. */
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function humanBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !isFinite(n)) {
+    return '—';
+  }
+  let value = Math.abs(n);
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const sign = n < 0 ? '-' : '';
+  return unit === 0 ? `${sign}${value.toFixed(0)} B` : `${sign}${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export function humanDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) {
+    return '—';
+  }
+  if (seconds < 1) {
+    return `${(seconds * 1000).toFixed(0)} ms`;
+  }
+  if (seconds < 60) {
+    return `${seconds.toFixed(1)} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes}m ${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  }
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function humanTime(epochSeconds: number | null | undefined): string {
+  if (epochSeconds === null || epochSeconds === undefined) {
+    return '—';
+  }
+  const date = new Date(epochSeconds * 1000);
+  return date.toISOString().replace('T', ' ').slice(0, 19);
+}
+
+export function formatValue(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  }
+  return value;
+}
+
+/** Make an element with text content only: user strings never become HTML. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text?: string,
+  className?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  if (className) {
+    node.className = className;
+  }
+  return node;
+}

@@ -1,0 +1,158 @@
+"""What the lab extension's endpoints return, as JSON-ready dicts.
+
+Kept apart from the tornado handlers so it is testable without a server. GPU data
+comes from :func:`mlnb.gpu.status`, runs from :class:`mlnb.runs.Store` opened
+read-only; any failure becomes a ``message`` the panel shows, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def store_location() -> str:
+    """The run store folder the server reads (``$MLNB_HOME`` or ``./.mlnb``)."""
+    from mlnb.runs.database import default_home
+
+    return str(default_home())
+
+
+def _device(device: Any) -> dict[str, Any]:
+    return {
+        "index": device.index,
+        "name": device.name,
+        "kind": "host" if device.kind == "host" else "gpu",
+        "memory_used": device.used,
+        "memory_total": device.total,
+        "utilization": device.utilization,
+        "temperature": device.temperature,
+        "power_watts": device.power,
+        "backend": device.backend,
+    }
+
+
+def gpu_snapshot() -> dict[str, Any]:
+    """Every GPU now, or host RAM labelled as such when there is none."""
+    try:
+        from mlnb.gpu import status
+
+        report = status()
+    except Exception as exc:  # the panel must keep working whatever the readers do
+        log.warning("mlnb: GPU status failed", exc_info=True)
+        return {"gpu_available": False, "devices": [], "message": f"GPU status failed: {exc}"}
+    shown = list(report.devices) or ([report.host] if report.host is not None else [])
+    return {
+        "gpu_available": bool(report.devices),
+        "devices": [_device(d) for d in shown],
+        "message": report.no_gpu_sentence() or "",
+    }
+
+
+def _relative(path: str | None, root: Path | None) -> str | None:
+    """``path`` relative to the server root (what the lab can open), else None."""
+    if not path or root is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
+def _summary(row: dict[str, Any], root: Path | None) -> dict[str, Any]:
+    """The panel's view of a run from :meth:`mlnb.runs.Store.list_summaries`."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "project": row["project"],
+        "status": row["status"],
+        "start_time": row["started"],
+        "end_time": row["ended"],
+        "duration": row["duration"],
+        "summary": {k: v for k, v in (row.get("summary") or {}).items() if _scalar(v)},
+        "tags": row.get("tags") or [],
+        "notebook_path": _relative(row.get("notebook"), root),
+        "output_path": _relative(row.get("output"), root),
+    }
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def _store() -> Any:
+    from mlnb.runs import Store
+
+    return Store(home=None, readonly=True)
+
+
+def list_runs(
+    *, limit: int, project: str | None = None, status: str | None = None, root: Path | None = None
+) -> dict[str, Any]:
+    """Runs newest first, at most ``limit``, with ``total`` before the limit."""
+    try:
+        with _store() as store:
+            rows, total = store.list_summaries(project=project, status=status, limit=limit)
+    except Exception as exc:  # a corrupt or unreadable store: say so, keep the lab working
+        log.warning("mlnb: reading the run store failed", exc_info=True)
+        return {"runs": [], "total": 0, "store": store_location(), "message": str(exc)}
+    runs = [_summary(row, root) for row in rows]
+    message = "" if total else f"no runs yet in {store_location()} — start one with %run_start."
+    return {"runs": runs, "total": total, "store": store_location(), "message": message}
+
+
+def get_run(run_id: str, root: Path | None = None) -> dict[str, Any] | None:
+    """One run in full (config, provenance, cells), or None if the store has no such run."""
+    from mlnb.exceptions import MlnbError
+
+    try:
+        with _store() as store:
+            record = store.get_run(run_id)
+            if record.id != run_id:  # ids only: no prefix or name lookups over the API
+                return None
+            cells = [
+                {"seq": c.seq, "source": c.source, "status": c.status} for c in store.cells(run_id)
+            ]
+    except MlnbError:
+        return None
+    detail = record.to_dict()
+    provenance = detail.get("provenance") or {}
+    detail.update(
+        start_time=detail["started"],
+        end_time=detail["ended"],
+        notebook_path=_relative((provenance.get("notebook") or {}).get("path"), root),
+        output_path=_relative((provenance.get("pipeline") or {}).get("output_path"), root),
+        cells=cells,
+    )
+    return detail
+
+
+def run_metrics(run_id: str) -> list[dict[str, Any]] | None:
+    """A run's metric curves: one entry per metric with steps and values (NaN as "nan")."""
+    from mlnb.exceptions import MlnbError
+
+    try:
+        with _store() as store:
+            record = store.get_run(run_id)
+            if record.id != run_id:
+                return None
+            rows = store.metrics(run_id)
+    except MlnbError:
+        return None
+    series: dict[str, dict[str, list[Any]]] = {}
+    for row in rows:
+        entry = series.setdefault(row.key, {"steps": [], "values": []})
+        entry["steps"].append(row.step)
+        entry["values"].append(_json_float(row.value))
+    return [{"name": name, **values} for name, values in series.items()]
+
+
+def _json_float(value: float) -> float | str:
+    if value != value:
+        return "nan"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return value

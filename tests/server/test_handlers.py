@@ -1,0 +1,121 @@
+"""mlnb's jupyter_server endpoints: auth, GPU status, runs, ids, path traversal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import tornado.httpclient
+
+from tests.server.conftest import log_run
+
+pytestmark = pytest.mark.usefixtures("store_home")
+
+
+async def get(jp_fetch, *path, **params):
+    response = await jp_fetch("mlnb", "api", *path, params=params or None, method="GET")
+    return json.loads(response.body.decode())
+
+
+async def test_version(jp_fetch):
+    import mlnb
+
+    reply = await get(jp_fetch, "version")
+    assert reply["version"] == mlnb.__version__
+
+
+async def test_every_endpoint_refuses_requests_without_a_valid_token(jp_fetch):
+    for path in ("version", "gpu", "runs", "runs/abc123", "runs/abc123/metrics"):
+        for auth in ("", "token not-the-token"):
+            with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+                await jp_fetch("mlnb", "api", *path.split("/"), headers={"Authorization": auth})
+            assert caught.value.code == 403, (path, auth)
+
+
+async def test_gpu_without_a_gpu_shows_host_ram(jp_fetch, monkeypatch):
+    monkeypatch.setenv("MLNB_GPU_BACKEND", "host")
+    reply = await get(jp_fetch, "gpu")
+    assert reply["gpu_available"] is False
+    (host,) = reply["devices"]
+    assert host["kind"] == "host" and host["memory_total"] > 0
+    assert "no GPU found" in reply["message"]
+
+
+async def test_gpu_with_the_fake_backend(jp_fetch, monkeypatch):
+    spec = [{"name": "Fake H100", "total": 80 * 2**30, "used": 3 * 2**30, "utilization": 45}]
+    monkeypatch.setenv("MLNB_GPU_BACKEND", "fake")
+    monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps({"devices": spec}))
+    reply = await get(jp_fetch, "gpu")
+    assert reply["gpu_available"] is True
+    (device,) = reply["devices"]
+    assert device["name"] == "Fake H100" and device["kind"] == "gpu"
+    assert device["memory_total"] == 80 * 2**30
+
+
+async def test_empty_store_lists_no_runs_and_says_how_to_start(jp_fetch):
+    reply = await get(jp_fetch, "runs")
+    assert reply["runs"] == [] and reply["total"] == 0
+    assert "%run_start" in reply["message"]
+
+
+async def test_runs_list_one_run_and_metrics(jp_fetch, store_home):
+    first = log_run(store_home, "baseline")
+    log_run(store_home, "<img src=x onerror=alert(1)>", project="other")
+    reply = await get(jp_fetch, "runs")
+    assert reply["total"] == 2
+    names = [r["name"] for r in reply["runs"]]
+    assert names == ["<img src=x onerror=alert(1)>", "baseline"]  # newest first, as data
+    only = await get(jp_fetch, "runs", project="demo")
+    assert [r["name"] for r in only["runs"]] == ["baseline"]
+    assert only["runs"][0]["summary"]["loss"] == pytest.approx(0.2)
+    detail = await get(jp_fetch, "runs", first.id)
+    assert detail["config"] == {"lr": 0.1} and detail["status"] == "finished"
+    metrics = await get(jp_fetch, "runs", first.id, "metrics")
+    series = {m["name"]: m for m in metrics["metrics"]}
+    assert series["loss"]["steps"] == [0, 1, 2, 3, 4]
+    assert series["weird"]["values"] == ["nan"]
+
+
+async def test_a_live_run_is_listed_as_running(jp_fetch, store_home):
+    run = log_run(store_home, "live", finish=False)
+    try:
+        run.flush()
+        reply = await get(jp_fetch, "runs")
+        assert reply["runs"][0]["status"] == "running"
+    finally:
+        run.finish()
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("..%2F..%2Fetc%2Fpasswd", 400),
+        ("%2Fetc%2Fpasswd", 400),
+        ("abc%24", 400),
+        ("..", 400),
+        ("deadbeef0000", 404),
+    ],
+)
+async def test_bad_and_unknown_run_ids(jp_fetch, raw, code):
+    for suffix in ((), ("metrics",)):
+        with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+            await jp_fetch("mlnb", "api", "runs", raw, *suffix, method="GET")
+        assert caught.value.code == code
+        body = json.loads(caught.value.response.body.decode())
+        assert body["message"].endswith(".")
+
+
+async def test_id_prefixes_and_names_are_not_looked_up_over_the_api(jp_fetch, store_home):
+    run = log_run(store_home, "named")
+    for ref in (run.id[:6], "named"):
+        with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+            await jp_fetch("mlnb", "api", "runs", ref, method="GET")
+        assert caught.value.code == 404
+
+
+async def test_a_corrupt_store_is_a_message_not_a_500(jp_fetch, store_home):
+    store_home.mkdir(parents=True, exist_ok=True)
+    (store_home / "runs.db").write_bytes(b"this is not a database" * 100)
+    reply = await get(jp_fetch, "runs")
+    assert reply["runs"] == [] and reply["message"]
+    assert (store_home / "runs.db").read_bytes().startswith(b"this is not")  # untouched
