@@ -65,3 +65,14 @@ def test_failing_hook_warns_once_and_never_breaks_the_cell(shell):
         assert "your cell ran normally" in messages[0]
     finally:
         hooks.clear()
+
+
+def test_every_magic_answers_help(shell, capsys):
+    for instance in loaded_magics(shell):
+        for kind, prefix in (("line", "%"), ("cell", "%%")):
+            for name in instance.magics[kind]:
+                cell = f"{prefix}{name} --help" + ("\npass" if kind == "cell" else "")
+                result = shell.run_cell(cell)
+                out = capsys.readouterr().out
+                assert result.success, cell
+                assert out.startswith(f"Usage: {prefix}{name}"), (cell, out[:200])

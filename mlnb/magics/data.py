@@ -9,7 +9,6 @@ is imported inside each magic so ``%load_ext mlnb`` stays light.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from IPython.core.magic import line_magic, magics_class
@@ -41,10 +40,9 @@ class DataMagics(MlnbMagics):
             %profile train
             %profile train --no-widget -o train_profile
         """
-        if _wants_help(line):
-            print(inspect.getdoc(self.profile))
-            return
         args = parse_args(self.profile, line)
+        if args is None:  # --help was shown
+            return
         from mlnb.data.overview import DataOverview
         from mlnb.data.profile import profile
 
@@ -73,10 +71,9 @@ class DataMagics(MlnbMagics):
             %validate train --infer schema.json     # write what train looks like
             %validate serving --schema schema.json  # list anomalies in serving
         """
-        if _wants_help(line):
-            print(inspect.getdoc(self.validate))
-            return
         args = parse_args(self.validate, line)
+        if args is None:  # --help was shown
+            return
         if (args.schema is None) == (args.infer is None):
             raise InvalidArgumentError(
                 "%validate needs exactly one of --schema PATH (check) or --infer PATH (write a schema)."
@@ -147,10 +144,9 @@ class DataMagics(MlnbMagics):
             %drift train serving
             %drift train serving --numeric-threshold 0.2 --threshold age=0.3 -o report
         """
-        if _wants_help(line):
-            print(inspect.getdoc(self.drift))
-            return
         args = parse_args(self.drift, line)
+        if args is None:  # --help was shown
+            return
         from mlnb.data import drift as drifting
         from mlnb.data.overview import DataOverview
         from mlnb.data.validate import validate
@@ -202,11 +198,6 @@ class DataMagics(MlnbMagics):
         if not name.isidentifier():
             raise InvalidArgumentError(f"-o needs a variable name, got {name!r}.")
         self.shell.user_ns[name] = value
-
-
-def _wants_help(line: str) -> bool:
-    """``-h``/``--help``: IPython's magic parsers are built without argparse's help option."""
-    return any(token in ("-h", "--help") for token in line.split())
 
 
 def _thresholds(items: list[str]) -> dict[str, float]:

@@ -67,6 +67,8 @@ class GpuMagics(MlnbMagics):
             %gpu reset-peak   # start counting peaks afresh
         """
         args = parse_args(self.gpu, line)
+        if args is None:  # --help was shown
+            return None
         from mlnb import gpu
 
         if args.action == "status":
@@ -105,6 +107,8 @@ class GpuMagics(MlnbMagics):
             %gpu_track off
         """
         args = parse_args(self.gpu_track, line)
+        if args is None:  # --help was shown
+            return None
         if args.state is None:
             print(f"mlnb: cell tracking is {'on' if self.tracker is not None else 'off'}.")
         elif args.state == "on":
@@ -160,6 +164,8 @@ class GpuMagics(MlnbMagics):
             out = model(x[:bs])
         """
         args = parse_args(self.oom_guard, line)
+        if args is None:  # --help was shown
+            return None
         name = args.retry_batch
         if args.min < 1:
             raise InvalidArgumentError(f"%%oom_guard: --min must be at least 1, got {args.min}.")
@@ -246,6 +252,8 @@ class GpuMagics(MlnbMagics):
             %gpu_panel --stop
         """
         args = parse_args(self.gpu_panel, line)
+        if args is None:  # --help was shown
+            return None
         if args.stop:
             count = len(self.panels)
             for panel in self.panels:

@@ -96,5 +96,5 @@ def test_loading_the_magics_imports_nothing_heavy() -> None:
 def test_help_shows_the_options(data_shell, capsys, magic: str) -> None:
     data_shell.run_line_magic(magic, "--help")
     out = capsys.readouterr().out
-    assert out.startswith(f"::\n\n  %{magic} ")
+    assert out.startswith(f"Usage: %{magic} ")
     assert "-o NAME, --out NAME" in out
