@@ -10,8 +10,9 @@ names below are resolved lazily (PEP 562).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from mlnb import lazy as _lazy
 
 __version__ = "0.1.0"
 
@@ -55,19 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.whatif.explorer import WhatIf  # noqa: F401
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module_name, _, attribute = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module_name), attribute)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"mlnb.{name}")
-    raise AttributeError(f"module 'mlnb' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals(), _SUBMODULES)
 
 
 def load_ipython_extension(shell: Any) -> None:

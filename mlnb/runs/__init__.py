@@ -10,9 +10,7 @@ imported only by the functions that use them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from mlnb import lazy as _lazy
 from mlnb.runs.records import STATUSES, ArtifactRow, CellRow, MetricRow, RunRecord
 from mlnb.runs.run import Run
 from mlnb.runs.session import active_run, finish, live_runs, log, open_store, start
@@ -48,11 +46,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module_name, _, attribute = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module_name), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlnb.runs' has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())

@@ -12,8 +12,7 @@ ipywidgets.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlnb import lazy as _lazy
 
 _LAZY: dict[str, str] = {
     "WhatIf": "mlnb.whatif.explorer:WhatIf",
@@ -36,15 +35,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module_name, _, attribute = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module_name), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlnb.whatif' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals())
