@@ -19,6 +19,7 @@ from mlnb.exceptions import InvalidArgumentError, MlnbError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors
 
 _MAX_DOMAIN_HELP = "distinct values tracked per categorical column (default 1000)"
+_LOG_HELP = "also log the numbers to the active run (mlnb.runs) and keep the result as an artifact"
 
 
 @magics_class
@@ -32,6 +33,7 @@ class DataMagics(MlnbMagics):
     @argument("--max-domain", type=int, default=1000, help=_MAX_DOMAIN_HELP)
     @argument("--no-widget", action="store_true", help="show a table instead of the panel")
     @argument("-o", "--out", metavar="NAME", help="also store the DataProfile in variable NAME")
+    @argument("--log", action="store_true", help=_LOG_HELP)
     def profile(self, line: str = "") -> None:
         """Per-column statistics of a DataFrame, in the overview panel.
 
@@ -46,8 +48,10 @@ class DataMagics(MlnbMagics):
         from mlnb.data.overview import DataOverview
         from mlnb.data.profile import profile
 
+        run = _target_run() if args.log else None  # refuse before the work
         result = profile(self._value(args.data), max_domain=args.max_domain, what=f"`{args.data}`")
         self._store(args.out, result)
+        _log(run, result)
         if args.no_widget:
             display.show(result.text(), result.html())
         else:
@@ -63,6 +67,7 @@ class DataMagics(MlnbMagics):
     @argument(
         "-o", "--out", metavar="NAME", help="also store the report (or schema) in variable NAME"
     )
+    @argument("--log", action="store_true", help=_LOG_HELP)
     def validate(self, line: str = "") -> None:
         """Check a DataFrame against a schema, or infer one to edit and check against later.
 
@@ -78,6 +83,7 @@ class DataMagics(MlnbMagics):
             raise InvalidArgumentError(
                 "%validate needs exactly one of --schema PATH (check) or --infer PATH (write a schema)."
             )
+        run = _target_run() if args.log else None  # refuse before the work
         data = self._value(args.data)
         if args.infer is not None:
             from mlnb.data.schema import infer_schema
@@ -97,6 +103,7 @@ class DataMagics(MlnbMagics):
 
         report = validate(data, args.schema, what=f"`{args.data}`")
         self._store(args.out, report)
+        _log(run, report)
         display.show(report.text(), report.html())
 
     @line_magic
@@ -132,6 +139,7 @@ class DataMagics(MlnbMagics):
     @argument("--schema", metavar="PATH", help="also check the current data against this schema")
     @argument("--no-widget", action="store_true", help="show a table instead of the panel")
     @argument("-o", "--out", metavar="NAME", help="also store the DriftReport in variable NAME")
+    @argument("--log", action="store_true", help=_LOG_HELP)
     def drift(self, line: str = "") -> None:
         """Per-column drift between a reference and a current DataFrame, in the overview panel.
 
@@ -156,10 +164,12 @@ class DataMagics(MlnbMagics):
             options["categorical_threshold"] = args.categorical_threshold
         if args.numeric_threshold is not None:
             options["numeric_threshold"] = args.numeric_threshold
+        run = _target_run() if args.log else None  # refuse before the work
         reference = self._value(args.reference)
         current = self._value(args.current)
         report = drifting.compare(reference, current, **options)
         self._store(args.out, report)
+        _log(run, report)
         validation = None
         if args.schema is not None:
             validation = validate(current, args.schema, what=f"`{args.current}`")
@@ -198,6 +208,21 @@ class DataMagics(MlnbMagics):
         if not name.isidentifier():
             raise InvalidArgumentError(f"-o needs a variable name, got {name!r}.")
         self.shell.user_ns[name] = value
+
+
+def _target_run() -> Any:
+    from mlnb.data.to_run import target_run
+
+    return target_run()
+
+
+def _log(run: Any, result: Any) -> None:
+    if run is None:
+        return
+    from mlnb.data.to_run import log_to_run
+
+    metrics = log_to_run(result, run)
+    print(f"mlnb: logged {len(metrics)} metrics to run '{run.name}' ({run.id}).")
 
 
 def _thresholds(items: list[str]) -> dict[str, float]:
