@@ -23,13 +23,15 @@ _LAZY: dict[str, str] = {
     "set_state": "mlnb.seed:set_state",
     "check_reproducible": "mlnb.repro:check_reproducible",
     "MlnbError": "mlnb.exceptions:MlnbError",
+    "record": "mlnb.pipeline.record:record",
 }
-_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics")
+_SUBMODULES = ("seed", "repro", "exceptions", "display", "hooks", "cli", "magics", "pipeline")
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.exceptions import MlnbError  # noqa: F401
+    from mlnb.pipeline.record import record  # noqa: F401
     from mlnb.repro import check_reproducible  # noqa: F401
     from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
 

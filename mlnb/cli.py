@@ -20,6 +20,27 @@ from mlnb.exceptions import MlnbError
 # name -> ("module", "one-line help")
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "info": ("mlnb.info", "show mlnb's version, its optional extras and what they found"),
+    "run": (
+        "mlnb.pipeline.cli.run",
+        "run a notebook with papermill: parameters, pinned seed, run record",
+    ),
+    "sweep": (
+        "mlnb.pipeline.cli.sweep",
+        "run a notebook over a grid or random sample of parameters",
+    ),
+    "tune": ("mlnb.pipeline.cli.tune", "tune a notebook's parameters with Optuna (TPE), resumable"),
+    "pipeline": (
+        "mlnb.pipeline.cli.pipeline",
+        "run a PIPELINE.yaml of notebook steps, skipping unchanged ones",
+    ),
+    "step": (
+        "mlnb.pipeline.cli.step",
+        "make a finished notebook a pipeline step (init) or list its parameters (inspect)",
+    ),
+    "rerun": (
+        "mlnb.pipeline.cli.rerun",
+        "re-execute a recorded run and report which recorded values differ",
+    ),
 }
 
 
