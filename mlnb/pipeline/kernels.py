@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +52,12 @@ def start_kernel(kind: KernelKind) -> Any:
 
     # IPC (Unix sockets) where available: no TCP ports to race for when kernels start
     # in parallel, and no "running over TCP without encryption" warning on stderr.
-    km = AsyncKernelManager(kernel_name=kind.name, transport=TRANSPORT)
+    # Each kernel gets its own socket path prefix: the default is "kernel-ipc" in the
+    # working directory, which parallel kernels would share.
+    options: dict[str, Any] = {"kernel_name": kind.name, "transport": TRANSPORT}
+    if TRANSPORT == "ipc":
+        options["ip"] = os.path.join(tempfile.gettempdir(), f"mlnb-{uuid.uuid4().hex[:12]}-ipc")
+    km = AsyncKernelManager(**options)
     run_sync(km.start_kernel)(
         cwd=kind.cwd, env=kind.environment(), extra_arguments=list(KERNEL_ARGUMENTS)
     )

@@ -32,6 +32,18 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_parallel_options(parser: argparse.ArgumentParser) -> None:
+    """``--jobs``, ``--backend``, ``--address``, ``--no-progress``."""
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=1, help="trials at once (worker processes; default 1)"
+    )
+    parser.add_argument("--backend", default="local", help="local (processes, default) or ray")
+    parser.add_argument(
+        "--address", help="Ray cluster address for --backend ray (default: start a local Ray)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def add_parameter_flags(parser: argparse.ArgumentParser) -> None:
     """Papermill's ``-p name value``, ``-r name value``, ``-y YAML`` and ``-f FILE``."""
     parser.add_argument(
