@@ -104,7 +104,10 @@ def grid(space: Mapping[str, Sequence[Any] | Range]) -> list[dict[str, Any]]:
             f"{', '.join(ranges)} is a range, which a grid cannot enumerate — add --random N to sample it."
         )
     names = list(space)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(space[n] for n in names))]
+    return [
+        dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*(space[n] for n in names))
+    ]
 
 
 def random_samples(
