@@ -60,8 +60,9 @@ def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_p
     )
     assert first.status == "finished" and first.params == {"lr": 1.0} and first.seed == 7
     assert first.values["score"] == 2.0
-    import numpy as np
     import random
+
+    import numpy as np
 
     random.seed(7)
     np.random.seed(7)
