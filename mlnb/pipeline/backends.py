@@ -157,6 +157,7 @@ class LocalProcessExecutor:
             self._fields.pop(task_id)
             return self._keys.pop(task_id), None
         while True:
+            self._dispatch()  # here, not on return: a caller may cancel_pending() first
             worker, message = self._events.get()
             task_id = worker.task_id
             worker.task_id = None
@@ -174,7 +175,6 @@ class LocalProcessExecutor:
             else:
                 self._fields.pop(task_id)  # type: ignore[arg-type]
                 record = RunRecord.from_dict(message["record"])
-            self._dispatch()
             return self._keys.pop(task_id), record  # type: ignore[arg-type]
 
     def cancel_pending(self) -> None:
