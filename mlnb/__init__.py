@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "log": "mlnb.runs.session:log",
     "finish": "mlnb.runs.session:finish",
     "active_run": "mlnb.runs.session:active_run",
+    "record": "mlnb.pipeline.record:record",
     "oom_guard": "mlnb.gpu.oom:oom_guard",
     "find_batch_size": "mlnb.gpu.oom:find_batch_size",
 }
@@ -44,6 +45,7 @@ _SUBMODULES = (
     "data",
     "runs",
     "gpu",
+    "pipeline",
 )
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
@@ -51,6 +53,7 @@ __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipyt
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.exceptions import MlnbError  # noqa: F401
     from mlnb.gpu.oom import find_batch_size, oom_guard  # noqa: F401
+    from mlnb.pipeline.record import record  # noqa: F401
     from mlnb.repro import check_reproducible  # noqa: F401
     from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
     from mlnb.whatif.explorer import WhatIf  # noqa: F401

@@ -23,6 +23,27 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "data": ("mlnb.data_cli", "profile, validate (schema) and compare (drift) data files"),
     "runs": ("mlnb.runs.cli", "list, show, compare, remove and export logged runs"),
     "gpu": ("mlnb.gpu.command", "show GPU devices (or host RAM without one) and allocator memory"),
+    "run": (
+        "mlnb.pipeline.cli.run",
+        "run a notebook with papermill: parameters, pinned seed, run record",
+    ),
+    "sweep": (
+        "mlnb.pipeline.cli.sweep",
+        "run a notebook over a grid or random sample of parameters",
+    ),
+    "tune": ("mlnb.pipeline.cli.tune", "tune a notebook's parameters with Optuna (TPE), resumable"),
+    "pipeline": (
+        "mlnb.pipeline.cli.pipeline",
+        "run a PIPELINE.yaml of notebook steps, skipping unchanged ones",
+    ),
+    "step": (
+        "mlnb.pipeline.cli.step",
+        "make a finished notebook a pipeline step (init) or list its parameters (inspect)",
+    ),
+    "rerun": (
+        "mlnb.pipeline.cli.rerun",
+        "re-execute a recorded run and report which recorded values differ",
+    ),
 }
 
 

@@ -1,0 +1,179 @@
+"""`mlnb sweep --jobs 2` vs a sequential loop of the `papermill` CLI, and a cached pipeline re-run.
+
+Same 16 trials of one small two-cell notebook (parameter x = 0..15) on both sides,
+each into its own output notebook, each in a fresh kernel. The papermill side is the
+loop people write: one `papermill in.ipynb out_i.ipynb -p x i` per trial. The mlnb
+side is one `mlnb sweep ... --jobs 2` command: two worker processes, each booting
+its next kernel while the current trial runs. Then a three-step pipeline is run
+once and re-run unchanged (every step served from cache), timed as a library call
+and as the `mlnb pipeline` command. Prints medians, ratios; the last line is JSON.
+Targets (issue 5): sweep >= 2x faster than the loop; cached re-run <= 0.5 s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+TRIALS = 16
+REPEATS = 3
+CACHE_REPEATS = 7
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_notebook(path: Path, parameters: str, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(path))
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def papermill_loop(notebook: Path, out: Path) -> float:
+    started = time.perf_counter()
+    for x in range(TRIALS):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                str(notebook),
+                str(out / f"pm-{x:02d}.ipynb"),
+                "-p",
+                "x",
+                str(x),
+                "-k",
+                "python3",
+                "--no-progress-bar",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return time.perf_counter() - started
+
+
+def mlnb_sweep(notebook: Path, out: Path) -> float:
+    values = ",".join(str(x) for x in range(TRIALS))
+    return timed(
+        [
+            sys.executable,
+            "-m",
+            "mlnb.cli",
+            "sweep",
+            str(notebook),
+            "-p",
+            f"x={values}",
+            "--jobs",
+            "2",
+            "--seed",
+            "0",
+            "--no-progress",
+            "--output-dir",
+            str(out),
+        ],
+        notebook.parent,
+    )
+
+
+def cached_pipeline(folder: Path) -> tuple[list[float], list[float]]:
+    write_notebook(
+        folder / "prepare.ipynb", "n = 5", ["open('data.txt', 'w').write(str(list(range(n))))"]
+    )
+    write_notebook(
+        folder / "train.ipynb",
+        "scale = 1.0",
+        [
+            "import mlnb\nmlnb.record('total', len(open('data.txt').read()) * scale)\nopen('model.txt', 'w').write('m')"
+        ],
+    )
+    write_notebook(
+        folder / "evaluate.ipynb",
+        "k = 1",
+        ["import mlnb\nmlnb.record('score', len(open('model.txt').read()) * k)"],
+    )
+    path = folder / "pipeline.yaml"
+    path.write_text(
+        "steps:\n"
+        "  prepare: {notebook: prepare.ipynb, outputs: [data.txt]}\n"
+        "  train: {notebook: train.ipynb, inputs: [data.txt], outputs: [model.txt], upstream: [prepare]}\n"
+        "  evaluate: {notebook: evaluate.ipynb, inputs: [model.txt], upstream: [train]}\n"
+    )
+    from mlnb.pipeline.dag import run_pipeline
+
+    first = run_pipeline(path)
+    assert [s.status for s in first.steps] == ["ran"] * 3, first.text()
+    library, command = [], []
+    for _ in range(CACHE_REPEATS):
+        started = time.perf_counter()
+        again = run_pipeline(path)
+        library.append(time.perf_counter() - started)
+        assert [s.status for s in again.steps] == ["cached"] * 3
+        command.append(timed([sys.executable, "-m", "mlnb.cli", "pipeline", str(path)], folder))
+    return library, command
+
+
+def main() -> None:
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+    )
+    with tempfile.TemporaryDirectory(prefix="mlnb-bench-") as tmp:
+        folder = Path(tmp)
+        notebook = folder / "small.ipynb"
+        write_notebook(notebook, "x = 0", ["y = x * 2\nprint(y)"])
+        loop, sweep = [], []
+        for rep in range(REPEATS):  # alternate so load changes hit both sides alike
+            (folder / f"pm{rep}").mkdir()
+            loop.append(papermill_loop(notebook, folder / f"pm{rep}"))
+            sweep.append(mlnb_sweep(notebook, folder / f"sw{rep}"))
+            print(
+                f"rep {rep + 1}: papermill loop {loop[-1]:.2f} s, mlnb sweep --jobs 2 {sweep[-1]:.2f} s",
+                flush=True,
+            )
+        cache_dir = folder / "dag"
+        cache_dir.mkdir()
+        library, command = cached_pipeline(cache_dir)
+    loop_median, sweep_median = statistics.median(loop), statistics.median(sweep)
+    print(
+        f"papermill CLI loop, {TRIALS} notebooks: median {loop_median:.2f} s over {REPEATS} runs ({loop_median / TRIALS:.2f} s per notebook)"
+    )
+    print(
+        f"mlnb sweep --jobs 2, {TRIALS} trials:   median {sweep_median:.2f} s over {REPEATS} runs ({sweep_median / TRIALS:.2f} s per trial)"
+    )
+    print(
+        f"cached pipeline re-run (3 steps): library median {statistics.median(library) * 1e3:.1f} ms, `mlnb pipeline` command median {statistics.median(command) * 1e3:.0f} ms over {CACHE_REPEATS} runs (target <= 500 ms)"
+    )
+    print(f"ratio papermill loop / mlnb sweep: {loop_median / sweep_median:.2f}x (target >= 2x)")
+    print(
+        json.dumps(
+            {
+                "papermill_loop_s": round(loop_median, 2),
+                "mlnb_sweep_s": round(sweep_median, 2),
+                "cached_rerun_library_ms": round(statistics.median(library) * 1e3, 1),
+                "cached_rerun_command_ms": round(statistics.median(command) * 1e3),
+                "speedup": round(loop_median / sweep_median, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""Where trials and steps execute: local worker processes (default) or Ray tasks.
+
+An executor takes :class:`~mlnb.pipeline.run.RunTask` objects and hands back their
+run records as they finish. Sweeps, tuning and DAGs all drive one through the same
+four calls (``submit``, ``next_result``, ``cancel_pending``, ``close``), and new
+ones register in :data:`executors` — as papermill registers its engines.
+
+Local executor: ``jobs`` worker *processes* (``python -m mlnb.pipeline.worker``),
+never threads — papermill changes the working directory with a process-wide
+``chdir`` (papermill #473). Each worker keeps
+one spare kernel booting while its current trial runs (every trial still gets a
+fresh kernel), and a kernel that does not answer in time is replaced and retried
+(papermill #239, "Kernel didn't respond in 60 seconds"). A worker that dies takes
+only its own trial down: that trial is recorded ``crashed`` and a new worker
+replaces it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from mlnb.exceptions import InvalidArgumentError, MissingDependencyError
+from mlnb.pipeline.run import RunTask
+from mlnb.pipeline.runrecord import RunRecord, new_run_id
+
+log = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    """What sweeps, tuning and pipelines need from a place that runs notebooks."""
+
+    def submit(self, key: Hashable, task: RunTask) -> None:
+        """Queue ``task``; its record comes back from :meth:`next_result` under ``key``."""
+
+    def next_result(self) -> tuple[Hashable, RunRecord | None]:
+        """Block until a task ends: ``(key, record)``, or ``(key, None)`` if it was cancelled."""
+
+    def pending(self) -> int:
+        """Tasks submitted whose result has not been returned yet."""
+
+    def cancel_pending(self) -> None:
+        """Do not start the tasks still queued (those already running finish)."""
+
+    def close(self) -> None:
+        """Stop the workers and any spare kernels."""
+
+
+def _lost_record(fields: dict[str, Any], status: str, error: str) -> RunRecord:
+    """A record for a task whose run could not report itself."""
+    record = RunRecord(
+        id=new_run_id(),
+        notebook=str(fields.get("notebook")),
+        output=str(fields.get("output")),
+        params=dict(fields.get("params") or {}),
+        seed=fields.get("seed"),
+        tags=list(fields.get("tags") or []),
+    )
+    record.finish(status, error)
+    return record
+
+
+class _Worker:
+    """One ``python -m mlnb.pipeline.worker`` process and the task it is running."""
+
+    def __init__(self, events: queue.Queue[tuple[_Worker, dict[str, Any] | None]]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlnb.pipeline.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.task_id: int | None = None
+        self._reader = threading.Thread(target=self._read, args=(events,), daemon=True)
+        self._reader.start()
+
+    def _read(self, events: queue.Queue[tuple[_Worker, dict[str, Any] | None]]) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with contextlib.suppress(ValueError):
+                events.put((self, json.loads(line)))
+        events.put((self, None))  # end of output: the worker exited
+
+    def send(self, task_id: int, fields: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.task_id = task_id
+        self.process.stdin.write(json.dumps({"key": task_id, "task": fields}) + "\n")
+        self.process.stdin.flush()
+
+    def finish(self, timeout: float) -> None:
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+
+
+class LocalProcessExecutor:
+    """Runs tasks in ``jobs`` worker processes, each keeping a spare kernel warm."""
+
+    def __init__(self, jobs: int = 1, **_: Any) -> None:
+        if jobs < 1:
+            raise InvalidArgumentError(f"--jobs must be at least 1, got {jobs}.")
+        self.jobs = jobs
+        self._events: queue.Queue[tuple[_Worker, dict[str, Any] | None]] = queue.Queue()
+        self._workers: list[_Worker] = []
+        self._queued: deque[int] = deque()
+        self._cancelled: deque[int] = deque()
+        self._fields: dict[int, dict[str, Any]] = {}
+        self._keys: dict[int, Hashable] = {}
+        self._next_id = 0
+
+    def submit(self, key: Hashable, task: RunTask) -> None:
+        """Queue a task; it starts as soon as a worker is free."""
+        task_id = self._next_id
+        self._next_id += 1
+        self._keys[task_id] = key
+        self._fields[task_id] = asdict(task)
+        self._queued.append(task_id)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Give queued tasks to idle workers, starting workers up to ``jobs``."""
+        for worker in self._workers:
+            if worker.task_id is None and self._queued:
+                self._send(worker)
+        while self._queued and len(self._workers) < self.jobs:
+            worker = _Worker(self._events)
+            self._workers.append(worker)
+            self._send(worker)
+
+    def _send(self, worker: _Worker) -> None:
+        task_id = self._queued.popleft()
+        worker.send(task_id, self._fields[task_id])
+
+    def pending(self) -> int:
+        """Tasks not returned yet."""
+        return len(self._keys)
+
+    def next_result(self) -> tuple[Hashable, RunRecord | None]:
+        """The next finished (or cancelled) task; a dead worker's task comes back crashed."""
+        if self._cancelled:
+            task_id = self._cancelled.popleft()
+            self._fields.pop(task_id)
+            return self._keys.pop(task_id), None
+        while True:
+            self._dispatch()  # here, not on return: a caller may cancel_pending() first
+            worker, message = self._events.get()
+            task_id = worker.task_id
+            worker.task_id = None
+            if message is None:  # the worker is gone
+                self._workers.remove(worker)
+                if task_id is None:
+                    continue
+                code = worker.process.wait()
+                status = "killed" if code in (-2, 130) else "crashed"
+                record = _lost_record(
+                    self._fields.pop(task_id),
+                    status,
+                    f"WorkerDied: the worker process exited with status {code}",
+                )
+            else:
+                self._fields.pop(task_id)  # type: ignore[arg-type]
+                record = RunRecord.from_dict(message["record"])
+            return self._keys.pop(task_id), record  # type: ignore[arg-type]
+
+    def cancel_pending(self) -> None:
+        """Queued tasks come back as cancelled; running ones finish."""
+        self._cancelled.extend(self._queued)
+        self._queued.clear()
+
+    def close(self) -> None:
+        """End the workers (each stops its spare kernel); terminate any that hang."""
+        for worker in self._workers:
+            worker.finish(timeout=30)
+        self._workers.clear()
+
+
+def _ray_execute(fields: dict[str, Any]) -> dict[str, Any]:
+    """Body of a Ray task: run one notebook with papermill inside the Ray worker."""
+    return RunTask(**fields).execute().to_dict()
+
+
+class RayExecutor:
+    """Runs each task as a Ray task (one CPU each); ``address`` joins an existing cluster.
+
+    Without an address a local Ray is started with ``jobs`` CPUs. Workers on a remote
+    cluster need mlnb, papermill and the notebook's files at the same paths.
+    """
+
+    def __init__(self, jobs: int = 1, address: str | None = None, **_: Any) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise MissingDependencyError("ray", "--backend ray", "ray") from None
+        self._ray = ray
+        self._owns_ray = not ray.is_initialized()
+        if self._owns_ray:
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            if address:
+                options["address"] = address
+            else:
+                options["num_cpus"] = jobs
+                path = os.environ.get("PYTHONPATH")
+                if path:
+                    options["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+            ray.init(**options)
+        self._remote = ray.remote(num_cpus=1)(_ray_execute)
+        self._refs: dict[Any, tuple[Hashable, dict[str, Any]]] = {}
+
+    def submit(self, key: Hashable, task: RunTask) -> None:
+        """Start the task on the cluster."""
+        fields = asdict(task)
+        self._refs[self._remote.remote(fields)] = (key, fields)
+
+    def pending(self) -> int:
+        """Tasks not returned yet."""
+        return len(self._refs)
+
+    def next_result(self) -> tuple[Hashable, RunRecord | None]:
+        """The next task to finish."""
+        ready, _ = self._ray.wait(list(self._refs), num_returns=1)
+        key, fields = self._refs.pop(ready[0])
+        try:
+            return key, RunRecord.from_dict(self._ray.get(ready[0]))
+        except self._ray.exceptions.TaskCancelledError:
+            return key, None
+        except self._ray.exceptions.RayError as exc:
+            return key, _lost_record(fields, "crashed", f"{type(exc).__name__}: {exc}")
+
+    def cancel_pending(self) -> None:
+        """Cancel the tasks Ray has not started."""
+        for ref in list(self._refs):
+            with contextlib.suppress(Exception):
+                self._ray.cancel(ref, force=False)
+
+    def close(self) -> None:
+        """Shut down the local Ray this executor started."""
+        if self._owns_ray:
+            self._ray.shutdown()
+
+
+class Executors:
+    """The registry of executors: name → factory ``(jobs=..., address=...)``."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, Callable[..., Executor]] = {}
+
+    def register(self, name: str, factory: Callable[..., Executor]) -> None:
+        """Add (or replace) an executor."""
+        self._factories[name] = factory
+
+    def names(self) -> list[str]:
+        """Registered executor names."""
+        return list(self._factories)
+
+    def create(self, name: str, jobs: int = 1, address: str | None = None) -> Executor:
+        """A new executor by name.
+
+        Raises:
+            InvalidArgumentError: an unknown name (the known ones are listed).
+        """
+        if name not in self._factories:
+            raise InvalidArgumentError(
+                f"unknown backend {name!r}; available: {', '.join(self._factories)}."
+            )
+        return self._factories[name](jobs=jobs, address=address)
+
+
+executors = Executors()
+executors.register("local", LocalProcessExecutor)
+executors.register("ray", RayExecutor)

@@ -1,0 +1,67 @@
+"""``mlnb pipeline PIPELINE.yaml [--force]`` and ``mlnb pipeline status PIPELINE.yaml``."""
+
+from __future__ import annotations
+
+import argparse
+
+from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, warn
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``mlnb pipeline``."""
+    parser.add_argument(
+        "words",
+        nargs="+",
+        metavar="[status] PIPELINE.yaml",
+        help="the pipeline file; `status PIPELINE.yaml` only reports",
+    )
+    parser.add_argument("--force", action="store_true", help="run every step, even unchanged ones")
+    parser.add_argument(
+        "--jobs", "-j", type=int, help="steps at once (default: the file's jobs, else 1)"
+    )
+    parser.add_argument("--backend", default="local", help="local (processes, default) or ray")
+    parser.add_argument("--address", help="Ray cluster address for --backend ray")
+    parser.add_argument(
+        "--start-timeout", type=int, default=120, help="seconds to wait for each kernel"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the pipeline (or report its status) and print one line per step."""
+    from mlnb.exceptions import MalformedParameterError
+    from mlnb.pipeline.dag import pipeline_status, run_pipeline
+
+    words = list(args.words)
+    if words[0] == "status":
+        if len(words) != 2:
+            raise MalformedParameterError("usage: mlnb pipeline status PIPELINE.yaml")
+        result = pipeline_status(words[1])
+        print(result.text())
+        stale = [s.name for s in result.steps if s.status == "stale"]
+        print(
+            f"{len(stale)} of {len(result.steps)} steps stale"
+            + (f": {', '.join(stale)}" if stale else "; nothing to run.")
+        )
+        return 0
+    if len(words) != 1:
+        raise MalformedParameterError(
+            "usage: mlnb pipeline PIPELINE.yaml (or mlnb pipeline status PIPELINE.yaml)"
+        )
+    try:
+        result = run_pipeline(
+            words[0],
+            force=args.force,
+            jobs=args.jobs,
+            backend=args.backend,
+            address=args.address,
+            start_timeout=args.start_timeout,
+        )
+    except KeyboardInterrupt:
+        warn("pipeline interrupted; finished steps are cached, the others will run next time.")
+        return 130
+    print(result.text())
+    counts = {
+        s: sum(r.status == s for r in result.steps) for s in ("ran", "cached", "failed", "blocked")
+    }
+    print(", ".join(f"{n} {s}" for s, n in counts.items() if n) + f" in {result.seconds:.2f} s")
+    return 0 if result.ok else EXIT_RUN_FAILED

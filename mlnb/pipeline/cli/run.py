@@ -1,0 +1,74 @@
+"""``mlnb run NB [OUTPUT] -p name value ...``: execute one notebook as a recorded run."""
+
+from __future__ import annotations
+
+import argparse
+
+from mlnb.pipeline.cli.common import (
+    EXIT_RUN_FAILED,
+    add_parameter_flags,
+    add_run_options,
+    parameters_from_args,
+    print_json,
+    warn,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``mlnb run`` (papermill's conventions for the parameters)."""
+    parser.add_argument("notebook", help="the notebook to run")
+    parser.add_argument(
+        "output", nargs="?", help="output notebook (default runs/<stem>-<run id>.ipynb)"
+    )
+    add_parameter_flags(parser)
+    add_run_options(parser)
+    parser.add_argument(
+        "--progress", action="store_true", help="show papermill's per-cell progress bar"
+    )
+    parser.add_argument("--log-output", action="store_true", help="echo the notebook's output")
+    parser.add_argument("--json", action="store_true", help="print the run record as JSON")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the notebook; exit 0 when it finished, 1 when it failed, 130 on Ctrl-C."""
+    from mlnb import display
+    from mlnb.exceptions import NotebookRunError
+    from mlnb.pipeline.run import last_record, run
+
+    params = parameters_from_args(args.notebook, args)
+    try:
+        record = run(
+            args.notebook,
+            params,
+            args.output,
+            args.seed,
+            kernel=args.kernel,
+            cwd=args.cwd,
+            timeout=args.timeout,
+            start_timeout=args.start_timeout,
+            progress_bar=args.progress,
+            log_output=args.log_output,
+        )
+    except NotebookRunError as exc:
+        if args.json:
+            print_json(exc.record.to_dict())  # type: ignore[attr-defined]
+        warn(str(exc))
+        return EXIT_RUN_FAILED
+    except KeyboardInterrupt:
+        record = last_record()
+        where = (
+            f"; run {record.id} is recorded as killed, output so far in {record.output}"
+            if record
+            else ""
+        )
+        warn(f"interrupted{where}.")
+        return 130
+    if args.json:
+        print_json(record.to_dict())
+        return 0
+    print(
+        f"mlnb: run {record.id} finished in {display.human_duration(record.duration)} -> {record.output} (seed {record.seed})"
+    )
+    if record.values:
+        print(display.text_table(["recorded", "value"], list(record.values.items())))
+    return 0

@@ -1,0 +1,116 @@
+"""Open a notebook for running, and check the kernel it will run in.
+
+Everything a user can get wrong before a kernel starts is caught here with one
+sentence: a missing file, a file that is not notebook JSON (nbformat's own
+validation message, shortened to its first line), a kernel name that is not
+installed (the installed ones are listed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from mlnb.exceptions import InvalidNotebookError, KernelNotFoundError, NotebookNotFoundError
+
+MAX_REASON = 160
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The notebook file's bytes.
+
+    Raises:
+        NotebookNotFoundError: the path does not exist or is a folder.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotebookNotFoundError(path)
+    return path.read_bytes()
+
+
+def shorten(reason: str, limit: int = MAX_REASON) -> str:
+    """The first line of a (long) validation message, cut to ``limit`` characters."""
+    line = next((part.strip() for part in str(reason).splitlines() if part.strip()), "")
+    line = line.rstrip(".:")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def load_notebook(path: str | os.PathLike[str]) -> Any:
+    """Read and validate a notebook with nbformat (upgraded to v4).
+
+    Returns:
+        The ``nbformat.NotebookNode``.
+
+    Raises:
+        NotebookNotFoundError: no such file.
+        InvalidNotebookError: not JSON, or JSON that breaks the notebook schema.
+    """
+    import nbformat
+    from nbformat.reader import NotJSONError
+
+    raw = read_bytes(path)
+    try:
+        text = raw.decode("utf-8")
+        json.loads(text)
+    except UnicodeDecodeError:
+        raise InvalidNotebookError(path, "it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        reason = f"it is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        raise InvalidNotebookError(path, reason) from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except NotJSONError as exc:
+        raise InvalidNotebookError(path, f"it is not JSON ({shorten(str(exc), 80)})") from None
+    except Exception as exc:  # nbformat raises assorted errors for wrong shapes
+        raise InvalidNotebookError(path, shorten(str(exc))) from None
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        where = "/".join(str(p) for p in getattr(exc, "absolute_path", []) or [])
+        reason = shorten(getattr(exc, "message", str(exc)))
+        raise InvalidNotebookError(path, f"{reason} (at {where})" if where else reason) from None
+    return nb
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def installed_kernels() -> dict[str, dict[str, Any]]:
+    """Installed kernel specs: name → ``{"display_name", "language"}``."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().get_all_specs()
+    return {
+        name: {
+            "display_name": info["spec"].get("display_name", name),
+            "language": info["spec"].get("language", ""),
+        }
+        for name, info in specs.items()
+    }
+
+
+def resolve_kernel(nb: Any, kernel: str | None) -> tuple[str, dict[str, Any]]:
+    """The kernel to run ``nb`` in and its kernelspec metadata.
+
+    Args:
+        nb: the notebook; its ``metadata.kernelspec.name`` is used when ``kernel`` is None.
+        kernel: an explicit kernel name (``--kernel``), or None.
+
+    Raises:
+        KernelNotFoundError: the kernel is not installed (the message lists those that are).
+    """
+    name = kernel or nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
+    kernels = installed_kernels()
+    if name not in kernels:
+        raise KernelNotFoundError(name, tuple(sorted(kernels)))
+    spec = kernels[name]
+    return name, {"name": name, "display_name": spec["display_name"], "language": spec["language"]}

@@ -1,0 +1,141 @@
+"""Replay a recorded run: the stored copy of its notebook, its params and its seed.
+
+``rerun(run_id)`` finds the run in a ``pipeline-runs.jsonl`` index, executes the
+copy of the input notebook that was stored when it ran (so later edits to the
+notebook do not count), with the same parameters, seed, kernel and working
+directory, and compares every recorded value with the original run's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlnb import display
+from mlnb.exceptions import PipelineRunNotFoundError
+from mlnb.pipeline.run import run
+from mlnb.pipeline.runrecord import RunRecord, find_run
+
+
+@dataclass
+class ValueChange:
+    """One recorded value in the original run and in the replay."""
+
+    name: str
+    original: Any
+    rerun: Any
+    verdict: str  # "same", "differs", "only in original", "only in rerun"
+
+
+@dataclass
+class RerunReport:
+    """The original record, the replay's record and the value-by-value comparison."""
+
+    original: RunRecord
+    replay: RunRecord
+    changes: list[ValueChange] = field(default_factory=list)
+
+    @property
+    def reproduced(self) -> bool:
+        """Whether the replay finished and every recorded value is the same."""
+        return self.replay.status == "finished" and all(c.verdict == "same" for c in self.changes)
+
+    @property
+    def differing(self) -> list[str]:
+        """Names of the values that are not the same."""
+        return [c.name for c in self.changes if c.verdict != "same"]
+
+    def text(self) -> str:
+        """A summary line and a table of the values."""
+        head = (
+            f"rerun of {self.original.id} (seed {self.original.seed}) -> run {self.replay.id} {self.replay.status}"
+            f" -> {self.replay.output}"
+        )
+        if self.replay.error:
+            head += f" — {self.replay.error}"
+        rows = [(c.name, _show(c.original), _show(c.rerun), c.verdict) for c in self.changes]
+        verdict = (
+            f"✓ reproduced: all {len(self.changes)} recorded values are the same"
+            if self.reproduced
+            else f"✗ not reproduced: {', '.join(self.differing) or 'the run did not finish'} differ"
+        )
+        table = (
+            display.text_table(["recorded", "original", "rerun", "verdict"], rows)
+            if rows
+            else "(no recorded values)"
+        )
+        return f"{head}\n{table}\n{verdict}"
+
+
+def _show(value: Any) -> str:
+    return "—" if value is _MISSING else display.format_value(value)
+
+
+_MISSING = object()
+
+
+def compare_values(original: dict[str, Any], replay: dict[str, Any]) -> list[ValueChange]:
+    """Each name recorded by either run, with its verdict."""
+    changes = []
+    for name in [*original, *(n for n in replay if n not in original)]:
+        old, new = original.get(name, _MISSING), replay.get(name, _MISSING)
+        if old is _MISSING:
+            verdict = "only in rerun"
+        elif new is _MISSING:
+            verdict = "only in original"
+        else:
+            verdict = "same" if old == new and type(old) is type(new) else "differs"
+        changes.append(ValueChange(name, old, new, verdict))
+    return changes
+
+
+def rerun(
+    run_id: str,
+    root: str | os.PathLike[str] = ".",
+    output: str | os.PathLike[str] | None = None,
+    *,
+    start_timeout: int = 120,
+) -> RerunReport:
+    """Re-execute a recorded run and report which recorded values differ.
+
+    Args:
+        run_id: the run's id (a unique prefix works).
+        root: folder searched for ``pipeline-runs.jsonl`` indexes.
+        output: the replay's output notebook (default ``<output stem>-rerun.ipynb``).
+        start_timeout: seconds to wait for the kernel.
+
+    Returns:
+        A :class:`RerunReport`.
+
+    Raises:
+        PipelineRunNotFoundError: no index knows the run, or its stored notebook is gone.
+    """
+    original = find_run(run_id, root)
+    source = next(
+        (p for p in (original.snapshot, original.notebook) if p and Path(p).is_file()), None
+    )
+    if source is None:
+        raise PipelineRunNotFoundError(
+            f"run {original.id}'s stored notebook {original.snapshot} and its input {original.notebook} are both gone."
+        )
+    out = (
+        Path(output)
+        if output
+        else Path(original.output).with_name(f"{Path(original.output).stem}-rerun.ipynb")
+    )
+    cwd = original.cwd if original.cwd and Path(original.cwd).is_dir() else None
+    replay = run(
+        source,
+        original.params,
+        out,
+        original.seed,
+        kernel=original.kernel,
+        cwd=cwd,
+        start_timeout=start_timeout,
+        raise_on_failure=False,
+        rerun_of=original.id,
+        tags=["rerun"],
+    )
+    return RerunReport(original, replay, compare_values(original.values, replay.values))

@@ -1,0 +1,370 @@
+"""Run one notebook over a grid (or a random sample) of parameters, in parallel processes.
+
+``sweep("train.ipynb", {"lr": [0.1, 0.01], "bs": [32, 64]}, jobs=2)`` runs the four
+combinations, each into its own output notebook, on an executor from
+:mod:`mlnb.pipeline.backends`. Every value is checked against the notebook's
+``parameters`` cell before anything starts; a failed trial does not stop the
+others unless ``fail_fast``. The result is a table of params → recorded values and
+the best trial by a metric.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import random as random_module
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlnb import display
+from mlnb.exceptions import InvalidArgumentError, PipelineSpecError
+from mlnb.pipeline.loading import load_notebook
+from mlnb.pipeline.parameters import (
+    check_parameters,
+    notebook_parameters,
+    resolve_cli_value,
+    split_assignment,
+)
+from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask, resolve_seed
+from mlnb.pipeline.runrecord import RunRecord
+
+MINIMIZE_HINTS = ("loss", "error", "err", "mse", "mae", "rmse", "time", "latency")
+
+
+@dataclass(frozen=True)
+class Range:
+    """A continuous (or integer) range ``lo..hi`` sampled by ``--random``; ``log`` for log scale."""
+
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+
+    def sample(self, rng: random_module.Random) -> float | int:
+        """One value drawn uniformly (in log space when ``log``)."""
+        if self.integer:
+            return rng.randint(int(self.low), int(self.high))
+        if self.log:
+            return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        return rng.uniform(self.low, self.high)
+
+
+def _parse_range(name: str, text: str) -> Range:
+    body, _, scale = text.partition(":")
+    low_text, _, high_text = body.partition("..")
+    try:
+        low, high = float(low_text), float(high_text)
+    except ValueError:
+        raise PipelineSpecError(
+            f"-p {name}={text}: a range is written low..high (e.g. 1e-4..1e-1:log)."
+        ) from None
+    if scale not in ("", "log") or low >= high or (scale == "log" and low <= 0):
+        raise PipelineSpecError(
+            f"-p {name}={text}: need low < high, and low > 0 for :log (the only scale)."
+        )
+    integer = (
+        scale == ""
+        and low_text.strip().lstrip("-").isdigit()
+        and high_text.strip().lstrip("-").isdigit()
+    )
+    return Range(low, high, log=scale == "log", integer=integer)
+
+
+def parse_space(assignments: Iterable[str], nb: Mapping[str, Any]) -> dict[str, list[Any] | Range]:
+    """``["lr=0.1,0.01", "epochs=1..5"]`` → ``{"lr": [0.1, 0.01], "epochs": Range(1, 5)}``.
+
+    Values are read as the type of the parameter's default (``-p name=07`` stays a
+    string for a ``str`` parameter).
+
+    Raises:
+        MalformedParameterError: an argument without ``=`` or with a bad name.
+    """
+    declared = {p.name: p for p in (notebook_parameters(nb) or [])}
+    space: dict[str, list[Any] | Range] = {}
+    for text in assignments:
+        name, values = split_assignment(text)
+        if ".." in values and "," not in values:
+            space[name] = _parse_range(name, values)
+        else:
+            space[name] = [
+                resolve_cli_value(v.strip(), declared.get(name)) for v in values.split(",")
+            ]
+    return space
+
+
+def grid(space: Mapping[str, Sequence[Any] | Range]) -> list[dict[str, Any]]:
+    """Every combination of the listed values, in order."""
+    ranges = [name for name, values in space.items() if isinstance(values, Range)]
+    if ranges:
+        raise PipelineSpecError(
+            f"{', '.join(ranges)} is a range, which a grid cannot enumerate — add --random N to sample it."
+        )
+    names = list(space)
+    return [
+        dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*(space[n] for n in names))
+    ]
+
+
+def random_samples(
+    space: Mapping[str, Sequence[Any] | Range], count: int, seed: int
+) -> list[dict[str, Any]]:
+    """``count`` combinations drawn with ``seed``: lists by choice, ranges uniformly.
+
+    When every dimension is a list and ``count`` is at most the grid size, no
+    combination is drawn twice.
+    """
+    if count < 1:
+        raise InvalidArgumentError(f"--random must be at least 1, got {count}.")
+    rng = random_module.Random(seed)
+    if not any(isinstance(v, Range) for v in space.values()):
+        combos = grid(space)
+        if count <= len(combos):
+            return rng.sample(combos, count)
+    return [
+        {
+            n: v.sample(rng) if isinstance(v, Range) else rng.choice(list(v))
+            for n, v in space.items()
+        }
+        for _ in range(count)
+    ]
+
+
+def guess_direction(metric: str) -> str:
+    """``"min"`` for names that sound like a loss or an error, else ``"max"``."""
+    return "min" if any(hint in metric.lower() for hint in MINIMIZE_HINTS) else "max"
+
+
+@dataclass
+class Trial:
+    """One combination of parameters and how its run went (None: not run)."""
+
+    index: int
+    params: dict[str, Any]
+    record: RunRecord | None = None
+
+    @property
+    def status(self) -> str:
+        """The run's status, or ``skipped`` when it never started."""
+        return self.record.status if self.record else "skipped"
+
+
+@dataclass
+class SweepResult:
+    """All trials, the metric the best one was chosen by, and the best trial."""
+
+    trials: list[Trial]
+    metric: str | None = None
+    direction: str = "max"
+    output_dir: str = ""
+    seconds: float = 0.0
+    best: Trial | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.choose_best()
+
+    def metric_names(self) -> list[str]:
+        """Every recorded value name, in first-seen order."""
+        names: dict[str, None] = {}
+        for trial in self.trials:
+            if trial.record:
+                names.update(dict.fromkeys(trial.record.values))
+        return list(names)
+
+    def choose_best(self) -> None:
+        """Pick the metric (the first numeric recorded value if none was named) and the best trial."""
+        if self.metric is None:
+            self.metric = next((n for n in self.metric_names() if self._numeric(n)), None)
+            if self.metric is not None:
+                self.direction = guess_direction(self.metric)
+        scored = [
+            t
+            for t in self.trials
+            if t.status == "finished" and _number(t.record.values.get(self.metric)) is not None  # type: ignore[union-attr]
+        ]
+        if not scored or self.metric is None:
+            self.best = None
+            return
+        key = lambda t: _number(t.record.values[self.metric])  # noqa: E731
+        self.best = max(scored, key=key) if self.direction == "max" else min(scored, key=key)
+
+    def _numeric(self, name: str) -> bool:
+        return any(t.record and _number(t.record.values.get(name)) is not None for t in self.trials)
+
+    def rows(self) -> tuple[list[str], list[list[Any]]]:
+        """Headers and rows: trial, status, each parameter, each recorded value, seconds."""
+        params = list(dict.fromkeys(k for t in self.trials for k in t.params))
+        metrics = [m for m in self.metric_names() if m not in params]
+        headers = ["trial", "status", *params, *metrics, "seconds"]
+        rows = []
+        for t in self.trials:
+            values = t.record.values if t.record else {}
+            mark = " *" if t is self.best else ""
+            duration = t.record.duration if t.record else None
+            rows.append(
+                [f"{t.index}{mark}", t.status]
+                + [t.params.get(p, "") for p in params]
+                + [values.get(m, "—") for m in metrics]
+                + [round(duration, 2) if duration is not None else "—"]
+            )
+        return headers, rows
+
+    def text(self) -> str:
+        """The table, then a line naming the best trial."""
+        headers, rows = self.rows()
+        return display.text_table(headers, rows) + "\n" + self.best_line()
+
+    def html(self) -> str:
+        """The same as an escaped HTML table."""
+        headers, rows = self.rows()
+        return display.html_table(headers, rows, caption=self.best_line())
+
+    def best_line(self) -> str:
+        """``best: trial 3 (acc=0.93, max) lr=0.1 bs=32 -> out/...``."""
+        failed = sum(t.status not in ("finished", "skipped") for t in self.trials)
+        tail = f"; {failed} of {len(self.trials)} trials did not finish" if failed else ""
+        if self.best is None or self.best.record is None:
+            return f"best: none (no finished trial recorded a number{f' for {self.metric}' if self.metric else ''}){tail}"
+        params = " ".join(f"{k}={display.format_value(v)}" for k, v in self.best.params.items())
+        value = display.format_value(self.best.record.values[self.metric])
+        return f"best: trial {self.best.index} ({self.metric}={value}, {self.direction}) {params} -> {self.best.record.output}{tail}"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def trial_tasks(
+    notebook: Path,
+    combos: Sequence[dict[str, Any]],
+    output_dir: Path,
+    seed: int,
+    jobs: int,
+    **options: Any,
+) -> list[RunTask]:
+    """One task per combination, each to ``<output_dir>/<stem>-trial-NNN.ipynb``."""
+    tasks = []
+    for index, params in enumerate(combos):
+        tasks.append(
+            RunTask(
+                notebook=str(notebook),
+                params=params,
+                output=str(output_dir / f"{notebook.stem}-trial-{index:03d}.ipynb"),
+                seed=seed,
+                tags=["sweep", f"trial-{index}"],
+                prewarm_next=index < len(combos) - jobs,  # no spare nobody will use
+                **options,
+            )
+        )
+    return tasks
+
+
+def sweep(
+    notebook: str | os.PathLike[str],
+    space: Mapping[str, Sequence[Any] | Range],
+    *,
+    random: int | None = None,
+    jobs: int = 1,
+    seed: int | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    kernel: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    start_timeout: int = DEFAULT_START_TIMEOUT,
+    fail_fast: bool = False,
+    backend: str = "local",
+    address: str | None = None,
+    metric: str | None = None,
+    direction: str | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Run a notebook for every combination of parameters (or ``random`` samples).
+
+    Args:
+        notebook: the notebook (it needs a ``parameters`` cell).
+        space: name → list of values (or a :class:`Range` for ``random``).
+        random: draw this many combinations instead of running the whole grid.
+        jobs: trials running at once (worker processes, or Ray tasks).
+        seed: pinned in every trial (and seeds the random sampling); default drawn.
+        output_dir: folder for the trial notebooks (default ``sweeps/<stem>-<time>``).
+        fixed: parameters every trial gets.
+        kernel, cwd, timeout, start_timeout: as for :func:`mlnb.pipeline.run.run`.
+        fail_fast: after the first trial that does not finish, start no more.
+        backend: ``"local"`` (processes) or ``"ray"``; ``address`` for a Ray cluster.
+        metric: recorded value that picks the best trial (default: the first number).
+        direction: ``"max"`` or ``"min"`` (default: ``min`` for loss/error names).
+        progress: show a tqdm progress bar on stderr.
+
+    Returns:
+        A :class:`SweepResult`; its ``text()`` is the table of params → recorded values.
+
+    Raises:
+        NoParametersCellError, UnknownParameterError, ParameterTypeError: before any trial.
+    """
+    from tqdm.auto import tqdm
+
+    from mlnb.pipeline.backends import executors
+
+    path = Path(notebook)
+    nb = load_notebook(path)
+    fixed = dict(fixed or {})
+    for name, values in space.items():  # check every value before the first kernel starts
+        for value in values if not isinstance(values, Range) else (values.low, values.high):
+            check_parameters(nb, {**fixed, name: value}, path)
+    if direction not in (None, "max", "min"):
+        raise InvalidArgumentError(f"--direction must be max or min, got {direction!r}.")
+    seed_value = resolve_seed(seed)
+    combos = random_samples(space, random, seed_value) if random else grid(space)
+    combos = [{**fixed, **combo} for combo in combos]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = (
+        Path(output_dir)
+        if output_dir
+        else path.resolve().parent / "sweeps" / f"{path.stem}-{stamp}"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = trial_tasks(
+        path,
+        combos,
+        out,
+        seed_value,
+        jobs,
+        kernel=kernel,
+        cwd=str(cwd) if cwd else None,
+        timeout=timeout,
+        start_timeout=start_timeout,
+    )
+    trials = [Trial(i, combo) for i, combo in enumerate(combos)]
+    started = time.perf_counter()
+    executor = executors.create(backend, jobs=jobs, address=address)
+    bar = tqdm(total=len(tasks), desc=f"sweep {path.name}", unit="trial", disable=not progress)
+    try:
+        for index, task in enumerate(tasks):
+            executor.submit(index, task)
+        failed = 0
+        while executor.pending():
+            index, record = executor.next_result()
+            trials[index].record = record  # type: ignore[index]
+            if record is not None and record.status != "finished":
+                failed += 1
+                bar.set_postfix(failed=failed)
+                if fail_fast:
+                    executor.cancel_pending()
+            bar.update(1)
+    finally:
+        bar.close()
+        executor.close()
+    return SweepResult(
+        trials,
+        metric,
+        direction or (guess_direction(metric) if metric else "max"),
+        str(out),
+        time.perf_counter() - started,
+    )

@@ -1,0 +1,68 @@
+"""A local worker process: ``python -m mlnb.pipeline.worker`` runs tasks sent on stdin.
+
+The protocol is one JSON object per line: the parent writes ``{"key": K, "task":
+{...RunTask fields...}}``; the worker answers ``{"key": K, "record": {...}}`` on its
+original stdout. Anything the run prints goes to stderr, so stray output can never
+corrupt the protocol. End of input ends the worker, which stops its spare kernel.
+
+A separate interpreter (not ``multiprocessing``) so that sweeps work from scripts
+without an ``if __name__ == "__main__"`` guard and from inside a Jupyter kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+
+def serve(tasks: TextIO, results: TextIO) -> None:
+    """Run every task read from ``tasks``, writing each record to ``results``."""
+    from mlnb.pipeline.kernels import KernelSource
+    from mlnb.pipeline.run import RunTask, last_record
+    from mlnb.pipeline.runrecord import RunRecord, new_run_id
+
+    kernels = KernelSource(warm=True)
+
+    def answer(key: Any, record: RunRecord) -> None:
+        results.write(json.dumps({"key": key, "record": record.to_dict()}, default=str) + "\n")
+        results.flush()
+
+    try:
+        for line in tasks:
+            if not line.strip():
+                continue
+            message = json.loads(line)
+            fields = message["task"]
+            try:
+                record = RunTask(**fields).execute(kernels)
+            except KeyboardInterrupt:
+                latest = last_record()
+                if latest is not None:
+                    answer(message["key"], latest)
+                break
+            except Exception as exc:  # a task that could not start fails alone
+                record = RunRecord(
+                    new_run_id(),
+                    str(fields.get("notebook")),
+                    str(fields.get("output")),
+                    params=dict(fields.get("params") or {}),
+                    seed=fields.get("seed"),
+                )
+                record.finish("failed", f"{type(exc).__name__}: {exc}")
+            answer(message["key"], record)
+    finally:
+        kernels.close()
+
+
+def main() -> None:
+    """Keep the protocol on the real stdout; send everything else to stderr."""
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    serve(sys.stdin, results)
+
+
+if __name__ == "__main__":
+    main()
