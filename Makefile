@@ -31,12 +31,17 @@ unit: $(STAMP)
 
 test: lint unit
 
+# the main job: a prepare -> train -> evaluate pipeline (then again, from cache), a sweep
+# of the train step, then every example notebook; all runs go to one store the lab reads
+DEMO_STORE := $(CURDIR)/example_notebooks/out/.mlnb
+
 demo: $(STAMP)
-	$(BIN)/python example_notebooks/run_examples.py
+	MLNB_HOME=$(DEMO_STORE) $(BIN)/python example_notebooks/04_pipeline/run_demo.py
+	MLNB_HOME=$(DEMO_STORE) $(BIN)/python example_notebooks/run_examples.py
 
 lab: $(STAMP)
 	$(BIN)/pip install -q -e ".[lab]"
-	$(BIN)/jupyter lab $(ALLOW_ROOT) example_notebooks
+	MLNB_HOME=$(DEMO_STORE) $(BIN)/jupyter lab $(ALLOW_ROOT) example_notebooks
 
 # rebuild the JupyterLab extension after editing extension/src (pip builds it once)
 extension: $(STAMP)

@@ -135,6 +135,14 @@ class ColumnMismatchError(DataError, ValueError):
     """Reference and current data share no column, or a named column does not exist."""
 
 
+class DataCheckFailedError(DataError):
+    """A strict check found anomalies or drift: raised so a notebook step (and its pipeline) fails."""
+
+    def __init__(self, summary: str) -> None:
+        self.summary = summary
+        super().__init__(f"strict data check failed: {summary}")
+
+
 class SchemaFileError(DataError):
     """A schema file that is missing, not valid JSON, or not a schema this mlnb can read."""
 

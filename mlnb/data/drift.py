@@ -113,6 +113,17 @@ class DriftReport:
         """The overall verdict: True when at least one column drifts."""
         return bool(self.drifted)
 
+    def raise_for_drift(self) -> DriftReport:
+        """Raise :class:`~mlnb.exceptions.DataCheckFailedError` if any column drifts, else return self.
+
+        In a notebook run as a pipeline step, this fails the step.
+        """
+        if self.drift:
+            from mlnb.exceptions import DataCheckFailedError
+
+            raise DataCheckFailedError(self.summary())
+        return self
+
     @property
     def mismatch(self) -> str | None:
         """One sentence about columns present on one side only, or None."""

@@ -63,6 +63,19 @@ class ValidationReport:
         """True when nothing was found."""
         return not self.anomalies
 
+    def raise_for_anomalies(self) -> ValidationReport:
+        """Raise :class:`~mlnb.exceptions.DataCheckFailedError` if anything was found, else return self.
+
+        In a notebook run as a pipeline step, this fails the step (TFDV's gate before training).
+        """
+        if not self.ok:
+            from mlnb.exceptions import DataCheckFailedError
+
+            detail = "; ".join(f"{a.column}: {a.description}" for a in self.anomalies[:3])
+            more = f"; and {len(self.anomalies) - 3} more" if len(self.anomalies) > 3 else ""
+            raise DataCheckFailedError(f"{self.summary()[:-1]} — {detail}{more}.")
+        return self
+
     def by_column(self) -> dict[str, list[Anomaly]]:
         """The anomalies grouped by column name."""
         grouped: dict[str, list[Anomaly]] = {}

@@ -20,6 +20,7 @@ from mlnb.magics.base import MlnbMagics, parse_args, user_errors
 
 _MAX_DOMAIN_HELP = "distinct values tracked per categorical column (default 1000)"
 _LOG_HELP = "also log the numbers to the active run (mlnb.runs) and keep the result as an artifact"
+_STRICT_HELP = "raise an error when anything is found, so a notebook run as a pipeline step fails"
 
 
 @magics_class
@@ -68,6 +69,7 @@ class DataMagics(MlnbMagics):
         "-o", "--out", metavar="NAME", help="also store the report (or schema) in variable NAME"
     )
     @argument("--log", action="store_true", help=_LOG_HELP)
+    @argument("--strict", action="store_true", help=_STRICT_HELP)
     def validate(self, line: str = "") -> None:
         """Check a DataFrame against a schema, or infer one to edit and check against later.
 
@@ -105,6 +107,8 @@ class DataMagics(MlnbMagics):
         self._store(args.out, report)
         _log(run, report)
         display.show(report.text(), report.html())
+        if args.strict:
+            report.raise_for_anomalies()
 
     @line_magic
     @user_errors
@@ -140,6 +144,7 @@ class DataMagics(MlnbMagics):
     @argument("--no-widget", action="store_true", help="show a table instead of the panel")
     @argument("-o", "--out", metavar="NAME", help="also store the DriftReport in variable NAME")
     @argument("--log", action="store_true", help=_LOG_HELP)
+    @argument("--strict", action="store_true", help=_STRICT_HELP)
     def drift(self, line: str = "") -> None:
         """Per-column drift between a reference and a current DataFrame, in the overview panel.
 
@@ -177,16 +182,20 @@ class DataMagics(MlnbMagics):
             display.show(report.text(), report.html())
             if validation is not None:
                 display.show(validation.text(), validation.html())
-            return
-        _display(
-            DataOverview(
-                report.current,
-                reference=report.reference,
-                drift=report,
-                validation=validation,
-                title=f"{args.current} vs {args.reference}",
+        else:
+            _display(
+                DataOverview(
+                    report.current,
+                    reference=report.reference,
+                    drift=report,
+                    validation=validation,
+                    title=f"{args.current} vs {args.reference}",
+                )
             )
-        )
+        if args.strict:
+            report.raise_for_drift()
+            if validation is not None:
+                validation.raise_for_anomalies()
 
     def _value(self, expression: str) -> Any:
         """The object ``expression`` names in the notebook (a variable, or any expression)."""

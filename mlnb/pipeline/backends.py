@@ -214,9 +214,7 @@ class RayExecutor:
                 options["address"] = address
             else:
                 options["num_cpus"] = jobs
-                path = os.environ.get("PYTHONPATH")
-                if path:
-                    options["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+                options["runtime_env"] = {"env_vars": worker_environment()}
             ray.init(**options)
         self._remote = ray.remote(num_cpus=1)(_ray_execute)
         self._refs: dict[Any, tuple[Hashable, dict[str, Any]]] = {}
@@ -251,6 +249,17 @@ class RayExecutor:
         """Shut down the local Ray this executor started."""
         if self._owns_ray:
             self._ray.shutdown()
+
+
+def worker_environment() -> dict[str, str]:
+    """What a Ray worker needs from this process: the import path and the run store."""
+    from mlnb.runs.database import ENV_HOME, default_home
+
+    env = {ENV_HOME: str(default_home())}
+    path = os.environ.get("PYTHONPATH")
+    if path:
+        env["PYTHONPATH"] = path
+    return env
 
 
 class Executors:

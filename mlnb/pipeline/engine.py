@@ -151,7 +151,7 @@ class RecordingExecutionManager(NotebookExecutionManager):
                 return
             if cell.get("metadata", {}).get("papermill", {}).get("exception") is True:
                 self._mark(index, "failed")
-                self.context.record.finish("failed", "CellExecutionError: the cell did not finish")
+                self.context.record.finish("failed", _stderr_error(cell))
                 return
         self.context.record.finish("finished")
 
@@ -284,3 +284,14 @@ class MlnbEngine(NBClientEngine):
 
 
 papermill_engines.register(ENGINE_NAME, MlnbEngine)
+
+
+def _stderr_error(cell: Any) -> str:
+    """Why a cell with no error output failed: IPython prints a ``UsageError`` (a magic's
+    one-sentence error) to stderr instead of sending an error message."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            for line in reversed(str(output.get("text", "")).strip().splitlines()):
+                if line.startswith("UsageError: "):
+                    return line
+    return "CellExecutionError: the cell did not finish"

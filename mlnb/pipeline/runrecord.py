@@ -7,7 +7,10 @@ registered :class:`RunSink`. Two sinks are always on:
 * ``notebook`` writes it into the output notebook's metadata (``metadata.mlnb.run``),
   so the executed notebook carries its own provenance;
 * ``jsonl`` appends it to ``pipeline-runs.jsonl`` next to the output notebook, the
-  index ``mlnb rerun RUN_ID`` reads.
+  index ``mlnb rerun RUN_ID`` reads;
+* ``runs`` writes it into the run store of :mod:`mlnb.runs` (``$MLNB_HOME``), so
+  ``mlnb runs list``, run comparison and the JupyterLab runs panel show it
+  (:mod:`mlnb.pipeline.to_runs`).
 
 Further sinks (a run-logging database, a tracking server) register themselves in
 :data:`run_sinks`, as papermill's engines do in its engine registry.
@@ -201,6 +204,15 @@ run_sinks.register("notebook", NotebookSink)
 run_sinks.register("jsonl", JsonlIndexSink)
 
 
+def _runs_store_sink() -> RunSink:
+    from mlnb.pipeline.to_runs import RunsStoreSink  # imports sqlite/psutil only when a run runs
+
+    return RunsStoreSink()
+
+
+run_sinks.register("runs", _runs_store_sink)
+
+
 def read_index(path: str | os.PathLike[str]) -> dict[str, RunRecord]:
     """Every run in one ``pipeline-runs.jsonl``: id → its latest record."""
     runs: dict[str, RunRecord] = {}
@@ -232,7 +244,10 @@ def index_files(root: str | os.PathLike[str], max_depth: int = 4) -> Iterator[Pa
 
 
 def find_run(run_id: str, root: str | os.PathLike[str] = ".") -> RunRecord:
-    """The latest record of ``run_id`` in any index under ``root`` (a unique prefix works).
+    """The latest record of ``run_id`` in any index under ``root``, else in the run store.
+
+    A unique prefix of the id works; the run store (``$MLNB_HOME``) is asked when no
+    ``pipeline-runs.jsonl`` under ``root`` knows the run.
 
     Raises:
         PipelineRunNotFoundError: no index knows the id, or a prefix matches several runs.
@@ -247,10 +262,16 @@ def find_run(run_id: str, root: str | os.PathLike[str] = ".") -> RunRecord:
         return matches[run_id]
     if len(matches) == 1:
         return next(iter(matches.values()))
+    if not matches:
+        from mlnb.pipeline.to_runs import find_stored_run
+
+        stored = find_stored_run(run_id)
+        if stored is not None:
+            return stored
     if len(matches) > 1:
         raise PipelineRunNotFoundError(
             f"run id {run_id!r} is ambiguous: it starts {len(matches)} runs ({', '.join(sorted(matches)[:5])}); give more digits."
         )
     raise PipelineRunNotFoundError(
-        f"no run {run_id!r} in any {INDEX_NAME} under {Path(root).resolve()} ({seen} runs found) — pass the folder with --in."
+        f"no run {run_id!r} in any {INDEX_NAME} under {Path(root).resolve()} ({seen} runs found) nor in the run store — pass the folder with --in."
     )

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``mlnb runs``."""
     parser.add_argument("--home", help="the run store folder (default: $MLNB_HOME or ./.mlnb)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    ls = actions.add_parser("ls", help="list runs, newest first")
+    ls = actions.add_parser("ls", aliases=["list"], help="list runs, newest first")
     ls.add_argument("--project")
     ls.add_argument(
         "--tag", action="append", default=[], help="only runs with this tag (repeatable)"
@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the chosen action."""
     if args.action is None:
         raise InvalidArgumentError("say what to do: mlnb runs ls | show | compare | rm | export.")
-    readonly = args.action in ("ls", "show", "compare", "export")
+    readonly = args.action in ("ls", "list", "show", "compare", "export")
     with Store(args.home, readonly=readonly) as store:
         return ACTIONS[args.action](store, args)
 
@@ -143,4 +143,4 @@ def _export(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS = {"ls": _ls, "show": _show, "compare": _compare, "rm": _rm, "export": _export}
+ACTIONS = {"ls": _ls, "list": _ls, "show": _show, "compare": _compare, "rm": _rm, "export": _export}

@@ -121,3 +121,19 @@ def test_metrics_and_dict_are_flat_and_json_ready() -> None:
     }
     assert metrics["drift/columns_drifted"] == 2.0 and metrics["drift/dataset_drift"] == 1.0
     assert json.loads(json.dumps(report.to_dict()))["drifted"] == ["x", "city"]
+
+
+def test_raise_for_drift_names_the_drifting_columns():
+    import numpy as np
+    import pandas as pd
+
+    from mlnb.data.drift import compare
+    from mlnb.exceptions import DataCheckFailedError
+
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 2000), "y": rng.normal(0, 1, 2000)})
+    assert not compare(ref, ref.copy()).raise_for_drift().drift
+    with pytest.raises(
+        DataCheckFailedError, match=r"^strict data check failed: drift: 1 of 2 columns drift \(y\)"
+    ):
+        compare(ref, ref.assign(y=ref["y"] + 2)).raise_for_drift()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from mlnb.data import Schema, infer_schema, load_schema, validate
 
@@ -106,3 +107,24 @@ def test_report_html_is_escaped() -> None:
     schema = infer_schema(pd.DataFrame({"c": ["a", "b"]}))
     report = validate(pd.DataFrame({"c": ["<img src=x onerror=alert(1)>"]}), schema)
     assert "<img" not in report.html() and "&lt;img" in report.html()
+
+
+def test_raise_for_anomalies_is_one_sentence_and_passes_clean_data(tmp_path):
+    import pandas as pd
+
+    from mlnb.data.schema import infer_schema
+    from mlnb.data.validate import validate
+    from mlnb.exceptions import DataCheckFailedError
+
+    train = pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": ["a", "b", "a"]})
+    schema = infer_schema(train)
+    assert validate(train, schema).raise_for_anomalies().ok
+    with pytest.raises(DataCheckFailedError) as info:
+        validate(
+            pd.DataFrame({"x": [9.0, 2.0, 1.0], "c": ["a", "z", "a"]}), schema
+        ).raise_for_anomalies()
+    message = str(info.value)
+    assert message.startswith(
+        "strict data check failed: 2 anomalies in 2 columns (3 rows checked) — "
+    )
+    assert "\n" not in message and message.endswith(".")

@@ -53,3 +53,11 @@ def _mlnb_importable_in_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if str(ROOT) not in paths:
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), *paths]))
+
+
+@pytest.fixture(autouse=True)
+def _run_store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every run also goes to the run store: keep it in this test's folder."""
+    home = tmp_path / ".mlnb-store"
+    monkeypatch.setenv("MLNB_HOME", str(home))
+    return home

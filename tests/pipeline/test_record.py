@@ -94,13 +94,15 @@ def test_jsonl_index_keeps_the_latest_line_per_run(tmp_path):
     runs = read_index(tmp_path / INDEX_NAME)
     assert runs["abc123"].status == "finished" and set(runs) == {"abc123", "abd999"}
     assert find_run("abc1", tmp_path).id == "abc123"
-    with pytest.raises(PipelineRunNotFoundError, match="run id 'ab' is ambiguous: it starts 2 runs"):
+    with pytest.raises(
+        PipelineRunNotFoundError, match="run id 'ab' is ambiguous: it starts 2 runs"
+    ):
         find_run("ab", tmp_path)
     with pytest.raises(PipelineRunNotFoundError) as info:
         find_run("zzz", tmp_path)
     assert (
         str(info.value)
-        == f"no run 'zzz' in any {INDEX_NAME} under {tmp_path.resolve()} (2 runs found) — pass the folder with --in."
+        == f"no run 'zzz' in any {INDEX_NAME} under {tmp_path.resolve()} (2 runs found) nor in the run store — pass the folder with --in."
     )
 
 

@@ -1,0 +1,96 @@
+"""Pipeline runs land in mlnb.runs' SQLite store: listed, compared and replayed from there."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mlnb.cli import main
+from mlnb.pipeline.rerun import rerun
+from mlnb.pipeline.run import run
+from mlnb.pipeline.sweep import sweep
+from mlnb.pipeline.to_runs import run_name, summary_of
+from mlnb.runs.store import Store
+from tests.pipeline.conftest import START_TIMEOUT
+
+
+def test_summary_keeps_numbers_and_short_text_and_describes_the_rest():
+    values = {"acc": 0.9, "n": 3, "ok": True, "note": "fine", "bad": float("nan"), "arr": [1, 2]}
+    assert summary_of(values) == {
+        "acc": 0.9,
+        "n": 3,
+        "ok": True,
+        "note": "fine",
+        "bad": "nan",
+        "arr": "<list>",
+    }
+
+
+@pytest.mark.kernel
+def test_a_run_is_stored_with_config_summary_provenance_and_its_notebook(
+    notebook, tmp_path, capsys
+):
+    path = notebook(
+        "train.ipynb",
+        ["import mlnb\nmlnb.record('acc', lr * 2)\nmlnb.record('note', 'done')"],
+        parameters="lr = 0.1",
+    )
+    record = run(
+        path, {"lr": 0.25}, tmp_path / "out" / "t.ipynb", seed=5, start_timeout=START_TIMEOUT
+    )
+    with Store(readonly=True) as store:
+        stored = store.get_run(record.id)
+        artifacts = store.artifacts(record.id)
+    assert (stored.name, stored.project, stored.status) == ("train", "pipeline", "finished")
+    assert stored.config == {"lr": 0.25} and stored.summary == {"acc": 0.5, "note": "done"}
+    assert stored.provenance["seed"]["seed"] == 5 and "pipeline" in stored.tags
+    assert stored.provenance["pipeline"]["snapshot"] == record.snapshot
+    assert stored.ended is not None and stored.ended >= stored.started
+    assert [(a.kind, a.name) for a in artifacts] == [("notebook", "t.ipynb")]
+    # the CLI of mlnb.runs shows it
+    assert main(["runs", "list"]) == 0
+    assert record.id in capsys.readouterr().out
+
+
+@pytest.mark.kernel
+def test_a_failed_run_is_stored_failed_with_the_error(notebook, tmp_path):
+    path = notebook("bad.ipynb", ["raise ValueError('nope')"])
+    record = run(
+        path, output=tmp_path / "b.ipynb", raise_on_failure=False, start_timeout=START_TIMEOUT
+    )
+    with Store(readonly=True) as store:
+        stored = store.get_run(record.id)
+    assert stored.status == "failed" and "ValueError: nope" in stored.error
+
+
+@pytest.mark.kernel
+def test_rerun_finds_a_run_through_the_store_from_anywhere(notebook, tmp_path, monkeypatch):
+    path = notebook("t.ipynb", ["import mlnb, random\nmlnb.record('draw', random.random())"])
+    original = run(path, output=tmp_path / "deep" / "o.ipynb", seed=3, start_timeout=START_TIMEOUT)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no pipeline-runs.jsonl under here: the store answers
+    report = rerun(original.id, os.curdir, start_timeout=START_TIMEOUT)
+    assert report.reproduced and report.replay.rerun_of == original.id
+
+
+@pytest.mark.kernel
+def test_sweep_trials_are_stored_runs_named_by_trial(notebook, tmp_path):
+    path = notebook("s.ipynb", ["import mlnb\nmlnb.record('y', x * 10)"])
+    result = sweep(
+        path,
+        {"x": [1, 2]},
+        jobs=2,
+        seed=0,
+        output_dir=tmp_path / "sw",
+        progress=False,
+        start_timeout=START_TIMEOUT,
+    )
+    with Store(readonly=True) as store:
+        stored = {r.id: r for r in store.list_runs()}
+    for trial in result.trials:
+        run_record = stored[trial.record.id]
+        assert run_record.status == "finished"
+        assert run_record.summary == {"y": run_record.config["x"] * 10}
+        assert run_record.name == run_name(trial.record) and run_record.name.startswith("s trial-")
