@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mlnb tests bench example_notebooks/*.py
+	$(BIN)/ruff check mlnb tests bench example_notebooks/*.py example_notebooks/*/*.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

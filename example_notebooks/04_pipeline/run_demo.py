@@ -3,7 +3,9 @@
 `python example_notebooks/04_pipeline/run_demo.py` prints the pipeline's table, runs
 it again to show every step served from cache, then sweeps the train notebook over
 four values of C in two worker processes and prints params -> recorded accuracies
-and the best trial. Exits non-zero if anything did not finish.
+and the best trial, and lists the runs as the run store (``$MLNB_HOME``, which
+``mlnb runs`` and the JupyterLab Runs panel read) has them. Exits non-zero if
+anything did not finish.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ def main(folder: Path = HERE) -> int:
         progress=False,
     )
     print(trials.text())
+    from mlnb.cli import main as mlnb
+    from mlnb.runs.store import default_home
+
+    print(f"\n== mlnb runs ls --project pipeline   (store: {default_home()})")
+    mlnb(["runs", "ls", "--project", "pipeline", "--limit", "7"])
+    print(f"replay any of them: mlnb rerun {trials.best.record.id}" if trials.best else "")
     finished = result.ok and all(t.status == "finished" for t in trials.trials)
     return 0 if finished else 1
 
