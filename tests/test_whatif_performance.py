@@ -101,6 +101,21 @@ def test_equal_opportunity_gives_every_slice_the_same_true_positive_rate(binary)
     assert max(tprs) - min(tprs) <= 0.03
 
 
+def test_equal_accuracy_gives_every_slice_about_the_same_accuracy(binary):
+    y, scores, groups = binary
+    thresholds = slice_thresholds(y, scores[:, 1], groups, "equal_accuracy")
+    rows = slice_metrics(y, scores, groups, thresholds=thresholds)
+    accuracies = [row["accuracy"] for row in rows]
+    assert max(accuracies) - min(accuracies) <= 0.02
+    # the cheapest per-slice thresholds leave the accuracies further apart than this
+    cheapest = slice_metrics(
+        y, scores, groups, thresholds=slice_thresholds(y, scores[:, 1], groups, "group")
+    )
+    assert max(accuracies) - min(accuracies) <= max(r["accuracy"] for r in cheapest) - min(
+        r["accuracy"] for r in cheapest
+    )
+
+
 def test_single_strategy_shares_one_threshold(binary):
     y, scores, groups = binary
     thresholds = slice_thresholds(y, scores[:, 1], groups, "single", 1.0)

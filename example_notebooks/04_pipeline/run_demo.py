@@ -29,10 +29,13 @@ def main(folder: Path = HERE) -> int:
     print(
         f"== again, unchanged: {', '.join(s.status for s in again.steps)} in {time.perf_counter() - started:.2f} s"
     )
-    print("\n== mlnb sweep train.ipynb -p C=0.01,0.1,1,10 --jobs 2 --metric val_acc")
+    print(
+        "\n== mlnb sweep train.ipynb -p C=0.01,0.1,1,10 -r save_model False --jobs 2 --metric val_acc"
+    )
     trials = sweep(
         folder / "train.ipynb",
         {"C": [0.01, 0.1, 1.0, 10.0]},
+        fixed={"save_model": False},  # the pipeline's data/model.pkl stays the pipeline's
         jobs=2,
         seed=0,
         metric="val_acc",

@@ -322,7 +322,8 @@ def sweep(
         raise InvalidArgumentError(f"--direction must be max or min, got {direction!r}.")
     seed_value = resolve_seed(seed)
     combos = random_samples(space, random, seed_value) if random else grid(space)
-    combos = [{**fixed, **combo} for combo in combos]
+    # swept names first (they lead the table and the best line), then the fixed ones
+    combos = [{**combo, **{k: v for k, v in fixed.items() if k not in combo}} for combo in combos]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = (
         Path(output_dir)

@@ -10,7 +10,9 @@ strategies are the ones WIT offers for binary classification:
 * ``demographic_parity`` — per-slice thresholds that give every slice the same
   positive-prediction rate, the rate chosen for the lowest total cost;
 * ``equal_opportunity`` — per-slice thresholds that give every slice the same
-  true-positive rate, again chosen for the lowest total cost.
+  true-positive rate, again chosen for the lowest total cost;
+* ``equal_accuracy`` — per-slice thresholds that give every slice the same accuracy
+  (as near as the slice's scores allow), the level chosen for the lowest total cost.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from mlnb.exceptions import WhatIfError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-STRATEGIES = ("single", "group", "demographic_parity", "equal_opportunity")
+STRATEGIES = ("single", "group", "demographic_parity", "equal_opportunity", "equal_accuracy")
 _RATE_STEPS = 101
 
 
@@ -185,6 +187,8 @@ def slice_thresholds(
         return dict.fromkeys(names, best)
     if strategy == "group":
         return {g: optimal_threshold(y[groups == g], s[groups == g], cost_ratio) for g in names}
+    if strategy == "equal_accuracy":
+        return _equal_accuracy_thresholds(y, s, groups, names, cost_ratio)
     best_total, best_thresholds = np.inf, {}
     for rate in np.linspace(0.0, 1.0, _RATE_STEPS):
         thresholds = {}
@@ -198,6 +202,41 @@ def slice_thresholds(
         if total < best_total:
             best_total, best_thresholds = total, thresholds
     return best_thresholds
+
+
+def _equal_accuracy_thresholds(
+    y: np.ndarray, s: np.ndarray, groups: np.ndarray, names: list[Any], cost_ratio: float
+) -> dict[Any, float]:
+    """Per slice, the threshold whose accuracy is nearest a shared level; the level with the
+    smallest accuracy spread across slices (to 0.01), then the lowest total cost, wins."""
+    per_slice = []
+    for g in names:
+        members = groups == g
+        ys, ss = y[members], s[members]
+        candidates = _candidate_thresholds(ss)
+        errors = _costs(ys, ss, candidates, 1.0)  # FP + FN at every candidate at once
+        accuracy = 1.0 - errors / max(len(ys), 1)
+        per_slice.append((g, candidates, accuracy, _costs(ys, ss, candidates, cost_ratio)))
+    low = max(float(a.min()) for _, _, a, _ in per_slice)
+    high = min(float(a.max()) for _, _, a, _ in per_slice)
+    if low > high:  # no level every slice can reach: search the whole span
+        low = min(float(a.min()) for _, _, a, _ in per_slice)
+        high = max(float(a.max()) for _, _, a, _ in per_slice)
+    best_key: tuple[float, float] = (np.inf, np.inf)
+    best: dict[Any, float] = {}
+    for level in np.linspace(low, high, _RATE_STEPS):
+        chosen, reached, total = {}, [], 0.0
+        for g, candidates, accuracy, costs in per_slice:
+            gap = np.abs(accuracy - level)
+            nearest = np.flatnonzero(gap <= gap.min() + 1e-12)
+            pick = nearest[np.argmin(costs[nearest])]
+            chosen[g] = float(candidates[pick])
+            reached.append(accuracy[pick])
+            total += float(costs[pick])
+        key = (round(float(np.ptp(reached)), 2), total)
+        if key < best_key:
+            best_key, best = key, chosen
+    return best
 
 
 def _threshold_for_rate(scores: np.ndarray, rate: float) -> float:

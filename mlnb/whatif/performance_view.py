@@ -40,6 +40,7 @@ STRATEGY_OPTIONS = (
     ("per-slice thresholds, lowest cost", "group"),
     ("demographic parity (per slice)", "demographic_parity"),
     ("equal opportunity (per slice)", "equal_opportunity"),
+    ("equal accuracy (per slice)", "equal_accuracy"),
 )
 
 
