@@ -20,6 +20,7 @@ MAGIC_CLASSES: tuple[str, ...] = (
     "mlnb.magics.whatif:WhatIfMagics",
     "mlnb.magics.data:DataMagics",
     "mlnb.magics.runs:RunsMagics",
+    "mlnb.magics.pipeline:PipelineMagics",
 )
 
 _loaded: weakref.WeakKeyDictionary[Any, list[MlnbMagics]] = weakref.WeakKeyDictionary()

@@ -28,6 +28,16 @@ class MlnbMagics(Magics):
         """Unregister this capability's hooks and stop its background work."""
         self.hooks.clear()
 
+    def _store(self, name: str | None, value: Any) -> None:
+        """``-o NAME``: put a magic's result in the user's namespace."""
+        if name is None:
+            return
+        if not name.isidentifier():
+            from mlnb.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(f"-o needs a variable name, got {name!r}.")
+        self.shell.user_ns[name] = value
+
 
 def user_errors(method: F) -> F:
     """Show an :class:`MlnbError` as IPython's one-line ``UsageError``, not a traceback."""

@@ -211,13 +211,6 @@ class DataMagics(MlnbMagics):
                 f"could not evaluate `{expression}`: {type(exc).__name__}: {exc}"
             ) from None
 
-    def _store(self, name: str | None, value: Any) -> None:
-        if name is None:
-            return
-        if not name.isidentifier():
-            raise InvalidArgumentError(f"-o needs a variable name, got {name!r}.")
-        self.shell.user_ns[name] = value
-
 
 def _target_run() -> Any:
     from mlnb.data.to_run import target_run

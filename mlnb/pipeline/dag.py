@@ -221,6 +221,19 @@ class PipelineResult:
             )
         return display.text_table(["step", "status", "why", "time", "recorded"], rows)
 
+    def footer(self) -> str:
+        """One line: what is stale (a status report) or what ran, was cached, failed."""
+        stale = [s.name for s in self.steps if s.status == "stale"]
+        if all(s.status in ("stale", "up to date") for s in self.steps):  # a status report
+            return f"{len(stale)} of {len(self.steps)} steps stale" + (
+                f": {', '.join(stale)}" if stale else "; nothing to run."
+            )
+        counts = {
+            s: sum(r.status == s for r in self.steps)
+            for s in ("ran", "cached", "failed", "blocked")
+        }
+        return ", ".join(f"{n} {s}" for s, n in counts.items() if n) + f" in {self.seconds:.2f} s"
+
 
 def pipeline_status(path: str | os.PathLike[str]) -> PipelineResult:
     """Which steps are stale and why, without running anything.

@@ -106,6 +106,18 @@ class RunRecord:
         self.error = error
         self.duration = round(time.time() - self.started_at, 3)
 
+    def text(self) -> str:
+        """What ``mlnb run`` prints: the outcome line, then a table of the recorded values."""
+        from mlnb import display
+
+        if self.status == "finished":
+            head = f"mlnb: run {self.id} finished in {display.human_duration(self.duration)} -> {self.output} (seed {self.seed})"
+        else:
+            head = f"mlnb: {self.summary()}"
+        if not self.values:
+            return head
+        return head + "\n" + display.text_table(["recorded", "value"], list(self.values.items()))
+
     def summary(self) -> str:
         """One line: id, status, notebook, duration, recorded values."""
         duration = f" in {self.duration:.2f} s" if self.duration is not None else ""

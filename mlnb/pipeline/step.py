@@ -77,6 +77,12 @@ class StepPlan:
         )
         return head + tail + "."
 
+    def text(self) -> str:
+        """What ``mlnb step init`` prints: the summary, then the parameters found."""
+        if not self.parameters:
+            return f"mlnb: {self.summary()}"
+        return f"mlnb: {self.summary()}\n" + parameters_table(self.parameters, with_help=False)
+
 
 def _python_source(source: str) -> str:
     """Cell source with IPython syntax (``%magic``, ``!cmd``) turned into Python, lines kept."""
@@ -250,6 +256,20 @@ def _plan_new_cell(nb: Any, plan: StepPlan) -> None:
         if index not in emptied:
             cells.append(cell)
     nb.cells = cells
+
+
+def parameters_table(params: Sequence[Parameter], *, with_help: bool = True) -> str:
+    """A text table of parameters: name, type, default (and the help from its comment)."""
+    from mlnb import display
+
+    if with_help:
+        rows = [
+            (p.name, p.type_name, repr(p.default) if p.literal else p.default, p.help)
+            for p in params
+        ]
+        return display.text_table(["parameter", "type", "default", "help"], rows)
+    rows = [(p.name, p.type_name, repr(p.default)) for p in params]
+    return display.text_table(["parameter", "type", "default"], rows)
 
 
 def inspect(notebook: str | os.PathLike[str]) -> list[Parameter]:

@@ -37,11 +37,7 @@ def main(args: argparse.Namespace) -> int:
             raise MalformedParameterError("usage: mlnb pipeline status PIPELINE.yaml")
         result = pipeline_status(words[1])
         print(result.text())
-        stale = [s.name for s in result.steps if s.status == "stale"]
-        print(
-            f"{len(stale)} of {len(result.steps)} steps stale"
-            + (f": {', '.join(stale)}" if stale else "; nothing to run.")
-        )
+        print(result.footer())
         return 0
     if len(words) != 1:
         raise MalformedParameterError(
@@ -60,8 +56,5 @@ def main(args: argparse.Namespace) -> int:
         warn("pipeline interrupted; finished steps are cached, the others will run next time.")
         return 130
     print(result.text())
-    counts = {
-        s: sum(r.status == s for r in result.steps) for s in ("ran", "cached", "failed", "blocked")
-    }
-    print(", ".join(f"{n} {s}" for s, n in counts.items() if n) + f" in {result.seconds:.2f} s")
+    print(result.footer())
     return 0 if result.ok else EXIT_RUN_FAILED

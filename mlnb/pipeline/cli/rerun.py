@@ -9,7 +9,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``mlnb rerun``."""
     parser.add_argument("run_id", help="the run's id (a unique prefix works)")
     parser.add_argument(
-        "--in", dest="root", default=".", help="folder searched for pipeline-runs.jsonl (default .); the run store ($MLNB_HOME) is asked when none knows the run"
+        "--in",
+        dest="root",
+        default=".",
+        help="folder searched for pipeline-runs.jsonl (default .); the run store ($MLNB_HOME) is asked when none knows the run",
     )
     parser.add_argument("--output", "-o", help="the replay's output notebook")
     parser.add_argument(

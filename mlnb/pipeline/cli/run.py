@@ -31,7 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the notebook; exit 0 when it finished, 1 when it failed, 130 on Ctrl-C."""
-    from mlnb import display
     from mlnb.exceptions import NotebookRunError
     from mlnb.pipeline.run import last_record, run
 
@@ -66,9 +65,5 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print_json(record.to_dict())
         return 0
-    print(
-        f"mlnb: run {record.id} finished in {display.human_duration(record.duration)} -> {record.output} (seed {record.seed})"
-    )
-    if record.values:
-        print(display.text_table(["recorded", "value"], list(record.values.items())))
+    print(record.text())
     return 0

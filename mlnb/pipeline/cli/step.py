@@ -45,7 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``init`` or ``inspect``."""
-    from mlnb import display
     from mlnb.pipeline import step
 
     if args.step_command == "inspect":
@@ -58,15 +57,8 @@ def main(args: argparse.Namespace) -> int:
                 ]
             )
             return 0
-        rows = [
-            (p.name, p.type_name, repr(p.default) if p.literal else p.default, p.help)
-            for p in params
-        ]
-        print(display.text_table(["parameter", "type", "default", "help"], rows))
+        print(step.parameters_table(params))
         return 0
     plan = step.step_init(args.notebook, write=args.write, inputs=args.inputs, outputs=args.outputs)
-    print(f"mlnb: {plan.summary()}")
-    if plan.parameters:
-        rows = [(p.name, p.type_name, repr(p.default)) for p in plan.parameters]
-        print(display.text_table(["parameter", "type", "default"], rows))
+    print(plan.text())
     return 0
