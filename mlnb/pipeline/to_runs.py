@@ -9,7 +9,8 @@ processes inherit it, Ray tasks get it through their runtime environment.
 What goes where: the params become the run's config, the values the notebook
 recorded (``mlnb.record``) its summary, the seed, notebook, output, kernel, snapshot
 and papermill version its provenance (``provenance["pipeline"]`` holds the whole
-pipeline record, which is what ``rerun`` reads back), and the output notebook is
+pipeline record, which is what ``rerun`` reads back, plus ``output_path``, the
+executed notebook the JupyterLab Runs panel opens), and the output notebook is
 attached as an artifact of kind ``notebook``.
 """
 
@@ -105,7 +106,9 @@ def provenance_of(record: RunRecord) -> dict[str, Any]:
             "cwd": record.cwd,
             "version": record.papermill.get("version"),
         },
-        "pipeline": record.to_dict(),
+        # the whole record (what rerun reads back) and, for the lab's Runs panel, the
+        # executed notebook it opens
+        "pipeline": {**record.to_dict(), "output_path": str(Path(record.output).resolve())},
     }
 
 

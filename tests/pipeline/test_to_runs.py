@@ -48,6 +48,13 @@ def test_a_run_is_stored_with_config_summary_provenance_and_its_notebook(
     assert stored.provenance["pipeline"]["snapshot"] == record.snapshot
     assert stored.ended is not None and stored.ended >= stored.started
     assert [(a.kind, a.name) for a in artifacts] == [("notebook", "t.ipynb")]
+    # the lab's Runs panel opens the executed notebook, the input when there is none
+    from mlnb.server.data import list_runs
+
+    listed = list_runs(limit=10, root=tmp_path)["runs"]
+    assert [(r["id"], r["output_path"], r["notebook_path"]) for r in listed] == [
+        (record.id, "out/t.ipynb", "train.ipynb")
+    ]
     # the CLI of mlnb.runs shows it
     assert main(["runs", "list"]) == 0
     assert record.id in capsys.readouterr().out
