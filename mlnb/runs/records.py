@@ -153,6 +153,15 @@ def loads(text: str | None, default: Any) -> Any:
     return json.loads(text)
 
 
+def loads_finite(text: str | None, default: Any) -> Any:
+    """:func:`loads` with NaN and infinities as strings, for JSON readers; the walk over the
+    value is skipped when the text has no such token (the common case, and a hot path)."""
+    value = loads(text, default)
+    if text and ("NaN" in text or "Infinity" in text):
+        return _finite_or_text(value)
+    return value
+
+
 def artifact_for_file(path: Path, name: str, kind: str, meta: Mapping[str, Any]) -> ArtifactRow:
     """The artifact record of a stored file (size and SHA-256 read from disk)."""
     digest = hashlib.sha256()

@@ -1,9 +1,11 @@
 """The lab extension in a real JupyterLab, driven in Debian's headless Chromium by Playwright.
 
 Starts `jupyter lab` on localhost with a token, a run store holding 5,000 runs and a
-simulated GPU (mlnb's fake backend: this machine has none), then opens a notebook,
-runs it (`%load_ext mlnb`, the GPU panel, the what-if widget, a run logged from the
-kernel) and checks the status-bar item, the GPU view and the Runs panel. Names made of
+simulated GPU (mlnb's fake backend: this machine has none) and one real pipeline run
+(`mlnb.pipeline.run`), then opens a notebook, runs it (`%load_ext mlnb`, the GPU panel,
+the what-if widget, a run logged from the kernel) and checks the status-bar item, the
+GPU view and the Runs panel — whose "open" button on the pipeline run opens its executed
+notebook. Names made of
 HTML (`<img src=x onerror=alert(1)>`) must show as text everywhere and never run.
 Screenshots go to tests/browser/screenshots/ (git-ignored). Timings are printed.
 """
@@ -84,11 +86,40 @@ def _seed_store(home: Path) -> None:
             store.create_run(record, None)
 
 
+def _pipeline_run(root: Path, home: Path) -> str:
+    """One notebook executed by mlnb.pipeline into the store; returns its run id."""
+    from mlnb.pipeline.run import run
+
+    step = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    step.cells = [params, nbformat.v4.new_code_cell("import mlnb\nmlnb.record('acc', x / 4)")]
+    step.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(step, root / "pipestep.ipynb")
+    before = os.environ.get("MLNB_HOME")
+    os.environ["MLNB_HOME"] = str(home)
+    try:
+        record = run(
+            root / "pipestep.ipynb", {"x": 3}, root / "runs" / "pipestep-out.ipynb", seed=0
+        )
+    finally:
+        if before is None:
+            os.environ.pop("MLNB_HOME")
+        else:
+            os.environ["MLNB_HOME"] = before
+    return record.id
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-root")
     home = tmp_path_factory.mktemp("store")
     _seed_store(home)
+    _pipeline_run(root, home)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
     nb.metadata["kernelspec"] = {
@@ -195,7 +226,7 @@ def test_lab_extension_end_to_end(lab):
             browser.close()
     assert dialogs == []
     print(
-        f"\nRuns panel with {N_RUNS + 1} runs: table render {timings['render_ms']:.0f} ms in the browser, "
+        f"\nRuns panel with {N_RUNS + 2} runs: table render {timings['render_ms']:.0f} ms in the browser, "
         f"{timings['shown_ms']:.0f} ms from click to rows shown (target <= 1000 ms render)"
     )
 
@@ -250,13 +281,13 @@ def _drive_lab(page, lab) -> dict[str, float]:
     assert XSS in notebook_text  # the what-if feature name, as text
     page.screenshot(path=str(SHOTS / "notebook.png"), full_page=True)
 
-    # the Runs panel lists 5,000 runs plus the new one, newest first
+    # the Runs panel lists 5,000 runs, the pipeline run and the new one, newest first
     started = time.perf_counter()
     page.locator('.jp-SideBar [data-id="mlnb-runs-panel"]').click()
     panel = page.locator(".mlnb-RunsPanel")
     page.wait_for_function(
         "() => (document.querySelector('.mlnb-RunsPanel .mlnb-runs-status') || {}).textContent"
-        " === '5001 runs (showing the newest 5000)'",
+        " === '5002 runs (showing the newest 5000)'",
         timeout=60_000,
     )
     assert panel.locator("tr[data-run-id]").count() == 5000
@@ -274,6 +305,15 @@ def _drive_lab(page, lab) -> dict[str, float]:
     # filtering narrows the table
     panel.locator(".mlnb-runs-filter").fill("sweep-0042")
     assert panel.locator("tr[data-run-id]").count() == 1
+
+    # the pipeline run's "open" opens the notebook it executed
+    panel.locator(".mlnb-runs-filter").fill("pipestep")
+    row = panel.locator("tr[data-run-id]")
+    assert row.count() == 1 and row.locator(".mlnb-run-name").text_content() == "pipestep"
+    row.locator(".mlnb-run-open").click()
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="pipestep-out.ipynb").wait_for(
+        timeout=30_000
+    )
 
     # nothing HTML-like ever became an element
     assert page.locator('img[src="x"]').count() == 0
