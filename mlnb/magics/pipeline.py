@@ -2,9 +2,10 @@
 ``%pipeline_step``: run notebooks as reproducible steps from inside a notebook.
 
 The same library calls as the ``mlnb run / sweep / tune / pipeline / rerun / step``
-commands (:mod:`mlnb.pipeline`), with papermill's ``-p NAME VALUE`` conventions.
-Each run gets its own fresh kernel, so the notebook you type in is never touched;
-``-o NAME`` keeps the result (run record, sweep, report) in a variable.
+commands (:mod:`mlnb.pipeline`), with the same options (:mod:`mlnb.pipeline.options`)
+and papermill's ``-p NAME VALUE`` conventions. Each run gets its own fresh kernel, so
+the notebook you type in is never touched; ``-o NAME`` keeps the result (run record,
+sweep, report) in a variable.
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from mlnb import display
 from mlnb.exceptions import NotebookRunError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors
+from mlnb.pipeline import options
 
 _OUT_HELP = "also keep the result in variable NAME"
-_SEED_HELP = "seed pinned in the kernel (default: MLNB_SEED, else drawn and recorded)"
-_START_HELP = "seconds to wait for a kernel to start (default 120)"
-_JOBS_HELP = "runs at once, each in its own worker process (default 1)"
-_BACKEND_HELP = "local (worker processes, default) or ray"
-_ADDRESS_HELP = "Ray cluster address for --backend ray (default: start a local Ray)"
 
 
 @magics_class
@@ -33,30 +30,8 @@ class PipelineMagics(MlnbMagics):
     @magic_arguments()
     @argument("notebook", help="the notebook to run (it needs a `parameters` cell to take -p)")
     @argument("output", nargs="?", help="output notebook (default runs/<stem>-<run id>.ipynb)")
-    @argument(
-        "-p",
-        "--parameters",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a parameter, read as the default's type (papermill's -p); repeatable",
-    )
-    @argument(
-        "-r",
-        "--parameters-raw",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a parameter kept as a string",
-    )
-    @argument("-y", "--parameters-yaml", action="append", default=[], help="parameters as YAML")
-    @argument("--seed", help=_SEED_HELP)
-    @argument("--kernel", "-k", help="kernel name; also written into the output's kernelspec")
-    @argument("--timeout", type=float, help="stop the run after this many seconds")
-    @argument("--start-timeout", type=int, default=120, help=_START_HELP)
-    @argument("-o", "--out", metavar="NAME", help=_OUT_HELP)
+    @options.magic_options([*options.PARAMETERS, *options.RUN])
+    @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline_run(self, line: str = "") -> None:
         """Run a notebook with papermill in a fresh kernel: checked parameters, pinned seed, run record.
 
@@ -68,26 +43,11 @@ class PipelineMagics(MlnbMagics):
         args = parse_args(self.pipeline_run, line)
         if args is None:  # --help was shown
             return
-        from mlnb.pipeline.loading import load_notebook
-        from mlnb.pipeline.parameters import cli_parameters
         from mlnb.pipeline.run import run
 
-        params = cli_parameters(
-            load_notebook(args.notebook),
-            args.parameters,
-            args.parameters_raw,
-            args.parameters_yaml,
-        )
+        params = options.run_parameters(args)
         try:
-            record = run(
-                args.notebook,
-                params,
-                args.output,
-                args.seed,
-                kernel=args.kernel,
-                timeout=args.timeout,
-                start_timeout=args.start_timeout,
-            )
+            record = run(args.notebook, params, args.output, **options.run_call(args))
         except NotebookRunError as exc:
             self._store(args.out, exc.record)  # the failed run's record is still the user's
             raise
@@ -98,35 +58,8 @@ class PipelineMagics(MlnbMagics):
     @user_errors
     @magic_arguments()
     @argument("notebook", help="the notebook to sweep (it needs a `parameters` cell)")
-    @argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=V1,V2",
-        help="values to sweep; low..high (or low..high:log) is a range for --random",
-    )
-    @argument(
-        "-r",
-        "--fixed",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a parameter every trial gets",
-    )
-    @argument("--random", type=int, metavar="N", help="run N random combinations, not the grid")
-    @argument("--jobs", "-j", type=int, default=1, help=_JOBS_HELP)
-    @argument("--metric", help="recorded value that picks the best trial (default: the first)")
-    @argument("--direction", choices=("max", "min"), help="default: min for loss/error, else max")
-    @argument("--fail-fast", action="store_true", help="start no more trials after one fails")
-    @argument("--output-dir", help="folder for the trial notebooks (default sweeps/<stem>-<time>)")
-    @argument("--seed", help=_SEED_HELP)
-    @argument("--timeout", type=float, help="stop a trial after this many seconds")
-    @argument("--start-timeout", type=int, default=120, help=_START_HELP)
-    @argument("--backend", default="local", help=_BACKEND_HELP)
-    @argument("--address", help=_ADDRESS_HELP)
-    @argument("-o", "--out", metavar="NAME", help=_OUT_HELP)
+    @options.magic_options(options.SWEEP)
+    @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline_sweep(self, line: str = "") -> None:
         """Run a notebook over a grid (or random sample) of parameters in parallel processes.
 
@@ -140,32 +73,9 @@ class PipelineMagics(MlnbMagics):
         args = parse_args(self.pipeline_sweep, line)
         if args is None:
             return
-        from mlnb.exceptions import MalformedParameterError
-        from mlnb.pipeline.loading import load_notebook
-        from mlnb.pipeline.parameters import cli_parameters
-        from mlnb.pipeline.sweep import parse_space, sweep
+        from mlnb.pipeline.sweep import sweep
 
-        if not args.param:
-            raise MalformedParameterError(
-                "%pipeline_sweep needs at least one -p name=value1,value2."
-            )
-        nb = load_notebook(args.notebook)
-        result = sweep(
-            args.notebook,
-            parse_space(args.param, nb),
-            random=args.random,
-            jobs=args.jobs,
-            seed=args.seed,
-            output_dir=args.output_dir,
-            fixed=cli_parameters(nb, pairs=args.fixed),
-            timeout=args.timeout,
-            start_timeout=args.start_timeout,
-            fail_fast=args.fail_fast,
-            backend=args.backend,
-            address=args.address,
-            metric=args.metric,
-            direction=args.direction,
-        )
+        result = sweep(**options.sweep_call(args, "%pipeline_sweep"))
         self._store(args.out, result)
         display.show(result.text(), result.html())
 
@@ -173,16 +83,8 @@ class PipelineMagics(MlnbMagics):
     @user_errors
     @magic_arguments()
     @argument("notebook", help="the notebook to tune (it records --metric with mlnb.record)")
-    @argument("--space", required=True, help="search space YAML: name: [choices] or {low, high}")
-    @argument("--metric", required=True, help="the recorded value to optimise")
-    @argument("--direction", choices=("max", "min"), default="max", help="default max")
-    @argument("--trials", type=int, default=20, help="finished trials the study should hold")
-    @argument("--jobs", "-j", type=int, default=1, help=_JOBS_HELP)
-    @argument("--storage", help="Optuna storage URL (default sqlite:///tune/<stem>.db)")
-    @argument("--seed", help="seed for every trial and the sampler")
-    @argument("--backend", default="local", help=_BACKEND_HELP)
-    @argument("--address", help=_ADDRESS_HELP)
-    @argument("-o", "--out", metavar="NAME", help=_OUT_HELP)
+    @options.magic_options(options.TUNE)
+    @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline_tune(self, line: str = "") -> None:
         """Tune a notebook's parameters with Optuna (TPE); the study lives in SQLite and resumes.
 
@@ -193,20 +95,9 @@ class PipelineMagics(MlnbMagics):
         args = parse_args(self.pipeline_tune, line)
         if args is None:
             return
-        from mlnb.pipeline.tune import load_space, tune
+        from mlnb.pipeline.tune import tune
 
-        result = tune(
-            args.notebook,
-            load_space(args.space),
-            args.metric,
-            direction=args.direction,
-            trials=args.trials,
-            jobs=args.jobs,
-            seed=args.seed,
-            storage=args.storage,
-            backend=args.backend,
-            address=args.address,
-        )
+        result = tune(**options.tune_call(args))
         self._store(args.out, result)
         print(result.text())
 
@@ -215,11 +106,8 @@ class PipelineMagics(MlnbMagics):
     @magic_arguments()
     @argument("path", help="the PIPELINE.yaml")
     @argument("--status", action="store_true", help="only say which steps are stale and why")
-    @argument("--force", action="store_true", help="run every step, even unchanged ones")
-    @argument("--jobs", "-j", type=int, help="steps at once (default: the file's jobs, else 1)")
-    @argument("--backend", default="local", help=_BACKEND_HELP)
-    @argument("--address", help=_ADDRESS_HELP)
-    @argument("-o", "--out", metavar="NAME", help=_OUT_HELP)
+    @options.magic_options(options.PIPELINE)
+    @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline(self, line: str = "") -> None:
         """Run a DAG of notebook steps in dependency order, skipping the unchanged ones.
 
@@ -237,13 +125,7 @@ class PipelineMagics(MlnbMagics):
         if args.status:
             result = pipeline_status(args.path)
         else:
-            result = run_pipeline(
-                args.path,
-                force=args.force,
-                jobs=args.jobs,
-                backend=args.backend,
-                address=args.address,
-            )
+            result = run_pipeline(args.path, **options.pipeline_call(args))
         self._store(args.out, result)
         print(result.text() + "\n" + result.footer())
 
@@ -251,9 +133,8 @@ class PipelineMagics(MlnbMagics):
     @user_errors
     @magic_arguments()
     @argument("run_id", help="the run's id (a unique prefix works)")
-    @argument("--in", dest="root", default=".", help="folder searched for pipeline-runs.jsonl")
-    @argument("--output", help="the replay's output notebook")
-    @argument("-o", "--out", metavar="NAME", help=_OUT_HELP)
+    @options.magic_options(options.RERUN)
+    @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline_rerun(self, line: str = "") -> None:
         """Re-execute a recorded run (its stored notebook, params and seed); report what differs.
 
@@ -266,7 +147,7 @@ class PipelineMagics(MlnbMagics):
             return
         from mlnb.pipeline.rerun import rerun
 
-        report = rerun(args.run_id, args.root, args.output)
+        report = rerun(args.run_id, args.root, args.output, start_timeout=args.start_timeout)
         self._store(args.out, report)
         print(report.text())
 

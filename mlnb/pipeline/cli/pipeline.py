@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.pipeline import options
 from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, warn
 
 
@@ -15,15 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="[status] PIPELINE.yaml",
         help="the pipeline file; `status PIPELINE.yaml` only reports",
     )
-    parser.add_argument("--force", action="store_true", help="run every step, even unchanged ones")
-    parser.add_argument(
-        "--jobs", "-j", type=int, help="steps at once (default: the file's jobs, else 1)"
-    )
-    parser.add_argument("--backend", default="local", help="local (processes, default) or ray")
-    parser.add_argument("--address", help="Ray cluster address for --backend ray")
-    parser.add_argument(
-        "--start-timeout", type=int, default=120, help="seconds to wait for each kernel"
-    )
+    options.add_options(parser, options.PIPELINE)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -44,14 +37,7 @@ def main(args: argparse.Namespace) -> int:
             "usage: mlnb pipeline PIPELINE.yaml (or mlnb pipeline status PIPELINE.yaml)"
         )
     try:
-        result = run_pipeline(
-            words[0],
-            force=args.force,
-            jobs=args.jobs,
-            backend=args.backend,
-            address=args.address,
-            start_timeout=args.start_timeout,
-        )
+        result = run_pipeline(words[0], **options.pipeline_call(args))
     except KeyboardInterrupt:
         warn("pipeline interrupted; finished steps are cached, the others will run next time.")
         return 130

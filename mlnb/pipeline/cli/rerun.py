@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.pipeline import options
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``mlnb rerun``."""
     parser.add_argument("run_id", help="the run's id (a unique prefix works)")
-    parser.add_argument(
-        "--in",
-        dest="root",
-        default=".",
-        help="folder searched for pipeline-runs.jsonl (default .); the run store ($MLNB_HOME) is asked when none knows the run",
-    )
-    parser.add_argument("--output", "-o", help="the replay's output notebook")
-    parser.add_argument(
-        "--start-timeout", type=int, default=120, help="seconds to wait for the kernel"
-    )
+    options.add_options(parser, options.RERUN)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from mlnb.pipeline.cli.common import (
-    EXIT_RUN_FAILED,
-    add_parameter_flags,
-    add_run_options,
-    parameters_from_args,
-    print_json,
-    warn,
-)
+from mlnb.pipeline import options
+from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, print_json, warn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "output", nargs="?", help="output notebook (default runs/<stem>-<run id>.ipynb)"
     )
-    add_parameter_flags(parser)
-    add_run_options(parser)
+    options.add_options(parser, [*options.PARAMETERS, *options.RUN])
     parser.add_argument(
         "--progress", action="store_true", help="show papermill's per-cell progress bar"
     )
@@ -34,17 +27,13 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.exceptions import NotebookRunError
     from mlnb.pipeline.run import last_record, run
 
-    params = parameters_from_args(args.notebook, args)
+    params = options.run_parameters(args)
     try:
         record = run(
             args.notebook,
             params,
             args.output,
-            args.seed,
-            kernel=args.kernel,
-            cwd=args.cwd,
-            timeout=args.timeout,
-            start_timeout=args.start_timeout,
+            **options.run_call(args),
             progress_bar=args.progress,
             log_output=args.log_output,
         )
