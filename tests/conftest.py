@@ -20,6 +20,24 @@ pytest_plugins = (
 )
 
 KERNEL_TIMEOUT = 180
+#: set by .ci/run: an optional dev dependency that is missing or does not start fails there
+REQUIRE_EXTRAS = os.environ.get("MLNB_REQUIRE_EXTRAS") == "1"
+
+
+def extra(module: str) -> object:
+    """Import a dev extra (optuna, ray): skip without it locally, fail without it in CI."""
+    if REQUIRE_EXTRAS:
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=f"{module} (a dev extra) is not installed")
+
+
+def skip_unless_required(reason: str) -> None:
+    """Skip with ``reason`` locally; in CI the same condition is a failure."""
+    if REQUIRE_EXTRAS:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -211,7 +211,7 @@ def resolve_papermill_type(text: str) -> Any:
     for kind in (int, float):
         try:
             return kind(text)
-        except ValueError:
+        except ValueError:  # not this kind of number: try the next, else keep the text
             pass
     return text
 

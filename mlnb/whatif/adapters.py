@@ -145,7 +145,7 @@ def frame_to_input(frame: pd.DataFrame, columns: Sequence[str], input_kind: str)
     if values.dtype == object:
         try:
             values = values.astype(float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # truly mixed objects: the model gets them as they are
             pass
     return values
 

@@ -168,7 +168,7 @@ def same_value(a: Any, b: Any) -> bool:
     try:
         if pd.isna(a) and pd.isna(b):
             return True
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # arrays or objects pd.isna cannot reduce: compare below
         pass
     try:
         return bool(a == b) or (

@@ -218,7 +218,7 @@ def _append_row(frame: pd.DataFrame, point: pd.Series) -> pd.DataFrame:
     for name in frame.columns:
         try:
             extra[name] = extra[name].astype(frame[name].dtype)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # an edited value the column's dtype cannot hold: keep it
             pass
     return pd.concat([frame, extra], ignore_index=True)
 

@@ -7,6 +7,7 @@ import pytest
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.backends import executors
 from mlnb.pipeline.sweep import sweep
+from tests.conftest import extra, skip_unless_required
 from tests.pipeline.conftest import START_TIMEOUT
 
 
@@ -18,7 +19,7 @@ def test_unknown_backend_names_the_known_ones():
 
 @pytest.mark.kernel
 def test_sweep_on_a_local_ray(notebook, tmp_path):
-    ray = pytest.importorskip("ray")
+    ray = extra("ray")
     path = notebook(
         "t.ipynb",
         ["import mlnb, os\nmlnb.record('acc', lr * 2)\nmlnb.record('pid', os.getpid())"],
@@ -28,7 +29,7 @@ def test_sweep_on_a_local_ray(notebook, tmp_path):
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     except Exception as exc:  # seen on an overloaded 2-core box: ray issue #62883
         ray.shutdown()
-        pytest.skip(f"a local Ray did not start here ({str(exc).splitlines()[0][:120]})")
+        skip_unless_required(f"a local Ray did not start here ({str(exc).splitlines()[0][:120]})")
     try:
         result = sweep(
             path,

@@ -6,9 +6,10 @@ import pytest
 
 from mlnb.exceptions import MetricNotRecordedError, PipelineSpecError
 from mlnb.pipeline.tune import Dimension, parse_space, tune
+from tests.conftest import extra
 from tests.pipeline.conftest import START_TIMEOUT
 
-pytest.importorskip("optuna")
+extra("optuna")
 
 NOTEBOOK = ["import mlnb\nmlnb.record('acc', 1 - (lr - 0.05) ** 2 - (0 if opt == 'adam' else 0.1))"]
 

@@ -48,7 +48,7 @@ def allocator_counters(torch: Any, index: int) -> tuple[int, int, int]:
                 int(stats["reserved_bytes"]["all"]["current"]),
                 int(allocated["peak"]),
             )
-        except (KeyError, TypeError, RuntimeError):
+        except (KeyError, TypeError, RuntimeError):  # private API changed: use the public calls
             pass
     return (
         int(torch.cuda.memory_allocated(index)),
