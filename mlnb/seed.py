@@ -27,13 +27,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlnb import config
 from mlnb.exceptions import InvalidArgumentError, SeedError
 
 log = logging.getLogger(__name__)
 
 MIN_SEED = 0
 MAX_SEED = 2**32 - 1  # NumPy's legacy seeding accepts 32-bit seeds only
-ENV_SEED = "MLNB_SEED"
+ENV_SEED = config.SEED.env
 CUBLAS_DETERMINISTIC = ":4096:8"
 
 DETERMINISTIC_COST = (
@@ -109,15 +110,23 @@ def validate_seed(value: object) -> int:
     return number
 
 
-def _resolve_seed(seed: object | None, announce: bool) -> tuple[int, str]:
+def resolve_seed(seed: object | None = None, announce: bool = False) -> tuple[int, str]:
+    """The seed to use and where it came from: ``seed`` checked (``"argument"``), else
+    ``MLNB_SEED`` or the IPython profile's ``c.Mlnb.seed``, else a drawn one (``"drawn"``).
+
+    Raises:
+        SeedError: the seed given, or the one configured, is not a valid seed.
+    """
     if seed is not None:
         return validate_seed(seed), "argument"
-    from_env = os.environ.get(ENV_SEED)
-    if from_env not in (None, ""):
+    configured = config.seed_text()
+    if configured:
+        where = config.source(config.SEED)
         try:
-            return validate_seed(from_env), ENV_SEED
+            return validate_seed(configured), where
         except SeedError as exc:
-            raise SeedError(from_env, f"read from the {ENV_SEED} environment variable") from exc
+            origin = f"the {ENV_SEED} environment variable" if where == ENV_SEED else "c.Mlnb.seed"
+            raise SeedError(configured, f"read from {origin}") from exc
     drawn = secrets.randbelow(MAX_SEED + 1)
     if announce:
         print(
@@ -215,7 +224,7 @@ def pin(
         SeedError: the seed is not a whole number in ``[0, 2**32 - 1]``.
     """
     global _last_record
-    value, source = _resolve_seed(seed, announce=verbose)
+    value, source = resolve_seed(seed, announce=verbose)
     environment = {"PYTHONHASHSEED": str(value)}
     os.environ["PYTHONHASHSEED"] = str(value)
     libraries, skipped = _seed_loaded(value, import_torch=True)

@@ -11,6 +11,7 @@ import importlib
 import weakref
 from typing import Any
 
+from mlnb.magics import settings
 from mlnb.magics.base import MlnbMagics
 
 # "module:Class" of every capability's magics, imported only when the extension loads.
@@ -24,6 +25,7 @@ MAGIC_CLASSES: tuple[str, ...] = (
 )
 
 _loaded: weakref.WeakKeyDictionary[Any, list[MlnbMagics]] = weakref.WeakKeyDictionary()
+_settings: weakref.WeakKeyDictionary[Any, settings.Mlnb] = weakref.WeakKeyDictionary()
 
 
 def _magic_class(spec: str) -> type[MlnbMagics]:
@@ -41,12 +43,16 @@ def register_all(shell: Any) -> list[str]:
         for kind in ("line", "cell"):
             names.extend(f"%{n}" if kind == "line" else f"%%{n}" for n in instance.magics[kind])
     _loaded[shell] = instances
+    _settings[shell] = settings.attach(shell)
     return names
 
 
 def unregister_all(shell: Any) -> list[str]:
     """Remove every mlnb magic and hook from ``shell``; safe to call twice."""
     instances = _loaded.pop(shell, [])
+    profile = _settings.pop(shell, None)
+    if profile is not None:
+        settings.detach(shell, profile)
     removed: list[str] = []
     table = shell.magics_manager.magics
     for instance in instances:

@@ -26,7 +26,7 @@ class RunsMagics(MlnbMagics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self.recorder = CellRecorder()
+        self.recorder = CellRecorder(session.live_runs)
         self.hooks.register("cell-log-pre", "pre_run_cell", self.recorder.pre_run_cell)
         self.hooks.register("cell-log-post", "post_run_cell", self.recorder.post_run_cell)
         self.live_plot: Any = None

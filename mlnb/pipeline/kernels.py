@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from mlnb import config
+
 log = logging.getLogger(__name__)
 
 # nbclient passes this too: parallel kernels must not share IPython's sqlite history
@@ -41,7 +43,7 @@ class KernelKind:
         env = dict(os.environ)
         if self.seed is not None:
             env["PYTHONHASHSEED"] = str(self.seed)
-            env["MLNB_SEED"] = str(self.seed)
+            env[config.SEED.env] = str(self.seed)
         return env
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from mlnb.pipeline.kernels import KernelKind, KernelSource
 from mlnb.pipeline.loading import load_notebook, read_bytes, resolve_kernel, shorten
 from mlnb.pipeline.parameters import check_parameters
 from mlnb.pipeline.runrecord import RunRecord, new_run_id, run_sinks
-from mlnb.seed import MAX_SEED, validate_seed
+from mlnb.seed import resolve_seed
 
 SNAPSHOT_DIR = ".mlnb-notebooks"
 _last_record: RunRecord | None = None
@@ -72,16 +71,6 @@ class RunTask:
             prewarm_next=self.prewarm_next,
             raise_on_failure=False,
         )
-
-
-def resolve_seed(seed: int | str | None) -> int:
-    """The seed to pin: ``seed`` checked, else ``MLNB_SEED``, else a drawn one (recorded)."""
-    if seed is not None:
-        return validate_seed(seed)
-    from_env = os.environ.get("MLNB_SEED")
-    if from_env:
-        return validate_seed(from_env)
-    return secrets.randbelow(MAX_SEED + 1)
 
 
 def default_output(notebook: Path, run_id: str) -> Path:
@@ -165,7 +154,7 @@ def run(
     nb = load_notebook(notebook)
     checked = check_parameters(nb, dict(params or {}), notebook)
     kernel_name, kernelspec = resolve_kernel(nb, kernel)
-    seed_value = resolve_seed(seed)
+    seed_value, _ = resolve_seed(seed)
     run_id = new_run_id()
     out = Path(output) if output is not None else default_output(notebook, run_id)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,9 @@ from mlnb.pipeline.parameters import (
     resolve_cli_value,
     split_assignment,
 )
-from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask, resolve_seed
+from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
 from mlnb.pipeline.runrecord import RunRecord
+from mlnb.seed import resolve_seed
 
 MINIMIZE_HINTS = ("loss", "error", "err", "mse", "mae", "rmse", "time", "latency")
 
@@ -320,7 +321,7 @@ def sweep(
             check_parameters(nb, {**fixed, name: value}, path)
     if direction not in (None, "max", "min"):
         raise InvalidArgumentError(f"--direction must be max or min, got {direction!r}.")
-    seed_value = resolve_seed(seed)
+    seed_value, _ = resolve_seed(seed)
     combos = random_samples(space, random, seed_value) if random else grid(space)
     # swept names first (they lead the table and the best line), then the fixed ones
     combos = [{**combo, **{k: v for k, v in fixed.items() if k not in combo}} for combo in combos]

@@ -31,7 +31,8 @@ from mlnb.exceptions import (
 )
 from mlnb.pipeline.loading import load_notebook
 from mlnb.pipeline.parameters import check_parameters
-from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask, resolve_seed
+from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
+from mlnb.seed import resolve_seed
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def tune(
     for dim in space.values():
         for value in dim.examples():
             check_parameters(nb, {**fixed, dim.name: value}, path)
-    seed_value = resolve_seed(seed)
+    seed_value, _ = resolve_seed(seed)
     home = path.resolve().parent / "tune"
     out = Path(output_dir) if output_dir else home / path.stem
     out.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,10 @@ run finished inside a cell closes that cell's entry when it finishes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mlnb.runs import session
 from mlnb.runs.run import Run
 from mlnb.runs.values import exception_summary
 
@@ -34,14 +34,21 @@ _current: PendingCell | None = None
 
 
 class CellRecorder:
-    """Feeds the cell log of every running run from IPython's cell events."""
+    """Feeds the cell log of every running run from IPython's cell events.
+
+    Args:
+        live_runs: returns the runs to feed (``mlnb.runs.session.live_runs``).
+    """
+
+    def __init__(self, live_runs: Callable[[], Iterable[Run]]) -> None:
+        self.live_runs = live_runs
 
     def pre_run_cell(self, info: Any = None) -> None:
         """Before a cell: remember it and open a cell-log entry in each running run."""
         global _current
         source = getattr(info, "raw_cell", None) or ""
         _current = PendingCell(source, _execution_count(), time.time())
-        for run in session.live_runs():
+        for run in self.live_runs():
             run.open_cell(source, _current.execution_count, _current.started)
 
     def post_run_cell(self, result: Any = None) -> None:
@@ -52,7 +59,7 @@ class CellRecorder:
         error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
         summary = exception_summary(error) if error is not None else None
         count = getattr(result, "execution_count", None)
-        for run in session.live_runs():
+        for run in self.live_runs():
             run.close_cell(ok, summary, count)
 
 

@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mlnb import config
 from mlnb.exceptions import StoreError
 from mlnb.runs import schema
 
-ENV_HOME = "MLNB_HOME"
+ENV_HOME = config.HOME.env
 DB_NAME = "runs.db"
 BUSY_TIMEOUT_MS = 10_000
 #: how long a write keeps retrying a locked store before giving up with a StoreError
@@ -34,7 +35,7 @@ SCHEMA_VERSION = schema.SCHEMA_VERSION
 
 def default_home() -> Path:
     """The store folder: ``$MLNB_HOME`` or ``./.mlnb``."""
-    return Path(os.environ.get(ENV_HOME) or ".mlnb").expanduser().absolute()
+    return config.home()
 
 
 def _is_transient(exc: sqlite3.OperationalError) -> bool:

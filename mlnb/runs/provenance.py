@@ -35,9 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlnb import config
 from mlnb.runs import nvml
 
-ENV_NOTEBOOK = "MLNB_NOTEBOOK"
+ENV_NOTEBOOK = config.NOTEBOOK.env
 KEY_PACKAGES = (
     "numpy",
     "pandas",
@@ -156,8 +157,8 @@ def git_state(folder: Path, run: Any = None) -> dict[str, Any]:
 
 def notebook_path(shell: Any = None) -> dict[str, Any] | None:
     """The running notebook's path and where it came from, or None outside a notebook."""
-    if os.environ.get(ENV_NOTEBOOK):
-        return {"path": os.environ[ENV_NOTEBOOK], "source": ENV_NOTEBOOK}
+    if config.notebook():
+        return {"path": config.notebook(), "source": ENV_NOTEBOOK}
     user_ns = getattr(shell, "user_ns", None) or {}
     if user_ns.get("__vsc_ipynb_file__"):
         return {"path": str(user_ns["__vsc_ipynb_file__"]), "source": "vscode"}

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlnb.config import project as configured_project
 from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning, RunsError
 from mlnb.runs import liveness, points
 from mlnb.runs import values as checks
@@ -62,7 +63,7 @@ class Run:
         self.store = store
         self.id = uuid.uuid4().hex[:12]
         self.name = checks.check_name("name", name) if name else f"run-{self.id[:6]}"
-        self.project = checks.check_name("project", project) if project else "default"
+        self.project = checks.check_name("project", project or configured_project())
         self.config = checks.sanitize_config(config or {})
         self.tags = tuple(checks.check_name("tag", tag) for tag in tags)
         self.started = time.time()
@@ -380,9 +381,6 @@ class Run:
             self.store.append(self.id, status=status, ended=ended, heartbeat=ended, error=error)
             for closer in reversed(self._after_closers):
                 self._safely(closer)
-        from mlnb.runs import session
-
-        session.forget(self)
         return self.store.get_run(self.id)
 
     def __enter__(self) -> Run:

@@ -92,6 +92,7 @@ def start(
         _install_exit_hooks()
     from mlnb.runs import cells, sysmetrics
 
+    run.on_finish(lambda: forget(run), after_flush=True)
     cells.attach(run)
     if system_interval:
         sysmetrics.start_sampler(run, system_interval)
@@ -131,7 +132,7 @@ def live_runs() -> list[Run]:
 
 
 def forget(run: Run) -> None:
-    """Drop a finished run from this process's registry (called by :meth:`Run.finish`)."""
+    """Drop a finished run from this process's registry (called when it finishes)."""
     global _active
     with _lock:
         _live.pop(run.id, None)

@@ -28,17 +28,17 @@ Environment variables:
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from mlnb import config
 from mlnb.exceptions import GpuBackendError
 from mlnb.gpu.backends.records import AllocatorStats, DeviceStatus, ProcessUsage
 
-ENV_BACKEND = "MLNB_GPU_BACKEND"
-ENV_FAKE = "MLNB_GPU_FAKE"
+ENV_BACKEND = config.GPU_BACKEND.env
+ENV_FAKE = config.GPU_FAKE.env
 
 __all__ = [
     "ENV_BACKEND",
@@ -198,7 +198,7 @@ def _build(name: str) -> GpuBackend:
 
 def requested_names(value: str | None = None) -> list[str]:
     """The backend names ``MLNB_GPU_BACKEND`` (or ``value``) asks for, host always last."""
-    raw = (value if value is not None else os.environ.get(ENV_BACKEND, "auto")).strip().lower()
+    raw = (value if value is not None else config.gpu_backend()).strip().lower()
     if raw in ("", "auto"):
         return list(AUTO_ORDER)
     names = [part.strip() for part in raw.split(",") if part.strip()]
@@ -237,7 +237,7 @@ _active: tuple[str, Selection] | None = None
 def active() -> Selection:
     """The process-wide selection, rebuilt when ``MLNB_GPU_BACKEND`` changes."""
     global _active
-    key = os.environ.get(ENV_BACKEND, "auto") + "|" + os.environ.get(ENV_FAKE, "")
+    key = config.gpu_backend() + "|" + config.gpu_fake()
     with _lock:
         if _active is None or _active[0] != key:
             _active = (key, select())

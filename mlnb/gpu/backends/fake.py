@@ -20,12 +20,12 @@ device is full.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlnb import config
 from mlnb.exceptions import GpuBackendError
 from mlnb.gpu.backends import ENV_FAKE, BackendUnavailable, BaseBackend
 from mlnb.gpu.backends.records import AllocatorStats, DeviceStatus, ProcessUsage
@@ -198,7 +198,7 @@ _instance_lock = threading.Lock()
 
 def spec_from_env() -> dict[str, Any]:
     """The fake's spec from ``MLNB_GPU_FAKE``, or one 16 GiB device."""
-    raw = os.environ.get(ENV_FAKE, "").strip()
+    raw = config.gpu_fake()
     if not raw:
         return DEFAULT_SPEC
     try:
@@ -215,7 +215,7 @@ def spec_from_env() -> dict[str, Any]:
 def fake_gpu() -> FakeGpu:
     """The process's fake GPU (one per ``MLNB_GPU_FAKE`` value), created on first use."""
     global _instance
-    raw = os.environ.get(ENV_FAKE, "")
+    raw = config.gpu_fake()
     with _instance_lock:
         if _instance is None or _instance[0] != raw:
             _instance = (raw, FakeGpu(spec_from_env()))
