@@ -7,6 +7,8 @@ messages, so the user sees the sentence and no traceback from inside mlnb.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MlnbError(Exception):
     """Root of every user-facing mlnb error."""
@@ -322,7 +324,7 @@ class KernelStartError(PipelineError):
 class NotebookRunError(PipelineError):
     """A run that did not finish; ``record`` holds its run record (status, cell, output path)."""
 
-    def __init__(self, message: str, record: object) -> None:
+    def __init__(self, message: str, record: Any) -> None:
         self.record = record
         super().__init__(message)
 
@@ -343,8 +345,8 @@ class PipelineSpecError(PipelineError):
     """A pipeline YAML, search space or sweep definition that cannot be used as written."""
 
 
-class PipelineRunNotFoundError(PipelineError):
-    """A run id that neither a ``pipeline-runs.jsonl`` index nor the run store knows."""
+#: the name the pipeline's not-found error had; runs are looked up in one place now
+PipelineRunNotFoundError = RunNotFoundError
 
 
 class MetricNotRecordedError(PipelineError):

@@ -44,6 +44,7 @@ class PipelineMagics(MlnbMagics):
         if args is None:  # --help was shown
             return
         from mlnb.pipeline.run import run
+        from mlnb.pipeline.section import outcome_text
 
         params = options.run_parameters(args)
         try:
@@ -52,7 +53,7 @@ class PipelineMagics(MlnbMagics):
             self._store(args.out, exc.record)  # the failed run's record is still the user's
             raise
         self._store(args.out, record)
-        print(record.text())
+        print(outcome_text(record))
 
     @line_magic
     @user_errors
@@ -147,7 +148,7 @@ class PipelineMagics(MlnbMagics):
             return
         from mlnb.pipeline.rerun import rerun
 
-        report = rerun(args.run_id, args.root, args.output, start_timeout=args.start_timeout)
+        report = rerun(args.run_id, args.home, args.output, start_timeout=args.start_timeout)
         self._store(args.out, report)
         print(report.text())
 

@@ -26,9 +26,7 @@ class Mlnb(Configurable):
     seed = Integer(
         None, allow_none=True, min=0, max=2**32 - 1, help=config.SEED.help + " (MLNB_SEED)"
     ).tag(config=True)
-    gpu_backend = Unicode("", help=config.GPU_BACKEND.help + " (MLNB_GPU_BACKEND)").tag(
-        config=True
-    )
+    gpu_backend = Unicode("", help=config.GPU_BACKEND.help + " (MLNB_GPU_BACKEND)").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

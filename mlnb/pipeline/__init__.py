@@ -21,10 +21,12 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     "RunTask": "mlnb.pipeline.run:RunTask",
-    "RunRecord": "mlnb.pipeline.runrecord:RunRecord",
-    "RunSink": "mlnb.pipeline.runrecord:RunSink",
-    "run_sinks": "mlnb.pipeline.runrecord:run_sinks",
-    "find_run": "mlnb.pipeline.runrecord:find_run",
+    "RunRecord": "mlnb.runs.records:RunRecord",
+    "PipelineSection": "mlnb.pipeline.section:PipelineSection",
+    "section_of": "mlnb.pipeline.section:section_of",
+    "RunSink": "mlnb.pipeline.sinks:RunSink",
+    "run_sinks": "mlnb.pipeline.sinks:run_sinks",
+    "find_run": "mlnb.pipeline.rerun:find_run",
     "read": "mlnb.pipeline.record:read",
     "notebook_parameters": "mlnb.pipeline.parameters:notebook_parameters",
     "step_init": "mlnb.pipeline.step:step_init",

@@ -25,14 +25,18 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from mlnb.exceptions import InvalidArgumentError, MissingDependencyError
-from mlnb.pipeline.run import RunTask
-from mlnb.pipeline.runrecord import RunRecord, new_run_id
+from mlnb.config import project as configured_project
+from mlnb.exceptions import InvalidArgumentError, MissingDependencyError, MlnbError
+from mlnb.pipeline.run import RunTask, provenance_of, run_name
+from mlnb.pipeline.section import PipelineSection
+from mlnb.runs import external
+from mlnb.runs.records import RunRecord, new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +60,44 @@ class Executor(Protocol):
         """Stop the workers and any spare kernels."""
 
 
-def _lost_record(fields: dict[str, Any], status: str, error: str) -> RunRecord:
-    """A record for a task whose run could not report itself."""
-    record = RunRecord(
-        id=new_run_id(),
-        notebook=str(fields.get("notebook")),
+def lost_record(fields: dict[str, Any], status: str, error: str) -> RunRecord:
+    """Record, in the run store, a task that could not report itself (it did not start,
+    or its worker died), so the run store and the sweep's table show it."""
+    tags = list(fields.get("tags") or [])
+    notebook = str(fields.get("notebook"))
+    section = PipelineSection(
+        notebook=notebook,
         output=str(fields.get("output")),
         params=dict(fields.get("params") or {}),
         seed=fields.get("seed"),
-        tags=list(fields.get("tags") or []),
+        kernel=str(fields.get("kernel") or "python3"),
+        cwd=fields.get("cwd"),
+        rerun_of=fields.get("rerun_of"),
     )
-    record.finish(status, error)
-    return record
+    begun = dict(
+        project=configured_project("pipeline"),
+        config=section.params,
+        tags=["pipeline", *tags],
+        provenance=provenance_of(section),
+    )
+    try:
+        return external.record(run_name(notebook, tags), status, error=error, **begun)
+    except MlnbError as exc:  # the store is unusable: the caller still gets the outcome
+        log.warning("mlnb: a lost run could not be written to the run store: %s", exc)
+        unstored = RunRecord(
+            id=new_run_id(),
+            name=run_name(notebook, tags),
+            project=str(begun["project"]),
+            status="running",
+            started=time.time(),
+            ended=None,
+            heartbeat=None,
+            pid=os.getpid(),
+            host=None,
+            config=section.params,
+            provenance=provenance_of(section),
+        )
+        return external.ended_record(unstored, status, error=error)
 
 
 class _Worker:
@@ -167,7 +197,7 @@ class LocalProcessExecutor:
                     continue
                 code = worker.process.wait()
                 status = "killed" if code in (-2, 130) else "crashed"
-                record = _lost_record(
+                record = lost_record(
                     self._fields.pop(task_id),
                     status,
                     f"WorkerDied: the worker process exited with status {code}",
@@ -237,7 +267,7 @@ class RayExecutor:
         except self._ray.exceptions.TaskCancelledError:
             return key, None
         except self._ray.exceptions.RayError as exc:
-            return key, _lost_record(fields, "crashed", f"{type(exc).__name__}: {exc}")
+            return key, lost_record(fields, "crashed", f"{type(exc).__name__}: {exc}")
 
     def cancel_pending(self) -> None:
         """Cancel the tasks Ray has not started."""

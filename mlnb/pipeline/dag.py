@@ -31,6 +31,8 @@ from typing import Any
 
 from mlnb.exceptions import PipelineSpecError
 from mlnb.pipeline.dagspec import PipelineSpec, Step, load_spec
+from mlnb.pipeline.section import section_of, values_of
+from mlnb.runs.records import RunRecord
 
 STATE_NAME = "pipeline-state.json"
 
@@ -185,7 +187,7 @@ class StepResult:
     name: str
     status: str
     reasons: list[str] = field(default_factory=list)
-    record: Any = None
+    record: RunRecord | None = None
     values: dict[str, Any] = field(default_factory=dict)
     parts: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -335,7 +337,9 @@ def _start(spec: PipelineSpec, backend: str, jobs: int | None, address: str | No
     return executors.create(backend, jobs=jobs or spec.jobs, address=address)
 
 
-def _settle(spec: PipelineSpec, state: PipelineState, result: StepResult, record: Any) -> None:
+def _settle(
+    spec: PipelineSpec, state: PipelineState, result: StepResult, record: RunRecord | None
+) -> None:
     """Record a finished step; a missing declared output makes it failed."""
     step = spec.steps[result.name]
     result.record = record
@@ -349,7 +353,7 @@ def _settle(spec: PipelineSpec, state: PipelineState, result: StepResult, record
             result.reasons = [
                 f"it finished but did not write its declared output {', '.join(missing)}"
             ]
-        result.values = dict(record.values)
+        result.values = dict(values_of(record))
     outputs = {p: state.hashes.get(spec.resolve(p)) for p in step.outputs}
     state.steps[result.name] = StepState(
         key=cache_key(result.parts),
@@ -357,6 +361,6 @@ def _settle(spec: PipelineSpec, state: PipelineState, result: StepResult, record
         outputs=outputs,
         status="finished" if result.status == "ran" else "failed",
         run_id=record.id if record is not None else None,
-        output_notebook=record.output if record is not None else None,
+        output_notebook=section_of(record).output if record is not None else None,
         values=result.values,
     )

@@ -20,7 +20,9 @@ injection, cell execution and papermill's own metadata stay papermill's. On top:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +36,10 @@ from mlnb.exceptions import KernelStartError
 from mlnb.pipeline.kernels import KernelKind, KernelSource, stop_kernel
 from mlnb.pipeline.parameters import cell_tags
 from mlnb.pipeline.record import values_from_outputs
-from mlnb.pipeline.runrecord import METADATA_KEY, RunRecord
+from mlnb.pipeline.section import METADATA_KEY, SECTION_KEY, PipelineSection
 from mlnb.pipeline.seeding import SEED_CELL_TAG, seed_cell_source
+from mlnb.runs.external import ended_record
+from mlnb.runs.records import RunRecord, new_run_id
 
 log = logging.getLogger(__name__)
 # nbclient logs "Timeout waiting for execute reply" and "Kernel died" as errors; the run
@@ -55,7 +59,8 @@ class RunContext:
     """Everything the engine needs beyond what papermill passes.
 
     Attributes:
-        record: the run record the engine fills in.
+        record: the run's record as begun (status ``running``).
+        section: its pipeline section, which the engine fills in (values, failing cell).
         kind: which kernel to start (name, working directory, seed).
         kernels: where kernels come from (fresh, or a warm spare).
         kernelspec: the output notebook's ``metadata.kernelspec``.
@@ -65,6 +70,7 @@ class RunContext:
     """
 
     record: RunRecord
+    section: PipelineSection
     kind: KernelKind
     kernels: KernelSource = field(default_factory=KernelSource)
     kernelspec: dict[str, Any] = field(default_factory=dict)
@@ -72,6 +78,23 @@ class RunContext:
     start_retries: int = 2
     prewarm_next: bool = True
     started: float = field(default_factory=time.monotonic)
+    #: how the run ended, ``(status, error)``, once known (the first outcome settled wins)
+    outcome: tuple[str, str | None] | None = None
+
+    def settle(self, status: str, error: str | None = None) -> None:
+        """Record how the run ended, unless an earlier, more exact outcome was recorded."""
+        if self.outcome is None:
+            self.outcome = (status, error)
+
+    def current(self) -> RunRecord:
+        """The record as it stands now, with the section filled in so far."""
+        provenance = {SECTION_KEY: self.section.to_dict()}
+        if self.outcome is None:
+            return dataclasses.replace(
+                self.record, provenance={**self.record.provenance, **provenance}
+            )
+        status, error = self.outcome
+        return ended_record(self.record, status, error=error, provenance=provenance)
 
     def remaining(self) -> int | None:
         """Seconds left before the whole-run timeout (at least 1), or None."""
@@ -119,7 +142,7 @@ class RecordingExecutionManager(NotebookExecutionManager):
         self.current_index: int | None = None
 
     def save(self, **kwargs: Any) -> None:
-        self.nb.metadata.setdefault(METADATA_KEY, {})["run"] = self.context.record.to_dict()
+        self.nb.metadata.setdefault(METADATA_KEY, {})["run"] = self.context.current().to_dict()
         super().save(**kwargs)
 
     def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
@@ -127,15 +150,14 @@ class RecordingExecutionManager(NotebookExecutionManager):
         super().cell_start(cell, cell_index, **kwargs)
 
     def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
-        self.context.record.values.update(values_from_outputs(cell.get("outputs", [])))
+        self.context.section.values.update(values_from_outputs(cell.get("outputs", [])))
         super().cell_complete(cell, cell_index, **kwargs)
 
     def stop(self, status: str, error: str) -> None:
         """End the run as killed/crashed in the cell that was running, and mark that cell."""
-        record = self.context.record
         if self.current_index is not None:
             self._mark(self.current_index, status)
-        record.finish(status, error)
+        self.context.settle(status, error)
 
     def conclude_from_outputs(self) -> None:
         """Finished or failed, read from the outputs as papermill does (``sys.exit(0)`` is fine)."""
@@ -144,16 +166,16 @@ class RecordingExecutionManager(NotebookExecutionManager):
                 if output.get("output_type") != "error":
                     continue
                 if output.get("ename") == "SystemExit" and output.get("evalue") in ("", "0"):
-                    self.context.record.finish("finished")
+                    self.context.settle("finished")
                     return
                 self._mark(index, "failed")
-                self.context.record.finish("failed", f"{output.ename}: {output.evalue}")
+                self.context.settle("failed", f"{output.ename}: {output.evalue}")
                 return
             if cell.get("metadata", {}).get("papermill", {}).get("exception") is True:
                 self._mark(index, "failed")
-                self.context.record.finish("failed", _stderr_error(cell))
+                self.context.settle("failed", _stderr_error(cell))
                 return
-        self.context.record.finish("finished")
+        self.context.settle("finished")
 
     def _mark(self, index: int, status: str) -> None:
         cell = self.nb.cells[index]
@@ -161,8 +183,8 @@ class RecordingExecutionManager(NotebookExecutionManager):
         tags = cell.metadata.setdefault("tags", [])
         if ERROR_TAG not in tags:
             tags.append(ERROR_TAG)
-        self.context.record.cell_index = input_cell_index(self.nb, index)
-        self.context.record.execution_count = cell.get("execution_count")
+        self.context.section.cell_index = input_cell_index(self.nb, index)
+        self.context.section.execution_count = cell.get("execution_count")
 
 
 class MlnbEngine(NBClientEngine):
@@ -181,10 +203,19 @@ class MlnbEngine(NBClientEngine):
         **kwargs: Any,
     ) -> Any:
         if mlnb_context is None:  # used by name without mlnb.pipeline.run: a plain context
-            from mlnb.pipeline.runrecord import new_run_id
-
-            record = RunRecord(new_run_id(), notebook="", output=output_path or "")
-            mlnb_context = RunContext(record, KernelKind(kernel_name, ".", None))
+            record = RunRecord(
+                id=new_run_id(),
+                name="papermill",
+                project="default",
+                status="running",
+                started=time.time(),
+                ended=None,
+                heartbeat=None,
+                pid=os.getpid(),
+                host=None,
+            )
+            section = PipelineSection(notebook="", output=output_path or "", kernel=kernel_name)
+            mlnb_context = RunContext(record, section, KernelKind(kernel_name, ".", None))
         prepare_notebook(nb, mlnb_context)
         manager = RecordingExecutionManager(
             nb,
@@ -211,11 +242,11 @@ class MlnbEngine(NBClientEngine):
             manager.stop("killed", "KeyboardInterrupt: interrupted (Ctrl-C)")
             raise
         except KernelStartError as exc:
-            mlnb_context.record.finish("crashed", f"KernelStartError: {exc}")
+            mlnb_context.settle("crashed", f"KernelStartError: {exc}")
             raise
         finally:
             manager.cleanup_pbar()
-            if mlnb_context.record.status == "running":
+            if mlnb_context.outcome is None:
                 manager.conclude_from_outputs()
             manager.notebook_complete()
         return manager.nb

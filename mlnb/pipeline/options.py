@@ -81,7 +81,7 @@ PIPELINE = [
     START_TIMEOUT,
 ]  # fmt: skip
 RERUN = [
-    Option(("--in",), {"dest": "root", "default": ".", "help": "folder searched for pipeline-runs.jsonl (default .); the run store ($MLNB_HOME) is asked when none knows the run"}),
+    Option(("--in",), {"dest": "home", "default": None, "help": "the run store to look in (default $MLNB_HOME or ./.mlnb; a folder holding .mlnb/ works too)"}),
     Option(("--output",), {"help": "the replay's output notebook"}, ("-o",)),
     START_TIMEOUT,
 ]  # fmt: skip

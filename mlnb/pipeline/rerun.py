@@ -1,6 +1,6 @@
 """Replay a recorded run: the stored copy of its notebook, its params and its seed.
 
-``rerun(run_id)`` finds the run in a ``pipeline-runs.jsonl`` index, executes the
+``rerun(run_id)`` finds the run in the run store (``$MLNB_HOME``), executes the
 copy of the input notebook that was stored when it ran (so later edits to the
 notebook do not count), with the same parameters, seed, kernel and working
 directory, and compares every recorded value with the original run's.
@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from mlnb import display
-from mlnb.exceptions import PipelineRunNotFoundError
+from mlnb.exceptions import PipelineError
 from mlnb.pipeline.run import run
-from mlnb.pipeline.runrecord import RunRecord, find_run
+from mlnb.pipeline.section import section_of
+from mlnb.runs.records import RunRecord
+from mlnb.runs.session import get_run
 
 
 @dataclass
@@ -50,8 +52,8 @@ class RerunReport:
     def text(self) -> str:
         """A summary line and a table of the values."""
         head = (
-            f"rerun of {self.original.id} (seed {self.original.seed}) -> run {self.replay.id} {self.replay.status}"
-            f" -> {self.replay.output}"
+            f"rerun of {self.original.id} (seed {section_of(self.original).seed}) -> run {self.replay.id} {self.replay.status}"
+            f" -> {section_of(self.replay).output}"
         )
         if self.replay.error:
             head += f" — {self.replay.error}"
@@ -91,9 +93,35 @@ def compare_values(original: dict[str, Any], replay: dict[str, Any]) -> list[Val
     return changes
 
 
+def find_run(run_id: str, home: str | os.PathLike[str] | None = None) -> RunRecord:
+    """The pipeline run ``run_id`` (or a unique prefix of it) in the run store.
+
+    Args:
+        run_id: the run's id or a unique prefix.
+        home: the run store, or a folder holding one in ``.mlnb/`` (default ``$MLNB_HOME``).
+
+    Raises:
+        RunNotFoundError: no run, or several, match.
+        PipelineError: the run was logged by hand, not executed by the pipeline.
+    """
+    record = get_run(run_id, store_folder(home))
+    section_of(record)  # a hand-logged run has no notebook to replay: say so now
+    return record
+
+
+def store_folder(folder: str | os.PathLike[str] | None) -> Path | None:
+    """``folder`` if it is a run store, its ``.mlnb/`` if that is one, else ``folder`` as given."""
+    if folder is None:
+        return None
+    path = Path(folder).expanduser()
+    if not (path / "runs.db").exists() and (path / ".mlnb" / "runs.db").exists():
+        return path / ".mlnb"
+    return path
+
+
 def rerun(
     run_id: str,
-    root: str | os.PathLike[str] = ".",
+    home: str | os.PathLike[str] | None = None,
     output: str | os.PathLike[str] | None = None,
     *,
     start_timeout: int = 120,
@@ -102,7 +130,8 @@ def rerun(
 
     Args:
         run_id: the run's id (a unique prefix works).
-        root: folder searched for ``pipeline-runs.jsonl`` indexes.
+        home: the run store to look in (default ``$MLNB_HOME`` or ``./.mlnb``); a folder
+            holding the store in ``.mlnb/`` works too.
         output: the replay's output notebook (default ``<output stem>-rerun.ipynb``).
         start_timeout: seconds to wait for the kernel.
 
@@ -110,32 +139,34 @@ def rerun(
         A :class:`RerunReport`.
 
     Raises:
-        PipelineRunNotFoundError: no index knows the run, or its stored notebook is gone.
+        RunNotFoundError: the store does not know the run.
+        PipelineError: the run was not a pipeline run, or its stored notebook is gone.
     """
-    original = find_run(run_id, root)
+    original = find_run(run_id, home)
+    section = section_of(original)
     source = next(
-        (p for p in (original.snapshot, original.notebook) if p and Path(p).is_file()), None
+        (p for p in (section.snapshot, section.notebook) if p and Path(p).is_file()), None
     )
     if source is None:
-        raise PipelineRunNotFoundError(
-            f"run {original.id}'s stored notebook {original.snapshot} and its input {original.notebook} are both gone."
+        raise PipelineError(
+            f"run {original.id}'s stored notebook {section.snapshot} and its input {section.notebook} are both gone."
         )
     out = (
         Path(output)
         if output
-        else Path(original.output).with_name(f"{Path(original.output).stem}-rerun.ipynb")
+        else Path(section.output).with_name(f"{Path(section.output).stem}-rerun.ipynb")
     )
-    cwd = original.cwd if original.cwd and Path(original.cwd).is_dir() else None
+    cwd = section.cwd if section.cwd and Path(section.cwd).is_dir() else None
     replay = run(
         source,
-        original.params,
+        section.params,
         out,
-        original.seed,
-        kernel=original.kernel,
+        section.seed,
+        kernel=section.kernel,
         cwd=cwd,
         start_timeout=start_timeout,
         raise_on_failure=False,
         rerun_of=original.id,
         tags=["rerun"],
     )
-    return RerunReport(original, replay, compare_values(original.values, replay.values))
+    return RerunReport(original, replay, compare_values(section.values, section_of(replay).values))

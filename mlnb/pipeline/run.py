@@ -4,19 +4,24 @@
 notebook, its JSON, the parameter names and types, the kernel), stores a copy of
 the input notebook, then hands the work to ``papermill.execute_notebook`` with
 mlnb's engine (:mod:`mlnb.pipeline.engine`). However the run ends, its
-:class:`~mlnb.pipeline.runrecord.RunRecord` goes to every registered run sink.
+:class:`~mlnb.runs.records.RunRecord` is written to the run store (its pipeline
+section: :mod:`mlnb.pipeline.section`) and goes to every registered run sink.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlnb.config import project as configured_project
 from mlnb.exceptions import (
     KernelStartError,
+    MlnbError,
     NotebookRunError,
     RunCrashedError,
     RunFailedError,
@@ -25,8 +30,13 @@ from mlnb.exceptions import (
 from mlnb.pipeline.kernels import KernelKind, KernelSource
 from mlnb.pipeline.loading import load_notebook, read_bytes, resolve_kernel, shorten
 from mlnb.pipeline.parameters import check_parameters
-from mlnb.pipeline.runrecord import RunRecord, new_run_id, run_sinks
+from mlnb.pipeline.section import SECTION_KEY, PipelineSection, section_of
+from mlnb.pipeline.sinks import run_sinks
+from mlnb.runs import external
+from mlnb.runs.records import RunRecord, new_run_id
 from mlnb.seed import resolve_seed
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_DIR = ".mlnb-notebooks"
 _last_record: RunRecord | None = None
@@ -133,8 +143,9 @@ def run(
         prewarm_next: with a warm source, boot a spare kernel for a following run.
 
     Returns:
-        The final :class:`RunRecord` (also in the output's ``metadata.mlnb.run`` and in
-        ``pipeline-runs.jsonl`` beside it).
+        The final :class:`~mlnb.runs.records.RunRecord` (also in the run store and in the
+        output's ``metadata.mlnb.run``); :func:`~mlnb.pipeline.section.section_of` reads
+        its pipeline section (output, recorded values, failing cell).
 
     Raises:
         NotebookNotFoundError, InvalidNotebookError, NoParametersCellError,
@@ -160,8 +171,7 @@ def run(
     out.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(cwd) if cwd is not None else notebook.resolve().parent
     sha256 = hashlib.sha256(raw).hexdigest()
-    record = RunRecord(
-        id=run_id,
+    section = PipelineSection(
         notebook=str(notebook),
         output=str(out),
         params=checked,
@@ -172,14 +182,22 @@ def run(
         notebook_sha256=sha256,
         papermill={"parameters": checked, "version": papermill.__version__, "engine": "mlnb"},
         rerun_of=rerun_of,
-        tags=list(tags),
+    )
+    begun = external.begin(
+        run_name(notebook, tags),
+        project=configured_project("pipeline"),
+        config=checked,
+        tags=["pipeline", *tags],
+        provenance=provenance_of(section),
+        run_id=run_id,
     )
     global _last_record
-    _last_record = record
-    run_sinks.emit(record)
+    _last_record = begun
+    run_sinks.emit(begun)
     context = engine.RunContext(
-        record=record,
-        kind=KernelKind(kernel_name, record.cwd or ".", seed_value),
+        record=begun,
+        section=section,
+        kind=KernelKind(kernel_name, section.cwd or ".", seed_value),
         kernels=kernels if kernels is not None else KernelSource(),
         kernelspec=kernelspec,
         timeout=timeout,
@@ -196,22 +214,96 @@ def run(
             progress_bar=progress_bar,
             log_output=log_output,
             start_timeout=start_timeout,
-            cwd=record.cwd,
+            cwd=section.cwd,
             mlnb_context=context,
         )
     except KeyboardInterrupt:
-        _settle(record, "killed", "KeyboardInterrupt: interrupted (Ctrl-C)")
-        run_sinks.emit(record)
+        context.settle("killed", "KeyboardInterrupt: interrupted (Ctrl-C)")
+        _conclude(context)
         raise
     except (PapermillExecutionError, KernelStartError, TimeoutError, RuntimeError) as exc:
-        _settle(record, "failed", f"{type(exc).__name__}: {shorten(str(exc), 200)}")
+        context.settle("failed", f"{type(exc).__name__}: {shorten(str(exc), 200)}")
     except Exception as exc:  # unexpected: record it, then let it surface
-        _settle(record, "crashed", f"{type(exc).__name__}: {shorten(str(exc), 200)}")
-        run_sinks.emit(record)
+        context.settle("crashed", f"{type(exc).__name__}: {shorten(str(exc), 200)}")
+        _conclude(context)
         raise
-    run_sinks.emit(record)
+    record = _conclude(context)
     if raise_on_failure and record.status != "finished":
         raise run_error(record)
+    return record
+
+
+def run_name(notebook: str | os.PathLike[str], tags: list[str] | tuple[str, ...] = ()) -> str:
+    """``train`` for a plain run, ``train trial-3`` for a sweep trial, ``step evaluate`` for a DAG step."""
+    stem = Path(notebook).stem
+    for tag in tags:
+        if tag.startswith("trial-"):
+            return f"{stem} {tag}"
+        if tag.startswith("step:"):
+            return f"step {tag[5:]}"
+    return stem
+
+
+def provenance_of(section: PipelineSection) -> dict[str, Any]:
+    """The provenance a pipeline run starts with: its seed, notebook and papermill sections
+    in the shape hand-logged runs have them, and the pipeline's own section."""
+    return {
+        "seed": {"seed": section.seed, "source": "mlnb.pipeline"},
+        "notebook": {
+            "path": str(Path(section.notebook).resolve()),
+            "sha256": section.notebook_sha256,
+        },
+        "papermill": {
+            "parameters": section.params,
+            "output": section.output,
+            "kernel": section.kernel,
+            "cwd": section.cwd,
+            "version": section.papermill.get("version"),
+        },
+        SECTION_KEY: section.to_dict(),
+    }
+
+
+def summary_of(values: dict[str, Any]) -> dict[str, Any]:
+    """Recorded values fit for a run summary: numbers and short text as they are, others described."""
+    summary: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, bool) or value is None:
+            summary[name] = value
+        elif isinstance(value, (int, float)):
+            summary[name] = value if math.isfinite(value) else str(value)
+        elif isinstance(value, str) and len(value) <= 200:
+            summary[name] = value
+        else:
+            summary[name] = f"<{type(value).__name__}>"
+    return summary
+
+
+def _conclude(context: Any) -> RunRecord:
+    """Write how the run ended to the run store and every sink; returns the final record."""
+    status, error = context.outcome or ("crashed", "the run ended without an outcome")
+    section = context.section
+    provenance = {SECTION_KEY: section.to_dict()}
+    summary = summary_of(section.values)
+    try:
+        record = external.end(
+            context.record,
+            status,
+            error=error,
+            summary=summary,
+            provenance=provenance,
+            artifacts=[(section.output, "notebook")],
+        )
+    except MlnbError as exc:  # the notebook ran and its output is kept: say so, don't lose it
+        log.warning(
+            "mlnb: run %s could not be written to the run store: %s", context.record.id, exc
+        )
+        record = external.ended_record(
+            context.record, status, error=error, summary=summary, provenance=provenance
+        )
+    global _last_record
+    _last_record = record
+    run_sinks.emit(record)
     return record
 
 
@@ -220,28 +312,24 @@ def last_record() -> RunRecord | None:
     return _last_record
 
 
-def _settle(record: RunRecord, status: str, error: str) -> None:
-    if record.status == "running":
-        record.finish(status, error)
-
-
 def run_error(record: RunRecord) -> NotebookRunError:
     """The exception (one sentence) for a run that did not finish."""
-    cell = f" in cell {record.cell_index + 1}" if record.cell_index is not None else ""
-    label = f" (In [{record.execution_count}])" if record.execution_count else ""
+    section = section_of(record)
+    cell = f" in cell {section.cell_index + 1}" if section.cell_index is not None else ""
+    label = f" (In [{section.execution_count}])" if section.execution_count else ""
     error = shorten(record.error or "", 200)
-    where = f"{record.output} (run {record.id})"
+    where = f"{section.output} (run {record.id})"
     if record.status == "failed":
         return RunFailedError(
-            f"{record.notebook} failed{cell}{label}: {error} — the output notebook {where} has the failing cell marked.",
+            f"{section.notebook} failed{cell}{label}: {error} — the output notebook {where} has the failing cell marked.",
             record,
         )
     if record.status == "killed":
         return RunKilledError(
-            f"{record.notebook} was stopped{cell}: {error}; the kernel is stopped and the output so far is in {where}.",
+            f"{section.notebook} was stopped{cell}: {error}; the kernel is stopped and the output so far is in {where}.",
             record,
         )
     return RunCrashedError(
-        f"the kernel running {record.notebook} died{cell} ({error}); the notebook as far as it got is in {where}.",
+        f"the kernel running {section.notebook} died{cell} ({error}); the notebook as far as it got is in {where}.",
         record,
     )

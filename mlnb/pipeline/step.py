@@ -32,7 +32,7 @@ from mlnb.pipeline.parameters import (
     parse_parameters,
     source_text,
 )
-from mlnb.pipeline.runrecord import METADATA_KEY
+from mlnb.pipeline.section import METADATA_KEY
 
 
 @dataclass

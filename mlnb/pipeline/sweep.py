@@ -30,7 +30,8 @@ from mlnb.pipeline.parameters import (
     split_assignment,
 )
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
-from mlnb.pipeline.runrecord import RunRecord
+from mlnb.pipeline.section import section_of, values_of
+from mlnb.runs.records import RunRecord
 from mlnb.seed import resolve_seed
 
 MINIMIZE_HINTS = ("loss", "error", "err", "mse", "mae", "rmse", "time", "latency")
@@ -153,6 +154,16 @@ class Trial:
         """The run's status, or ``skipped`` when it never started."""
         return self.record.status if self.record else "skipped"
 
+    @property
+    def values(self) -> dict[str, Any]:
+        """What the trial's notebook recorded (empty when it never ran)."""
+        return values_of(self.record) if self.record else {}
+
+    @property
+    def output(self) -> str | None:
+        """The trial's output notebook (None when it never ran)."""
+        return section_of(self.record).output if self.record else None
+
 
 @dataclass
 class SweepResult:
@@ -173,7 +184,7 @@ class SweepResult:
         names: dict[str, None] = {}
         for trial in self.trials:
             if trial.record:
-                names.update(dict.fromkeys(trial.record.values))
+                names.update(dict.fromkeys(trial.values))
         return list(names)
 
     def choose_best(self) -> None:
@@ -185,16 +196,16 @@ class SweepResult:
         scored = [
             t
             for t in self.trials
-            if t.status == "finished" and _number(t.record.values.get(self.metric)) is not None  # type: ignore[union-attr]
+            if t.status == "finished" and _number(t.values.get(self.metric)) is not None
         ]
         if not scored or self.metric is None:
             self.best = None
             return
-        key = lambda t: _number(t.record.values[self.metric])  # noqa: E731
+        key = lambda t: _number(t.values[self.metric])  # noqa: E731
         self.best = max(scored, key=key) if self.direction == "max" else min(scored, key=key)
 
     def _numeric(self, name: str) -> bool:
-        return any(t.record and _number(t.record.values.get(name)) is not None for t in self.trials)
+        return any(_number(t.values.get(name)) is not None for t in self.trials)
 
     def rows(self) -> tuple[list[str], list[list[Any]]]:
         """Headers and rows: trial, status, each parameter, each recorded value, seconds."""
@@ -203,7 +214,7 @@ class SweepResult:
         headers = ["trial", "status", *params, *metrics, "seconds"]
         rows = []
         for t in self.trials:
-            values = t.record.values if t.record else {}
+            values = t.values
             mark = " *" if t is self.best else ""
             duration = t.record.duration if t.record else None
             rows.append(
@@ -231,8 +242,8 @@ class SweepResult:
         if self.best is None or self.best.record is None:
             return f"best: none (no finished trial recorded a number{f' for {self.metric}' if self.metric else ''}){tail}"
         params = " ".join(f"{k}={display.format_value(v)}" for k, v in self.best.params.items())
-        value = display.format_value(self.best.record.values[self.metric])
-        return f"best: trial {self.best.index} ({self.metric}={value}, {self.direction}) {params} -> {self.best.record.output}{tail}"
+        value = display.format_value(self.best.values[self.metric])
+        return f"best: trial {self.best.index} ({self.metric}={value}, {self.direction}) {params} -> {self.best.output}{tail}"
 
 
 def _number(value: Any) -> float | None:

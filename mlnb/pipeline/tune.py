@@ -32,6 +32,7 @@ from mlnb.exceptions import (
 from mlnb.pipeline.loading import load_notebook
 from mlnb.pipeline.parameters import check_parameters
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
+from mlnb.pipeline.section import values_of
 from mlnb.seed import resolve_seed
 
 
@@ -274,7 +275,8 @@ def tune(
                 submit_one()
             number, record = executor.next_result()
             trial = in_flight.pop(number)  # type: ignore[call-overload]
-            value = record.values.get(metric) if record is not None else None
+            recorded_values = values_of(record) if record is not None else {}
+            value = recorded_values.get(metric)
             if (
                 record is not None
                 and record.status == "finished"
@@ -286,7 +288,7 @@ def tune(
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 if record is not None and record.status == "finished":
                     executor.cancel_pending()
-                    recorded = ", ".join(record.values) or "nothing"
+                    recorded = ", ".join(recorded_values) or "nothing"
                     raise MetricNotRecordedError(
                         f"trial {number} finished but did not record a number named {metric!r} (it recorded: {recorded}) — call mlnb.record({metric!r}, value) in the notebook or pick --metric from those."
                     )

@@ -19,9 +19,10 @@ from typing import Any, TextIO
 
 def serve(tasks: TextIO, results: TextIO) -> None:
     """Run every task read from ``tasks``, writing each record to ``results``."""
+    from mlnb.pipeline.backends import lost_record
     from mlnb.pipeline.kernels import KernelSource
     from mlnb.pipeline.run import RunTask, last_record
-    from mlnb.pipeline.runrecord import RunRecord, new_run_id
+    from mlnb.runs.records import RunRecord
 
     kernels = KernelSource(warm=True)
 
@@ -43,14 +44,7 @@ def serve(tasks: TextIO, results: TextIO) -> None:
                     answer(message["key"], latest)
                 break
             except Exception as exc:  # a task that could not start fails alone
-                record = RunRecord(
-                    new_run_id(),
-                    str(fields.get("notebook")),
-                    str(fields.get("output")),
-                    params=dict(fields.get("params") or {}),
-                    seed=fields.get("seed"),
-                )
-                record.finish("failed", f"{type(exc).__name__}: {exc}")
+                record = lost_record(fields, "failed", f"{type(exc).__name__}: {exc}")
             answer(message["key"], record)
     finally:
         kernels.close()

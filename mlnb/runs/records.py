@@ -10,8 +10,9 @@ import hashlib
 import json
 import math
 import time
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,6 +20,11 @@ from typing import Any, NamedTuple
 STATUSES = ("running", "finished", "failed", "killed", "crashed")
 #: states a user (or the context manager) may finish a run with
 FINISH_STATUSES = ("finished", "failed", "killed")
+
+
+def new_run_id() -> str:
+    """A new run id: 12 random hex digits (every run, logged or executed, gets one)."""
+    return uuid.uuid4().hex[:12]
 
 
 class MetricRow(NamedTuple):
@@ -122,6 +128,15 @@ class RunRecord:
             "error": self.error,
         }
         return json.loads(dumps(data, strict=True))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        """The record :meth:`to_dict` wrote (``duration`` and unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["tags"] = tuple(values.get("tags") or ())
+        values.setdefault("heartbeat", values.get("ended"))
+        return cls(**values)
 
 
 def finite_or_text(value: Any) -> Any:

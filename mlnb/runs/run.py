@@ -14,7 +14,6 @@ import os
 import shutil
 import threading
 import time
-import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -25,7 +24,14 @@ from mlnb.config import project as configured_project
 from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning, RunsError
 from mlnb.runs import liveness, points
 from mlnb.runs import values as checks
-from mlnb.runs.records import FINISH_STATUSES, CellRow, MetricRow, RunRecord, artifact_for_file
+from mlnb.runs.records import (
+    FINISH_STATUSES,
+    CellRow,
+    MetricRow,
+    RunRecord,
+    artifact_for_file,
+    new_run_id,
+)
 from mlnb.runs.store import Store
 
 #: seconds between background flushes (the store is never more than ~this behind)
@@ -61,7 +67,7 @@ class Run:
         tags: list[str] | tuple[str, ...] = (),
     ) -> None:
         self.store = store
-        self.id = uuid.uuid4().hex[:12]
+        self.id = new_run_id()
         self.name = checks.check_name("name", name) if name else f"run-{self.id[:6]}"
         self.project = checks.check_name("project", project or configured_project())
         self.config = checks.sanitize_config(config or {})

@@ -44,6 +44,18 @@ def open_store(home: str | os.PathLike[str] | None = None) -> Store:
         return found
 
 
+def get_run(ref: str, home: str | os.PathLike[str] | None = None) -> RunRecord:
+    """The run ``ref`` names — an id, a unique id prefix, or the newest run of that name —
+    read from the store at ``home`` (default ``$MLNB_HOME``) without creating one.
+
+    Raises:
+        RunNotFoundError: no run matches, or an id prefix matches several.
+        StoreError: the store cannot be read.
+    """
+    with Store(home, readonly=True) as store:
+        return store.get_run(ref)
+
+
 def start(
     name: str | None = None,
     *,

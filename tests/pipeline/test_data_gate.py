@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlnb.pipeline.run import run
+from mlnb.pipeline.section import section_of
 from tests.pipeline.conftest import START_TIMEOUT
 
 pytestmark = pytest.mark.kernel
@@ -29,7 +30,7 @@ def test_strict_drift_fails_the_step_and_stops_before_training(notebook, tmp_pat
         parameters="shift = 0.0",
     )
     clean = run(path, {"shift": 0.0}, tmp_path / "clean.ipynb", seed=0, start_timeout=START_TIMEOUT)
-    assert clean.status == "finished" and clean.values == {"trained": True}
+    assert clean.status == "finished" and section_of(clean).values == {"trained": True}
     shifted = run(
         path,
         {"shift": 1.0},
@@ -38,6 +39,6 @@ def test_strict_drift_fails_the_step_and_stops_before_training(notebook, tmp_pat
         start_timeout=START_TIMEOUT,
         raise_on_failure=False,
     )
-    assert shifted.status == "failed" and shifted.values == {}
+    assert shifted.status == "failed" and section_of(shifted).values == {}
     assert "strict data check failed: drift: 1 of 2 columns drift (x)" in shifted.error
-    assert shifted.cell_index == 3  # the %drift cell, after the injected parameters
+    assert section_of(shifted).cell_index == 3  # the %drift cell, after the injected parameters

@@ -44,5 +44,5 @@ def test_sweep_on_a_local_ray(notebook, tmp_path):
     finally:
         ray.shutdown()
     assert [t.status for t in result.trials] == ["finished", "finished"]
-    assert [t.record.values["acc"] for t in result.trials] == [0.2, 0.4]
+    assert [t.values["acc"] for t in result.trials] == [0.2, 0.4]
     assert result.best.params == {"lr": 0.2}

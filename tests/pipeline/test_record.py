@@ -7,17 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from mlnb.exceptions import InvalidArgumentError, PipelineRunNotFoundError
-from mlnb.pipeline import record as recording
-from mlnb.pipeline.runrecord import (
-    INDEX_NAME,
-    JsonlIndexSink,
-    NotebookSink,
-    RunRecord,
-    RunSinks,
-    find_run,
-    read_index,
+from mlnb.exceptions import (
+    InvalidArgumentError,
+    PipelineError,
+    PipelineRunNotFoundError,
+    RunNotFoundError,
 )
+from mlnb.pipeline import record as recording
+from mlnb.pipeline.rerun import find_run
+from mlnb.pipeline.section import PipelineSection, section_of
+from mlnb.pipeline.sinks import NotebookSink, RunSinks
+from mlnb.runs import external
+from mlnb.runs.external import ended_record
+from mlnb.runs.records import RunRecord
 
 
 def test_record_converts_numpy_and_refuses_objects():
@@ -75,35 +77,41 @@ def test_read_collects_mlnb_records_and_scrapbook_scraps(tmp_path):
 
 
 def _record(tmp_path, run_id="abc123", status="finished"):
-    rec = RunRecord(
-        id=run_id,
-        notebook="nb.ipynb",
-        output=str(tmp_path / "out.ipynb"),
-        params={"lr": 0.1},
-        seed=3,
+    section = PipelineSection(
+        notebook="nb.ipynb", output=str(tmp_path / "out.ipynb"), params={"lr": 0.1}, seed=3
     )
-    rec.status = status
-    return rec
+    begun = RunRecord(
+        run_id,
+        "nb",
+        "pipeline",
+        "running",
+        1.0,
+        None,
+        None,
+        None,
+        None,
+        config={"lr": 0.1},
+        provenance={"pipeline": section.to_dict()},
+    )
+    return begun if status == "running" else ended_record(begun, status, ended=2.0)
 
 
-def test_jsonl_index_keeps_the_latest_line_per_run(tmp_path):
-    sink = JsonlIndexSink()
-    sink.write(_record(tmp_path, status="running"))
-    sink.write(_record(tmp_path, status="finished"))
-    sink.write(_record(tmp_path, run_id="abd999"))
-    runs = read_index(tmp_path / INDEX_NAME)
-    assert runs["abc123"].status == "finished" and set(runs) == {"abc123", "abd999"}
-    assert find_run("abc1", tmp_path).id == "abc123"
-    with pytest.raises(
-        PipelineRunNotFoundError, match="run id 'ab' is ambiguous: it starts 2 runs"
-    ):
-        find_run("ab", tmp_path)
-    with pytest.raises(PipelineRunNotFoundError) as info:
-        find_run("zzz", tmp_path)
-    assert (
-        str(info.value)
-        == f"no run 'zzz' in any {INDEX_NAME} under {tmp_path.resolve()} (2 runs found) nor in the run store — pass the folder with --in."
-    )
+def test_runs_are_found_in_the_store_by_id_or_unique_prefix(tmp_path):
+    for run_id in ("abc123", "abd999"):
+        begun = external.begin(
+            "nb", run_id=run_id, provenance=_record(tmp_path, run_id, "running").provenance
+        )
+        external.end(begun, "finished")
+    hand_logged = external.record("by hand", "finished")
+    assert find_run("abc1").id == "abc123"
+    assert section_of(find_run("abd")).params == {"lr": 0.1}
+    with pytest.raises(RunNotFoundError, match="'ab' matches 2 runs"):
+        find_run("ab")
+    with pytest.raises(PipelineRunNotFoundError) as info:  # the old name is the same error
+        find_run("zzz")
+    assert str(info.value).startswith("no run 'zzz' in the run store at ")
+    with pytest.raises(PipelineError, match="was not run by mlnb's pipeline"):
+        find_run(hand_logged.id)
 
 
 def test_notebook_sink_writes_metadata_and_sinks_never_break_the_run(tmp_path, caplog):
@@ -112,7 +120,7 @@ def test_notebook_sink_writes_metadata_and_sinks_never_break_the_run(tmp_path, c
     )
     NotebookSink().write(_record(tmp_path))
     saved = json.loads((tmp_path / "out.ipynb").read_text())
-    assert saved["metadata"]["mlnb"]["run"]["params"] == {"lr": 0.1}
+    assert saved["metadata"]["mlnb"]["run"]["config"] == {"lr": 0.1}
 
     class Broken:
         def write(self, record):

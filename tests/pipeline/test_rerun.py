@@ -7,6 +7,7 @@ import pytest
 from mlnb.cli import main
 from mlnb.pipeline.rerun import compare_values, rerun
 from mlnb.pipeline.run import run
+from mlnb.pipeline.section import section_of
 from tests.pipeline.conftest import START_TIMEOUT
 
 pytestmark = pytest.mark.kernel
@@ -22,7 +23,10 @@ def test_compare_values_verdicts():
     ]
 
 
-def test_rerun_reproduces_seeded_values_and_reports_the_rest(notebook, tmp_path, capsys):
+def test_rerun_reproduces_seeded_values_and_reports_the_rest(
+    notebook, tmp_path, capsys, _run_store_in_tmp
+):
+    home = _run_store_in_tmp
     path = notebook(
         "train.ipynb",
         [
@@ -34,14 +38,14 @@ def test_rerun_reproduces_seeded_values_and_reports_the_rest(notebook, tmp_path,
         path, {"lr": 2.0}, tmp_path / "out" / "train.ipynb", seed=11, start_timeout=START_TIMEOUT
     )
     path.write_text("edited later: not a notebook any more")  # the stored copy is what reruns
-    report = rerun(original.id[:6], tmp_path, start_timeout=START_TIMEOUT)
-    assert report.replay.status == "finished" and report.replay.rerun_of == original.id
-    assert report.replay.params == {"lr": 2.0} and report.replay.seed == 11
+    report = rerun(original.id[:6], start_timeout=START_TIMEOUT)
+    replay = section_of(report.replay)
+    assert report.replay.status == "finished" and replay.rerun_of == original.id
+    assert replay.params == {"lr": 2.0} and replay.seed == 11
     verdicts = {c.name: c.verdict for c in report.changes}
     assert verdicts == {"draw": "same", "clock": "differs"} and not report.reproduced
     assert report.text().splitlines()[-1] == "✗ not reproduced: clock differ"
     assert (
-        main(["rerun", original.id, "--in", str(tmp_path), "--start-timeout", str(START_TIMEOUT)])
-        == 1
+        main(["rerun", original.id, "--in", str(home), "--start-timeout", str(START_TIMEOUT)]) == 1
     )
     assert "draw      " in capsys.readouterr().out

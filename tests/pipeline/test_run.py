@@ -14,7 +14,8 @@ import pytest
 from mlnb.exceptions import RunCrashedError, RunFailedError, RunKilledError
 from mlnb.pipeline.record import read
 from mlnb.pipeline.run import run
-from mlnb.pipeline.runrecord import INDEX_NAME, read_index
+from mlnb.pipeline.section import section_of
+from mlnb.runs.session import get_run
 from tests.pipeline.conftest import START_TIMEOUT
 
 pytestmark = pytest.mark.kernel
@@ -58,25 +59,33 @@ def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_p
         kernel="python3",
         start_timeout=START_TIMEOUT,
     )
-    assert first.status == "finished" and first.params == {"lr": 1.0} and first.seed == 7
-    assert first.values["score"] == 2.0
+    assert (
+        first.status == "finished"
+        and section_of(first).params == {"lr": 1.0}
+        and section_of(first).seed == 7
+    )
+    assert section_of(first).values["score"] == 2.0
     import random
 
     import numpy as np
 
     random.seed(7)
     np.random.seed(7)
-    assert first.values["draw"] == second.values["draw"] == random.random()
-    assert first.values["np_draw"] == second.values["np_draw"] == float(np.random.rand())
-    meta = _metadata(first.output)
+    assert section_of(first).values["draw"] == section_of(second).values["draw"] == random.random()
+    assert (
+        section_of(first).values["np_draw"]
+        == section_of(second).values["np_draw"]
+        == float(np.random.rand())
+    )
+    meta = _metadata(section_of(first).output)
     assert meta["kernelspec"]["name"] == "python3"  # --kernel also sets the kernelspec
     assert (
         meta["mlnb"]["run"]["status"] == "finished"
-        and meta["mlnb"]["run"]["values"]["score"] == 2.0
+        and meta["mlnb"]["run"]["provenance"]["pipeline"]["values"]["score"] == 2.0
     )
-    assert read(first.output) == first.values
-    runs = read_index(tmp_path / "out" / INDEX_NAME)
-    assert runs[first.id].status == "finished" and os.path.exists(runs[first.id].snapshot)
+    assert read(section_of(first).output) == section_of(first).values
+    stored = get_run(first.id)
+    assert stored.status == "finished" and os.path.exists(section_of(stored).snapshot)
 
 
 def test_failing_cell_keeps_output_marks_the_cell_and_records_failed(notebook, tmp_path):
@@ -91,7 +100,11 @@ def test_failing_cell_keeps_output_marks_the_cell_and_records_failed(notebook, t
         f"{path} failed in cell 3 (In [4]): ZeroDivisionError: division by zero — the output notebook "
         f"{out} (run {record.id}) has the failing cell marked."
     )
-    assert record.status == "failed" and record.cell_index == 2 and record.values == {"before": 1}
+    assert (
+        record.status == "failed"
+        and section_of(record).cell_index == 2
+        and section_of(record).values == {"before": 1}
+    )
     nb = _load(out)
     marked = [c for c in nb["cells"] if "mlnb-error" in c["metadata"].get("tags", [])]
     assert len(marked) == 1 and marked[0]["source"] == "1 / 0"
@@ -129,7 +142,7 @@ def test_dead_kernel_is_crashed_and_sys_exit_zero_is_success(notebook, tmp_path)
     )
     with pytest.raises(RunCrashedError) as info:
         run(crash, output=tmp_path / "crash-out.ipynb", seed=1, start_timeout=START_TIMEOUT)
-    assert info.value.record.status == "crashed" and info.value.record.cell_index == 2
+    assert info.value.record.status == "crashed" and section_of(info.value.record).cell_index == 2
     assert "the kernel running" in str(info.value) and "died in cell 3" in str(info.value)
     assert _metadata(tmp_path / "crash-out.ipynb")["mlnb"]["run"]["status"] == "crashed"
     done = notebook(
@@ -137,7 +150,7 @@ def test_dead_kernel_is_crashed_and_sys_exit_zero_is_success(notebook, tmp_path)
         ["import mlnb; mlnb.record('v', 2)", "import sys; sys.exit(0)", "print('never')"],
     )
     record = run(done, output=tmp_path / "exit-out.ipynb", seed=1, start_timeout=START_TIMEOUT)
-    assert record.status == "finished" and record.values == {"v": 2}
+    assert record.status == "finished" and section_of(record).values == {"v": 2}
 
 
 def test_ctrl_c_on_the_cli_kills_the_run_and_its_kernel(notebook, tmp_path):
@@ -185,6 +198,6 @@ def test_ctrl_c_on_the_cli_kills_the_run_and_its_kernel(notebook, tmp_path):
     assert "mlnb: interrupted; run" in err and "is recorded as killed" in err
     run_meta = _metadata(out)["mlnb"]["run"]
     assert run_meta["status"] == "killed"
-    assert read_index(tmp_path / INDEX_NAME)[run_meta["id"]].status == "killed"
+    assert get_run(run_meta["id"]).status == "killed"
     time.sleep(1)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

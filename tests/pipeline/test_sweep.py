@@ -6,8 +6,10 @@ import pytest
 
 from mlnb.exceptions import PipelineSpecError, UnknownParameterError
 from mlnb.pipeline.loading import load_notebook
-from mlnb.pipeline.runrecord import RunRecord
+from mlnb.pipeline.section import PipelineSection, section_of
 from mlnb.pipeline.sweep import Range, SweepResult, Trial, grid, parse_space, random_samples, sweep
+from mlnb.runs.external import ended_record
+from mlnb.runs.records import RunRecord
 from tests.pipeline.conftest import START_TIMEOUT
 
 TRAIN = [
@@ -36,11 +38,20 @@ def test_space_parsing_grid_and_random(notebook):
 
 def test_best_trial_and_table():
     def rec(acc, status="finished"):
-        record = RunRecord(
-            id="x", notebook="n", output="o.ipynb", values={"acc": acc, "loss": -acc}
+        section = PipelineSection(notebook="n", output="o.ipynb", values={"acc": acc, "loss": -acc})
+        begun = RunRecord(
+            "x",
+            "n",
+            "p",
+            "running",
+            1.0,
+            None,
+            None,
+            None,
+            None,
+            provenance={"pipeline": section.to_dict()},
         )
-        record.finish(status)
-        return record
+        return ended_record(begun, status, ended=2.0)
 
     trials = [
         Trial(0, {"lr": 0.1}, rec(0.5)),
@@ -92,7 +103,7 @@ def test_parallel_sweep_one_failure_does_not_stop_the_others(notebook, tmp_path)
         f"t-trial-00{i}.ipynb" for i in range(4)
     ]
     assert len({t.record.id for t in result.trials}) == 4 and {
-        t.record.seed for t in result.trials
+        section_of(t.record).seed for t in result.trials
     } == {3}
 
 

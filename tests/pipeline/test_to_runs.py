@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from mlnb.cli import main
 from mlnb.pipeline.rerun import rerun
-from mlnb.pipeline.run import run
+from mlnb.pipeline.run import run, run_name, summary_of
+from mlnb.pipeline.section import section_of
 from mlnb.pipeline.sweep import sweep
-from mlnb.pipeline.to_runs import run_name, summary_of
 from mlnb.runs.store import Store
 from tests.pipeline.conftest import START_TIMEOUT
 
@@ -45,7 +43,8 @@ def test_a_run_is_stored_with_config_summary_provenance_and_its_notebook(
     assert (stored.name, stored.project, stored.status) == ("train", "pipeline", "finished")
     assert stored.config == {"lr": 0.25} and stored.summary == {"acc": 0.5, "note": "done"}
     assert stored.provenance["seed"]["seed"] == 5 and "pipeline" in stored.tags
-    assert stored.provenance["pipeline"]["snapshot"] == record.snapshot
+    assert stored.provenance["pipeline"]["snapshot"] == section_of(record).snapshot
+    assert stored == record  # what run() returns is the stored record
     assert stored.ended is not None and stored.ended >= stored.started
     assert [(a.kind, a.name) for a in artifacts] == [("notebook", "t.ipynb")]
     # the lab's Runs panel opens the executed notebook, the input when there is none
@@ -77,9 +76,9 @@ def test_rerun_finds_a_run_through_the_store_from_anywhere(notebook, tmp_path, m
     original = run(path, output=tmp_path / "deep" / "o.ipynb", seed=3, start_timeout=START_TIMEOUT)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)  # no pipeline-runs.jsonl under here: the store answers
-    report = rerun(original.id, os.curdir, start_timeout=START_TIMEOUT)
-    assert report.reproduced and report.replay.rerun_of == original.id
+    monkeypatch.chdir(elsewhere)  # the store ($MLNB_HOME) answers, from any folder
+    report = rerun(original.id, start_timeout=START_TIMEOUT)
+    assert report.reproduced and section_of(report.replay).rerun_of == original.id
 
 
 @pytest.mark.kernel
@@ -100,4 +99,8 @@ def test_sweep_trials_are_stored_runs_named_by_trial(notebook, tmp_path):
         run_record = stored[trial.record.id]
         assert run_record.status == "finished"
         assert run_record.summary == {"y": run_record.config["x"] * 10}
-        assert run_record.name == run_name(trial.record) and run_record.name.startswith("s trial-")
+        assert run_record.name == trial.record.name and run_record.name.startswith("s trial-")
+    assert (
+        run_name("a/s.ipynb", ["trial-3"]) == "s trial-3"
+        and run_name("e.ipynb", ["step:ev"]) == "step ev"
+    )

@@ -17,6 +17,6 @@ def main(args: argparse.Namespace) -> int:
     """Exit 0 when every recorded value is reproduced, 1 otherwise."""
     from mlnb.pipeline.rerun import rerun
 
-    report = rerun(args.run_id, args.root, args.output, start_timeout=args.start_timeout)
+    report = rerun(args.run_id, args.home, args.output, start_timeout=args.start_timeout)
     print(report.text())
     return 0 if report.reproduced else 1

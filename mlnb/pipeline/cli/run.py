@@ -26,6 +26,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the notebook; exit 0 when it finished, 1 when it failed, 130 on Ctrl-C."""
     from mlnb.exceptions import NotebookRunError
     from mlnb.pipeline.run import last_record, run
+    from mlnb.pipeline.section import outcome_text, section_of
 
     params = options.run_parameters(args)
     try:
@@ -39,13 +40,13 @@ def main(args: argparse.Namespace) -> int:
         )
     except NotebookRunError as exc:
         if args.json:
-            print_json(exc.record.to_dict())  # type: ignore[attr-defined]
+            print_json(exc.record.to_dict())
         warn(str(exc))
         return EXIT_RUN_FAILED
     except KeyboardInterrupt:
         record = last_record()
         where = (
-            f"; run {record.id} is recorded as killed, output so far in {record.output}"
+            f"; run {record.id} is recorded as killed, output so far in {section_of(record).output}"
             if record
             else ""
         )
@@ -54,5 +55,5 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print_json(record.to_dict())
         return 0
-    print(record.text())
+    print(outcome_text(record))
     return 0

@@ -22,9 +22,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         result = sweep(**options.sweep_call(args, "mlnb sweep"))
     except KeyboardInterrupt:
-        warn(
-            "sweep interrupted; the trials that ran are recorded in pipeline-runs.jsonl of the output folder."
-        )
+        warn("sweep interrupted; the trials that ran are in the run store (`mlnb runs ls`).")
         return 130
     if args.json:
         print_json(
