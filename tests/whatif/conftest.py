@@ -1,9 +1,17 @@
-"""Small data sets and models shared by the what-if tests."""
+"""Small data sets and models shared by the what-if tests.
+
+Tests get them as fixtures, not imports: ``numeric_frame``, ``fitted_logistic`` and
+``counting_predict`` (factories, session-scoped so module-scoped fixtures can use them).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pytest
 
 
 def numeric_frame(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -38,3 +46,21 @@ class CountingPredict:
     def __call__(self, batch):
         self.calls.append(len(batch))
         return self.fn(batch)
+
+
+@pytest.fixture(name="numeric_frame", scope="session")
+def _numeric_frame_factory() -> Callable[..., tuple[pd.DataFrame, pd.Series]]:
+    """``numeric_frame(n=200, seed=0)``: see :func:`numeric_frame`."""
+    return numeric_frame
+
+
+@pytest.fixture(name="fitted_logistic", scope="session")
+def _fitted_logistic_factory() -> Callable[[pd.DataFrame, pd.Series], Any]:
+    """``fitted_logistic(frame, label)``: a scaled logistic regression fitted on them."""
+    return fitted_logistic
+
+
+@pytest.fixture(name="counting_predict", scope="session")
+def _counting_predict_factory() -> type[CountingPredict]:
+    """``counting_predict(fn)``: wraps ``fn``; ``.calls`` lists every batch size it got."""
+    return CountingPredict
