@@ -1,12 +1,14 @@
 """Small data sets and models shared by the what-if tests.
 
 Tests get them as fixtures, not imports: ``numeric_frame``, ``fitted_logistic`` and
-``counting_predict`` (factories, session-scoped so module-scoped fixtures can use them).
+``counting_predict`` (factories, session-scoped so module-scoped fixtures can use them);
+``trained`` (frame, label and a fitted model, once per module) and ``panel`` (a fresh
+``WhatIf`` over it, closed after the test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -64,3 +66,21 @@ def _fitted_logistic_factory() -> Callable[[pd.DataFrame, pd.Series], Any]:
 def _counting_predict_factory() -> type[CountingPredict]:
     """``counting_predict(fn)``: wraps ``fn``; ``.calls`` lists every batch size it got."""
     return CountingPredict
+
+
+@pytest.fixture(scope="module")
+def trained(numeric_frame, fitted_logistic) -> tuple[pd.DataFrame, pd.Series, Any]:
+    """200 rows of :func:`numeric_frame`, its label and a logistic regression fitted on them."""
+    frame, label = numeric_frame(n=200)
+    return frame, label, fitted_logistic(frame, label)
+
+
+@pytest.fixture
+def panel(trained) -> Iterator[Any]:
+    """A ``WhatIf`` over ``trained`` with classes "no"/"yes" and no debounce."""
+    from mlnb.whatif.explorer import WhatIf
+
+    frame, label, model = trained
+    explorer = WhatIf(model, frame, label, class_names=["no", "yes"], debounce_seconds=0)
+    yield explorer
+    explorer.close()

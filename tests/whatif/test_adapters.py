@@ -8,7 +8,6 @@ import pytest
 
 from mlnb.exceptions import PredictError, PredictionShapeError, WhatIfError
 from mlnb.whatif.adapters import make_adapter
-from mlnb.whatif.features import encoder_categories
 
 
 def test_sklearn_pipeline_fitted_on_a_frame_gets_a_frame_with_probabilities(
@@ -174,22 +173,6 @@ def test_not_a_model(numeric_frame):
     frame, _ = numeric_frame(n=5)
     with pytest.raises(WhatIfError, match="the model must be a fitted scikit-learn estimator"):
         make_adapter(42, frame)
-
-
-def test_encoder_categories_found_inside_a_column_transformer():
-    from sklearn.compose import make_column_transformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "colour": ["red", "blue", "red", "blue"]})
-    model = make_pipeline(
-        make_column_transformer(
-            (OneHotEncoder(handle_unknown="ignore"), ["colour"]), remainder="passthrough"
-        ),
-        LogisticRegression(),
-    ).fit(frame, [0, 1, 0, 1])
-    assert encoder_categories(model) == {"colour": ("blue", "red")}
 
 
 @pytest.mark.gpu

@@ -13,20 +13,6 @@ from sklearn.inspection import partial_dependence as sk_partial_dependence
 from mlnb.whatif.explorer import WhatIf
 
 
-@pytest.fixture(scope="module")
-def trained(numeric_frame, fitted_logistic):
-    frame, label = numeric_frame(n=200)
-    return frame, label, fitted_logistic(frame, label)
-
-
-@pytest.fixture
-def panel(trained):
-    frame, label, model = trained
-    explorer = WhatIf(model, frame, label, class_names=["no", "yes"], debounce_seconds=0)
-    yield explorer
-    explorer.close()
-
-
 def _png_count(output) -> int:
     return sum("image/png" in o.get("data", {}) for o in output.outputs)
 
@@ -418,28 +404,3 @@ def test_target_with_unknown_classes(trained):
         "the target holds 'maybe', which is not one of the model's classes (0, 1), so performance "
         "is off." in explorer.message_text
     )
-
-
-def test_to_wit_without_witwidget_names_the_alternative(panel):
-    from mlnb.exceptions import WitUnavailableError
-    from mlnb.whatif.wit import wit_available
-
-    if wit_available():
-        pytest.skip("witwidget is installed here; the not-installed path cannot be shown")
-    with pytest.raises(WitUnavailableError) as caught:
-        panel.to_wit()
-    assert str(caught.value) == (
-        "to_wit() needs witwidget, which needs tensorflow and is not installed — run "
-        '`pip install "mlnb[wit]"`, or keep using mlnb\'s WhatIf panel, which needs neither.'
-    )
-
-
-def test_to_wit_builds_a_config_when_witwidget_is_installed(panel):
-    from mlnb.whatif.wit import wit_available
-
-    if not wit_available():
-        pytest.skip("witwidget (which needs tensorflow) is not installed")
-    builder = panel.to_wit()
-    config = builder.build()
-    assert config["model_type"] == "classification"
-    assert config["label_vocab"] == ["no", "yes"]
