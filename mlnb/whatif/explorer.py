@@ -8,6 +8,10 @@ slider drag costs one prediction, not one per step. A model that raises or
 returns the wrong shape produces a sentence in the message area; the panel keeps
 working. What the user found can be taken back to Python: :attr:`edited_rows`,
 :attr:`counterfactual`, :attr:`threshold`, :attr:`slice_thresholds`, :attr:`pdp`.
+
+The tabs live in :mod:`~mlnb.whatif.views` and :mod:`~mlnb.whatif.performance_view`;
+they see the panel only through :class:`~mlnb.whatif.host.ExplorerHost` (state,
+:meth:`WhatIf.refresh`, :meth:`WhatIf.load_row`), so they never import this module.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from mlnb.whatif.counterfactual import Counterfactual
 from mlnb.whatif.dataset import encode_target, prepare_data, rows_where
 from mlnb.whatif.debounce import Debouncer
 from mlnb.whatif.features import Feature, describe_features, encoder_categories, value_warnings
+from mlnb.whatif.performance_view import PerformanceView
+from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +125,9 @@ class WhatIf(widgets.VBox):
         self.edited_scores: np.ndarray | None = None
         self.original_scores: np.ndarray | None = None
         self._prediction_lines: list[tuple[str, str]] = [("prediction", "…")]
-        self._debouncer = Debouncer(debounce_seconds, self._refresh)
+        self._debouncer = Debouncer(debounce_seconds, self._run_updates)
         self._build(fixed)
-        self._trigger("performance")
+        self.refresh("performance")
         self.load_row(0)
 
     # ----------------------------------------------------------------- setup
@@ -156,9 +162,6 @@ class WhatIf(widgets.VBox):
             return None
 
     def _build(self, fixed: Iterable[str]) -> None:
-        from mlnb.whatif.performance_view import PerformanceView
-        from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
-
         self.message = widgets.HTML()
         self.prediction = widgets.HTML()
         self.row_input = widgets.BoundedIntText(min=0, max=len(self.data) - 1, description="row")
@@ -205,9 +208,9 @@ class WhatIf(widgets.VBox):
         self.search_value.observe(lambda change: self._search(change["new"]), names="value")
         self.reset_button.on_click(lambda _: self.reset())
         self.threshold_slider.observe(
-            lambda _: self._trigger("predict", "performance", "views"), names="value"
+            lambda _: self.refresh("predict", "performance", "views"), names="value"
         )
-        self.tabs.observe(lambda _: self._trigger("views"), names="selected_index")
+        self.tabs.observe(lambda _: self.refresh("views"), names="selected_index")
         for name, widget in self.inputs.items():
             widget.observe(lambda _, name=name: self._on_edit(name), names="value")
 
@@ -282,7 +285,7 @@ class WhatIf(widgets.VBox):
         finally:
             self._loading = False
         self.row_label.value = f"index <b>{html.escape(str(label))}</b> of {len(self.data):,} rows"
-        self._trigger("predict", "views")
+        self.refresh("predict", "views")
 
     def edit(self, **values: Any) -> None:
         """Set features of the current point, e.g. ``explorer.edit(age=40)``; sliders widen."""
@@ -294,7 +297,7 @@ class WhatIf(widgets.VBox):
         for name, value in values.items():
             editor.set_widget_value(self.inputs[name], self.feature_by_name[name], value)
             self._record_edit(name, value)
-        self._trigger("predict", "views")
+        self.refresh("predict", "views")
 
     def reset(self) -> None:
         """Undo every edit of the current row."""
@@ -324,6 +327,11 @@ class WhatIf(widgets.VBox):
         self.counterfactual_view.toggle.value = True
         self._debouncer.flush()
         return self.counterfactual
+
+    def refresh(self, *areas: str) -> None:
+        """Ask for an update of ``areas`` ("predict", "performance", "counterfactual", "pdp",
+        "distribution", "views": the shown tab); runs after the debounce quiet time."""
+        self._debouncer.trigger(*areas)
 
     def flush(self) -> None:
         """Run a debounced update now (what the timer would do after the quiet period)."""
@@ -355,7 +363,7 @@ class WhatIf(widgets.VBox):
         feature = self.feature_by_name[name]
         original = self.data.iloc[self.position][name]
         self._record_edit(name, editor.widget_value(self.inputs[name], feature, original))
-        self._trigger("predict", "views")
+        self.refresh("predict", "views")
 
     def _record_edit(self, name: str, value: Any) -> None:
         label = self.data.index[self.position]
@@ -367,10 +375,7 @@ class WhatIf(widgets.VBox):
             edits[name] = value
         self._edited[name] = value
 
-    def _trigger(self, *keys: str) -> None:
-        self._debouncer.trigger(*keys)
-
-    def _refresh(self, keys: set[str]) -> None:
+    def _run_updates(self, keys: set[str]) -> None:
         try:
             if "predict" in keys:
                 self._update_prediction()

@@ -31,7 +31,7 @@ from mlnb.whatif.performance import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mlnb.whatif.explorer import WhatIf
+    from mlnb.whatif.host import ExplorerHost
 
 _NONE = "(none)"
 STRATEGY_OPTIONS = (
@@ -47,7 +47,7 @@ STRATEGY_OPTIONS = (
 class PerformanceView:
     """Metrics, confusion matrix, ROC, cost ratio, threshold strategies, slices."""
 
-    def __init__(self, explorer: WhatIf) -> None:
+    def __init__(self, explorer: ExplorerHost) -> None:
         self.explorer = explorer
         self.metrics: dict[str, Any] | None = None
         self.slices: list[dict[str, Any]] = []
@@ -77,7 +77,7 @@ class PerformanceView:
                 [controls, slicing, self.summary, self.output, self.slice_table]
             )
         for control in (self.cost_ratio, self.strategy, self.slice_by, self.bins):
-            control.observe(lambda _: explorer._trigger("performance", "predict"), names="value")
+            control.observe(lambda _: explorer.refresh("performance", "predict"), names="value")
 
     def slice_of(self, values: pd.Series) -> np.ndarray:
         """The slice name of each value (category, or numeric bin) of the slice feature."""

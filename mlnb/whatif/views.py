@@ -27,7 +27,7 @@ from mlnb.whatif.pdp import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mlnb.whatif.explorer import WhatIf
+    from mlnb.whatif.host import ExplorerHost
 
 _NONE = "(none)"
 
@@ -35,7 +35,7 @@ _NONE = "(none)"
 class CounterfactualView:
     """WIT's "nearest counterfactual" toggle, with metric, fixed features and threshold."""
 
-    def __init__(self, explorer: WhatIf, fixed: Iterable[str]) -> None:
+    def __init__(self, explorer: ExplorerHost, fixed: Iterable[str]) -> None:
         self.explorer = explorer
         names = [f.name for f in explorer.features]
         fixed = [f for f in fixed if f in names]
@@ -59,7 +59,7 @@ class CounterfactualView:
         controls = widgets.HBox([self.toggle, self.metric, self.threshold, self.load_button])
         self.widget = widgets.VBox([controls, self.fixed, self.table])
         for control in (self.toggle, self.metric, self.fixed, self.threshold):
-            control.observe(lambda _: explorer._trigger("counterfactual"), names="value")
+            control.observe(lambda _: explorer.refresh("counterfactual"), names="value")
         self.load_button.on_click(lambda _: self._load())
 
     def refresh(self) -> None:
@@ -103,13 +103,13 @@ class CounterfactualView:
             self.explorer.load_row(result.position)
 
 
-def _labels(explorer: WhatIf, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+def _labels(explorer: ExplorerHost, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     if scores.shape[1] == 2:
         return (scores[:, 1] >= thresholds).astype(int)
     return scores.argmax(axis=1)
 
 
-def _counterfactual_html(explorer: WhatIf, result: Any, regression: bool) -> str:
+def _counterfactual_html(explorer: ExplorerHost, result: Any, regression: bool) -> str:
     def name(value: Any) -> str:
         return f"{float(value):.4g}" if regression else explorer.adapter.classes[int(value)]  # type: ignore[union-attr]
 
@@ -136,7 +136,7 @@ def _short(value: Any) -> str:
 class PartialDependenceView:
     """PDP + ICE for one feature (bars for categories), or a 2-D heatmap for two."""
 
-    def __init__(self, explorer: WhatIf) -> None:
+    def __init__(self, explorer: ExplorerHost) -> None:
         self.explorer = explorer
         names = [f.name for f in explorer.features if f.editable]
         self.feature = widgets.Dropdown(options=[_NONE, *names], description="feature")
@@ -164,7 +164,7 @@ class PartialDependenceView:
             self.grid_points,
             self.class_choice,
         ):
-            control.observe(lambda _: explorer._trigger("pdp"), names="value")
+            control.observe(lambda _: explorer.refresh("pdp"), names="value")
 
     def refresh(self) -> None:
         """Recompute for the chosen feature(s), with the edited point's curve."""
@@ -202,14 +202,14 @@ class PartialDependenceView:
 class DistributionView:
     """A feature's distribution (coloured by label when there is one), the point marked."""
 
-    def __init__(self, explorer: WhatIf) -> None:
+    def __init__(self, explorer: ExplorerHost) -> None:
         self.explorer = explorer
         self.feature = widgets.Dropdown(
             options=[f.name for f in explorer.features], description="feature"
         )
         self.output = widgets.Output()
         self.widget = widgets.VBox([self.feature, self.output])
-        self.feature.observe(lambda _: explorer._trigger("distribution"), names="value")
+        self.feature.observe(lambda _: explorer.refresh("distribution"), names="value")
 
     def refresh(self) -> None:
         """Redraw the chosen feature's histogram with the edited value marked."""

@@ -14,7 +14,7 @@ from mlnb.exceptions import WitUnavailableError
 from mlnb.whatif.adapters import REGRESSION
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mlnb.whatif.explorer import WhatIf
+    from mlnb.whatif.host import ExplorerHost
 
 
 def wit_available() -> bool:
@@ -26,7 +26,7 @@ def wit_available() -> bool:
     return True
 
 
-def wit_config(explorer: WhatIf) -> Any:
+def wit_config(explorer: ExplorerHost) -> Any:
     """A ``WitConfigBuilder`` over the explorer's rows, model and target.
 
     Display it with ``witwidget.notebook.visualization.WitWidget(builder, height=...)``.
@@ -68,7 +68,7 @@ def wit_config(explorer: WhatIf) -> Any:
     return builder
 
 
-def _no_model(explorer: WhatIf) -> Exception:
+def _no_model(explorer: ExplorerHost) -> Exception:
     from mlnb.exceptions import WhatIfError
 
     return WhatIfError(

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
 from tests.conftest import cell_text
-from tests.whatif_fixtures import fitted_logistic, numeric_frame
 
 
 @pytest.fixture
 def namespace(shell):
-    frame, label = numeric_frame(n=80)
-    shell.user_ns.update(
-        clf=fitted_logistic(frame, label), X=frame, y=label, df=frame.assign(label=label)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, 80).astype(float),
+            "income": rng.normal(50.0, 15.0, 80),
+            "score": rng.uniform(0.0, 1.0, 80),
+        }
     )
+    label = pd.Series((frame["income"] / 50.0 + frame["score"] > 1.5).astype(int), name="label")
+    clf = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, label)
+    shell.user_ns.update(clf=clf, X=frame, y=label, df=frame.assign(label=label))
     yield shell
     for name in ("clf", "X", "y", "df"):
         shell.user_ns.pop(name, None)

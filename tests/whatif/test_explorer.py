@@ -11,21 +11,6 @@ import pytest
 from sklearn.inspection import partial_dependence as sk_partial_dependence
 
 from mlnb.whatif.explorer import WhatIf
-from tests.whatif_fixtures import CountingPredict, fitted_logistic, numeric_frame
-
-
-@pytest.fixture(scope="module")
-def trained():
-    frame, label = numeric_frame(n=200)
-    return frame, label, fitted_logistic(frame, label)
-
-
-@pytest.fixture
-def panel(trained):
-    frame, label, model = trained
-    explorer = WhatIf(model, frame, label, class_names=["no", "yes"], debounce_seconds=0)
-    yield explorer
-    explorer.close()
 
 
 def _png_count(output) -> int:
@@ -166,9 +151,9 @@ def test_distribution_tab_draws_the_chosen_feature(panel):
     assert _png_count(panel.distribution_view.output) == 1
 
 
-def test_debounce_coalesces_a_slider_drag_into_one_prediction(trained):
+def test_debounce_coalesces_a_slider_drag_into_one_prediction(trained, counting_predict):
     frame, label, model = trained
-    counting = CountingPredict(model.predict_proba)
+    counting = counting_predict(model.predict_proba)
     explorer = WhatIf(model, frame, label, predict=counting, debounce_seconds=0.3)
     explorer.flush()
     counting.calls.clear()
@@ -247,7 +232,7 @@ def test_wrong_output_shape_says_the_expected_shape(trained):
     )
 
 
-def test_constant_column_has_a_disabled_slider_with_the_reason():
+def test_constant_column_has_a_disabled_slider_with_the_reason(numeric_frame):
     frame, _label = numeric_frame(n=60)
     frame["const"] = 3.0
     explorer = WhatIf(lambda x: x[:, 1] / 100, frame, debounce_seconds=0)
@@ -261,7 +246,7 @@ def test_constant_column_has_a_disabled_slider_with_the_reason():
     assert not explorer.inputs["age"].disabled
 
 
-def test_all_nan_column_is_disabled_and_predictions_still_work():
+def test_all_nan_column_is_disabled_and_predictions_still_work(numeric_frame):
     frame, _label = numeric_frame(n=60)
     frame["empty"] = np.nan
     explorer = WhatIf(lambda x: np.nan_to_num(x[:, 1]) / 100, frame, debounce_seconds=0)
@@ -378,9 +363,11 @@ def test_callable_that_needs_a_frame_says_so_in_the_panel(trained):
     assert "works on a DataFrame, so it is given DataFrames." in explorer.message_text
 
 
-def test_huge_data_is_sampled_for_ice_and_distributions_and_says_so():
+def test_huge_data_is_sampled_for_ice_and_distributions_and_says_so(
+    numeric_frame, counting_predict
+):
     frame, _label = numeric_frame(n=5000)
-    counting = CountingPredict(lambda x: x[:, 1] / 100)
+    counting = counting_predict(lambda x: x[:, 1] / 100)
     explorer = WhatIf(counting, frame, sample_size=300, debounce_seconds=0)
     assert (
         "the data has 5,000 rows: partial dependence, ICE curves and distributions use a random "
@@ -417,28 +404,3 @@ def test_target_with_unknown_classes(trained):
         "the target holds 'maybe', which is not one of the model's classes (0, 1), so performance "
         "is off." in explorer.message_text
     )
-
-
-def test_to_wit_without_witwidget_names_the_alternative(panel):
-    from mlnb.exceptions import WitUnavailableError
-    from mlnb.whatif.wit import wit_available
-
-    if wit_available():
-        pytest.skip("witwidget is installed here; the not-installed path cannot be shown")
-    with pytest.raises(WitUnavailableError) as caught:
-        panel.to_wit()
-    assert str(caught.value) == (
-        "to_wit() needs witwidget, which needs tensorflow and is not installed — run "
-        '`pip install "mlnb[wit]"`, or keep using mlnb\'s WhatIf panel, which needs neither.'
-    )
-
-
-def test_to_wit_builds_a_config_when_witwidget_is_installed(panel):
-    from mlnb.whatif.wit import wit_available
-
-    if not wit_available():
-        pytest.skip("witwidget (which needs tensorflow) is not installed")
-    builder = panel.to_wit()
-    config = builder.build()
-    assert config["model_type"] == "classification"
-    assert config["label_vocab"] == ["no", "yes"]

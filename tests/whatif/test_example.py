@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import cell_text
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "example_notebooks" / "05_whatif.ipynb"
+EXAMPLE = Path(__file__).resolve().parents[2] / "example_notebooks" / "05_whatif.ipynb"
 
 pytestmark = pytest.mark.kernel
 

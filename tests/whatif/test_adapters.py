@@ -8,11 +8,11 @@ import pytest
 
 from mlnb.exceptions import PredictError, PredictionShapeError, WhatIfError
 from mlnb.whatif.adapters import make_adapter
-from mlnb.whatif.features import encoder_categories
-from tests.whatif_fixtures import fitted_logistic, numeric_frame
 
 
-def test_sklearn_pipeline_fitted_on_a_frame_gets_a_frame_with_probabilities():
+def test_sklearn_pipeline_fitted_on_a_frame_gets_a_frame_with_probabilities(
+    numeric_frame, fitted_logistic
+):
     frame, label = numeric_frame()
     model = fitted_logistic(frame, label)
     adapter = make_adapter(model, frame)
@@ -22,7 +22,7 @@ def test_sklearn_pipeline_fitted_on_a_frame_gets_a_frame_with_probabilities():
     np.testing.assert_allclose(adapter.predict(frame), model.predict_proba(frame))
 
 
-def test_sklearn_model_fitted_on_an_array_gets_values():
+def test_sklearn_model_fitted_on_an_array_gets_values(numeric_frame):
     from sklearn.linear_model import LinearRegression
 
     frame, _ = numeric_frame()
@@ -34,7 +34,7 @@ def test_sklearn_model_fitted_on_an_array_gets_values():
     np.testing.assert_allclose(adapter.predict(frame), model.predict(frame.to_numpy()))
 
 
-def test_multiclass_and_class_names():
+def test_multiclass_and_class_names(numeric_frame):
     from sklearn.tree import DecisionTreeClassifier
 
     frame, _ = numeric_frame()
@@ -48,7 +48,7 @@ def test_multiclass_and_class_names():
         make_adapter(model, frame, class_names=["a", "b"])
 
 
-def test_classifier_without_predict_proba_counts_the_predicted_class():
+def test_classifier_without_predict_proba_counts_the_predicted_class(numeric_frame):
     from sklearn.svm import LinearSVC
 
     frame, label = numeric_frame()
@@ -60,7 +60,9 @@ def test_classifier_without_predict_proba_counts_the_predicted_class():
     assert "has no predict_proba" in adapter.notes[0]
 
 
-def test_torch_module_runs_in_eval_mode_without_grad_in_batches_and_restores_training():
+def test_torch_module_runs_in_eval_mode_without_grad_in_batches_and_restores_training(
+    numeric_frame,
+):
     import torch
 
     frame, _ = numeric_frame(n=50)
@@ -95,7 +97,7 @@ def test_torch_module_runs_in_eval_mode_without_grad_in_batches_and_restores_tra
     np.testing.assert_allclose(adapter.predict(frame), scores)
 
 
-def test_torch_module_with_one_logit_and_two_class_names_is_binary_with_sigmoid():
+def test_torch_module_with_one_logit_and_two_class_names_is_binary_with_sigmoid(numeric_frame):
     import torch
 
     frame, _ = numeric_frame(n=20)
@@ -116,7 +118,7 @@ def test_torch_module_refuses_text_columns():
         make_adapter(torch.nn.Linear(2, 1), frame)
 
 
-def test_callable_taking_an_array_is_regression():
+def test_callable_taking_an_array_is_regression(numeric_frame):
     frame, _ = numeric_frame(n=30)
     adapter = make_adapter(lambda x: x[:, 0] * 2, frame)
     assert adapter.input_kind == "array"
@@ -124,7 +126,7 @@ def test_callable_taking_an_array_is_regression():
     np.testing.assert_allclose(adapter.predict(frame), frame["age"] * 2)
 
 
-def test_callable_that_needs_a_frame_gets_one_and_says_so():
+def test_callable_that_needs_a_frame_gets_one_and_says_so(numeric_frame):
     frame, _ = numeric_frame(n=30)
     adapter = make_adapter(lambda df: df["income"].to_numpy() / 10, frame)
     assert adapter.input_kind == "frame"
@@ -140,7 +142,7 @@ def test_callable_that_needs_an_array_gets_one_even_for_a_text_frame():
     assert adapter.predict(frame).tolist() == [2.0, 2.0, 2.0]
 
 
-def test_predict_that_raises_becomes_one_sentence():
+def test_predict_that_raises_becomes_one_sentence(numeric_frame):
     frame, _ = numeric_frame(n=10)
 
     def broken(batch):
@@ -153,7 +155,7 @@ def test_predict_that_raises_becomes_one_sentence():
     )
 
 
-def test_wrong_shape_says_what_was_expected():
+def test_wrong_shape_says_what_was_expected(numeric_frame):
     frame, _ = numeric_frame(n=10)
     with pytest.raises(PredictionShapeError) as caught:
         make_adapter(lambda x: np.zeros(3), frame)
@@ -167,30 +169,14 @@ def test_wrong_shape_says_what_was_expected():
         adapter.predict(frame)
 
 
-def test_not_a_model():
+def test_not_a_model(numeric_frame):
     frame, _ = numeric_frame(n=5)
     with pytest.raises(WhatIfError, match="the model must be a fitted scikit-learn estimator"):
         make_adapter(42, frame)
 
 
-def test_encoder_categories_found_inside_a_column_transformer():
-    from sklearn.compose import make_column_transformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "colour": ["red", "blue", "red", "blue"]})
-    model = make_pipeline(
-        make_column_transformer(
-            (OneHotEncoder(handle_unknown="ignore"), ["colour"]), remainder="passthrough"
-        ),
-        LogisticRegression(),
-    ).fit(frame, [0, 1, 0, 1])
-    assert encoder_categories(model) == {"colour": ("blue", "red")}
-
-
 @pytest.mark.gpu
-def test_torch_module_on_cuda_is_fed_on_its_device():
+def test_torch_module_on_cuda_is_fed_on_its_device(numeric_frame):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here")

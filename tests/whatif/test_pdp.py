@@ -9,11 +9,10 @@ from sklearn.inspection import partial_dependence as sk_partial_dependence
 
 from mlnb.whatif.adapters import make_adapter
 from mlnb.whatif.pdp import expand, grid_values, partial_dependence, partial_dependence_2d
-from tests.whatif_fixtures import CountingPredict, fitted_logistic, numeric_frame
 
 
 @pytest.fixture(scope="module")
-def classifier():
+def classifier(numeric_frame, fitted_logistic):
     frame, label = numeric_frame(n=150)
     return frame, fitted_logistic(frame, label)
 
@@ -30,13 +29,13 @@ def test_matches_sklearn_on_its_own_grid(classifier):
     np.testing.assert_allclose(result.individual, expected["individual"][0])
 
 
-def test_matches_sklearn_on_a_custom_grid_with_one_predict_call(classifier):
+def test_matches_sklearn_on_a_custom_grid_with_one_predict_call(classifier, counting_predict):
     frame, model = classifier
     grid = np.linspace(20, 90, 7)
     expected = sk_partial_dependence(
         model, frame, ["income"], kind="average", method="brute", custom_values={"income": grid}
     )
-    counting = CountingPredict(model.predict_proba)
+    counting = counting_predict(model.predict_proba)
     adapter = make_adapter(model, frame)
     adapter.raw_predict = counting
     point = frame.iloc[3].copy()
@@ -48,7 +47,7 @@ def test_matches_sklearn_on_a_custom_grid_with_one_predict_call(classifier):
     np.testing.assert_allclose(result.point, own[:, 1])
 
 
-def test_regression_and_centred_ice():
+def test_regression_and_centred_ice(numeric_frame):
     from sklearn.ensemble import RandomForestRegressor
 
     frame, _ = numeric_frame(n=80)
@@ -67,7 +66,7 @@ def test_regression_and_centred_ice():
     np.testing.assert_allclose(centred.average, centred.individual.mean(axis=0))
 
 
-def test_multiclass_picks_the_chosen_class():
+def test_multiclass_picks_the_chosen_class(numeric_frame):
     from sklearn.tree import DecisionTreeClassifier
 
     frame, _ = numeric_frame(n=120)
@@ -107,14 +106,14 @@ def test_categorical_feature_uses_its_categories():
     np.testing.assert_allclose(result.average, expected["average"][0])
 
 
-def test_two_feature_pdp_matches_sklearn(classifier):
+def test_two_feature_pdp_matches_sklearn(classifier, counting_predict):
     frame, model = classifier
     grids = (np.array([20.0, 50.0, 80.0]), np.array([0.1, 0.5, 0.9, 1.0]))
     expected = sk_partial_dependence(
         model, frame, ("income", "score"), kind="average", method="brute",
         custom_values={"income": grids[0], "score": grids[1]},
     )  # fmt: skip
-    counting = CountingPredict(model.predict_proba)
+    counting = counting_predict(model.predict_proba)
     adapter = make_adapter(model, frame)
     adapter.raw_predict = counting
     result = partial_dependence_2d(adapter, frame, ("income", "score"), grids)
