@@ -115,10 +115,6 @@ def _cycles(root: Path = ROOT, package: str = "mlnb") -> list[list[str]]:
     return import_cycles(import_graph(root, package))
 
 
-def _pending(cycle: list[str]) -> bool:
-    return all(name.startswith(PENDING) for name in cycle)
-
-
 def assert_no_import_cycles(root: Path, package: str, ignore=lambda cycle: False) -> None:
     """Fail with one line per import cycle in ``root / package`` (minus ``ignore``d ones)."""
     cycles = [cycle for cycle in _cycles(root, package) if not ignore(cycle)]
@@ -129,21 +125,8 @@ def assert_no_import_cycles(root: Path, package: str, ignore=lambda cycle: False
         )
 
 
-_PENDING_NOW = any(_pending(cycle) for cycle in _cycles())
-
-
-@pytest.mark.xfail(
-    _PENDING_NOW,
-    reason="runs/ and pipeline/ cycles are being removed on another branch",
-    strict=False,
-)
 def test_no_import_cycles_in_mlnb():
     assert_no_import_cycles(ROOT, "mlnb")
-
-
-def test_no_import_cycles_outside_runs_and_pipeline():
-    """Holds now, while the runs/ and pipeline/ cycles above are still being removed."""
-    assert_no_import_cycles(ROOT, "mlnb", ignore=_pending)
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
