@@ -63,7 +63,7 @@ class VariableCheck:
 
 
 @dataclass
-class ReproReport:
+class ReproReport(display.Report):
     """The outcome of :func:`check_reproducible`.
 
     Attributes:
@@ -134,12 +134,6 @@ class ReproReport:
                 + " — in-place changes carried over between runs</p>"
             )
         return f'<div class="mlnb-repro"><b style="color:{colour}">{html.escape(self.summary())}</b>{table}{note}</div>'
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def names_read(tree: ast.AST) -> set[str]:
