@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -82,21 +83,61 @@ def html_table(
     return f'<table class="mlnb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-class Rendered:
-    """A value with a text and an HTML form; IPython picks the richest it can show."""
+class Report(ABC):
+    """Base of every report mlnb shows: one plain-text form and one escaped HTML form.
 
-    def __init__(self, text: str, html_text: str | None = None) -> None:
-        self.text = text
-        self.html = html_text
+    A subclass implements :meth:`text`, and :meth:`html` when it has a richer HTML
+    form than its text in a ``<pre>``; the rest follows from those two:
+    ``str(report)``, IPython's plain-text repr (``_repr_pretty_``) and Jupyter's HTML
+    repr (``_repr_html_``). ``repr(report)`` is the text too, unless the subclass is a
+    dataclass that keeps its generated ``__repr__`` (``@dataclass(repr=False)`` to
+    drop it).
+
+    Every user-supplied string must be escaped in :meth:`html` (the default does it).
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # IPython's pretty printer takes a class's own __repr__ (the one @dataclass
+        # generates) before an inherited _repr_pretty_: give each report its own.
+        if "_repr_pretty_" not in cls.__dict__:
+            cls._repr_pretty_ = Report._repr_pretty_  # type: ignore[method-assign]
+
+    @abstractmethod
+    def text(self) -> str:
+        """The report as plain text, for terminals, logs and ``print``."""
+
+    def html(self) -> str:
+        """The report as HTML: by default its text, escaped, in a ``<pre>``."""
+        return f'<pre class="mlnb-report">{html.escape(self.text())}</pre>'
+
+    def __str__(self) -> str:
+        return self.text()
 
     def __repr__(self) -> str:
-        return self.text
+        return self.text()
 
-    def _repr_html_(self) -> str | None:
-        return self.html
+    def _repr_html_(self) -> str:
+        return self.html()
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text)
+        printer.text(self.text())
+
+
+class Rendered(Report):
+    """A ready-made text and HTML pair as a :class:`Report`; IPython picks the richest it can show."""
+
+    def __init__(self, text: str, html_text: str | None = None) -> None:
+        self._text = text
+        self._html = html_text
+
+    def text(self) -> str:
+        """The text given."""
+        return self._text
+
+    def html(self) -> str:
+        """The HTML given, or the text in a ``<pre>`` when none was."""
+        return self._html if self._html is not None else super().html()
 
 
 def show(text: str, html_text: str | None = None) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlnb import display
+from mlnb.cellcode import split_cell
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.seed import get_state, set_state
 from mlnb.value_diff import Difference, diff_values
@@ -62,7 +63,7 @@ class VariableCheck:
 
 
 @dataclass
-class ReproReport:
+class ReproReport(display.Report):
     """The outcome of :func:`check_reproducible`.
 
     Attributes:
@@ -134,19 +135,6 @@ class ReproReport:
             )
         return f'<div class="mlnb-repro"><b style="color:{colour}">{html.escape(self.summary())}</b>{table}{note}</div>'
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.html()
-
-
-def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expression | None]:
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = tree.body.pop()
-        return tree, ast.Expression(body=last.value)  # type: ignore[attr-defined]
-    return tree, None
-
 
 def names_read(tree: ast.AST) -> set[str]:
     """Names the code loads (or updates in place with ``+=``) at any depth."""
@@ -181,14 +169,11 @@ class _Tee(io.TextIOBase):
                 stream.flush()
 
 
-def _compile(code: str, filename: str | None) -> tuple[Any, Any]:
+def _compile(code: str, filename: str | None) -> tuple[types.CodeType, types.CodeType | None]:
     name = filename or f"<mlnb-repro-{next(_counter)}>"
     if filename is None:  # let tracebacks show the cell's lines
         linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-    tree, last = _split_last_expression(ast.parse(code, filename=name))
-    body = compile(tree, name, "exec")
-    expression = compile(last, name, "eval") if last is not None else None
-    return body, expression
+    return split_cell(code, name)
 
 
 def check_reproducible(

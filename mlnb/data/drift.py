@@ -93,8 +93,8 @@ class ColumnDrift:
     note: str | None = None
 
 
-@dataclass
-class DriftReport:
+@dataclass(repr=False)
+class DriftReport(display.Report):
     """Drift of every shared column, the overall verdict, and the profiles behind it."""
 
     columns: dict[str, ColumnDrift]
@@ -249,12 +249,6 @@ class DriftReport:
         """The same as :meth:`text`, as escaped HTML."""
         notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
         return display.html_table(self._HEADERS, self._rows(), caption=self.summary()) + notes
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def compare(

@@ -157,8 +157,8 @@ class ColumnProfile:
         return out
 
 
-@dataclass
-class DataProfile:
+@dataclass(repr=False)
+class DataProfile(display.Report):
     """The statistics of every column of one frame (see :func:`profile`)."""
 
     rows: int
@@ -231,12 +231,6 @@ class DataProfile:
         caption = f"{self.rows:,} rows × {len(self.columns)} columns"
         notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
         return display.html_table(self._HEADERS, self._rows(), caption=caption) + notes
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def profile(

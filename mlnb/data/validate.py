@@ -50,8 +50,8 @@ class Anomaly:
     examples: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ValidationReport:
+@dataclass(repr=False)
+class ValidationReport(display.Report):
     """Every anomaly found in one frame, in schema column order."""
 
     anomalies: list[Anomaly]
@@ -132,12 +132,6 @@ class ValidationReport:
         if self.ok:
             return f"<p>{html.escape(self.summary())}</p>"
         return display.html_table(self._HEADERS, self._rows(), caption=self.summary())
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def validate(

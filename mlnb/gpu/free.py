@@ -29,7 +29,7 @@ _OUTPUT_NAMES = ("_", "__", "___")
 
 
 @dataclass(frozen=True)
-class FreeReport:
+class FreeReport(display.Report):
     """What :func:`free` dropped and what it got back.
 
     Attributes:
@@ -112,9 +112,6 @@ class FreeReport:
     def text(self) -> str:
         """Plain text, one sentence a line."""
         return "\n".join(self.lines())
-
-    def __str__(self) -> str:
-        return self.text()
 
 
 def _frames(tb: TracebackType | None) -> list[Any]:

@@ -81,7 +81,7 @@ class Holder(NamedTuple):
 
 
 @dataclass(frozen=True)
-class HoldersReport:
+class HoldersReport(display.Report):
     """Every holding variable, largest first, and the bytes no variable reaches.
 
     Attributes:
@@ -151,9 +151,6 @@ class HoldersReport:
             )
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes())
         return body + notes
-
-    def __str__(self) -> str:
-        return self.text()
 
 
 class StorageWalker:

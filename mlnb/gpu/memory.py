@@ -30,7 +30,7 @@ def peak_meter() -> PeakMeter:
 
 
 @dataclass(frozen=True)
-class MemoryReport:
+class MemoryReport(display.Report):
     """Allocator figures per device and this process's host memory.
 
     Attributes:
@@ -62,9 +62,6 @@ class MemoryReport:
     def html(self) -> str:
         """HTML table; the note is its caption."""
         return display.html_table(HEADERS, self.rows(), caption=self.note or "allocator memory")
-
-    def __str__(self) -> str:
-        return self.text()
 
 
 def no_allocator_reason() -> str:

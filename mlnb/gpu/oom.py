@@ -70,7 +70,7 @@ def oom_kind(message: str) -> str:
 
 
 @dataclass(frozen=True)
-class OomReport:
+class OomReport(display.Report):
     """What ran out, what is free now, who holds memory, and what to try.
 
     Attributes:
@@ -121,9 +121,6 @@ class OomReport:
             lines.extend(n for n in self.holders.notes() if not n.startswith("cpu:"))
         lines.extend(f"try: {s}" for s in self.suggestions)
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.text()
 
 
 def _frames(n: int) -> str:

@@ -27,7 +27,7 @@ HEADERS = (
 
 
 @dataclass(frozen=True)
-class StatusReport:
+class StatusReport(display.Report):
     """The devices found, host RAM, and why any reader is off.
 
     Iterating over it yields the GPU devices (one record each).
@@ -75,12 +75,6 @@ class StatusReport:
         return display.html_table(
             HEADERS, self.rows(), caption=self.no_gpu_sentence() or "GPU status"
         )
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.html()
 
 
 def _row(device: DeviceStatus) -> tuple[str, ...]:

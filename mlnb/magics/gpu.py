@@ -5,7 +5,6 @@ Thin on purpose: each magic parses its arguments, calls :mod:`mlnb.gpu`, display
 
 from __future__ import annotations
 
-import ast
 import numbers
 import sys
 from typing import Any
@@ -14,6 +13,7 @@ from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from mlnb import display
+from mlnb.cellcode import split_cell
 from mlnb.exceptions import BatchVariableError, InvalidArgumentError, OutOfMemoryError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors, user_traceback
 
@@ -177,7 +177,7 @@ class GpuMagics(MlnbMagics):
                 )
         code = self.shell.transform_cell(cell)
         filename = self.shell.compile.cache(code, self.shell.execution_count, raw_code=cell)
-        body, last = _compile_cell(code, filename)
+        body, last = split_cell(code, filename)
         user_ns = self.shell.user_ns
 
         def run_cell(size: int | None = None) -> Any:
@@ -272,13 +272,3 @@ def _summary() -> str:
     from mlnb.gpu.memory import summary
 
     return summary() or "mlnb: no allocator summary (torch.cuda is not in use)."
-
-
-def _compile_cell(code: str, filename: str) -> tuple[Any, Any]:
-    """The cell compiled as statements plus, if it ends in an expression, that expression."""
-    tree = ast.parse(code, filename=filename)
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-        last = compile(last, filename, "eval")
-    return compile(tree, filename, "exec"), last

@@ -146,7 +146,7 @@ class RunsMagics(MlnbMagics):
             )
             return
         rendered = views.runs_list(records)
-        display.show(rendered.text, rendered.html)
+        display.show(rendered.text(), rendered.html())
 
     @line_magic
     @user_errors
@@ -171,7 +171,7 @@ class RunsMagics(MlnbMagics):
         else:
             record = store.get_run(args.run)
         rendered = views.run_details(record, store)
-        display.show(rendered.text, rendered.html)
+        display.show(rendered.text(), rendered.html())
 
     @line_magic
     @user_errors

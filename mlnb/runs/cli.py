@@ -70,7 +70,7 @@ def _ls(store: Store, args: argparse.Namespace) -> int:
     elif not records:
         print(f"no runs in {store.home}")
     else:
-        print(views.runs_list(records).text)
+        print(views.runs_list(records).text())
     return 0
 
 
@@ -79,7 +79,7 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(views.run_details(record, store).text)
+        print(views.run_details(record, store).text())
     return 0
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mlnb import config
-from mlnb.runs import nvml
+from mlnb.nvml import NvmlReader
 
 ENV_NOTEBOOK = config.NOTEBOOK.env
 KEY_PACKAGES = (
@@ -70,13 +70,35 @@ def capture(run: Any) -> dict[str, Any]:
         "python": _part(python_info),
         "packages": _part(package_versions),
         "host": _part(host_info),
-        "gpus": _part(nvml.gpu_info),
+        "gpus": _part(gpu_info),
     }
     folder = Path(notebook["path"]).parent if notebook and notebook.get("path") else Path.cwd()
     parts["git"] = _part(lambda: git_state(folder, run))
     run.provenance = parts
     run.store.append(run.id, provenance=parts)
     return parts
+
+
+def gpu_info() -> list[dict[str, Any]]:
+    """GPU names, memory and driver version through :mod:`mlnb.nvml`; ``[]`` without NVIDIA GPUs."""
+    try:
+        nv = NvmlReader()
+    except Exception:  # no NVML library, no driver or no device: no NVIDIA GPU to report
+        return []
+    driver = nv.driver_version()
+    gpus = []
+    for index in range(nv.count):
+        handle = nv.handle(index)
+        total, _, _ = nv.memory(handle)
+        gpus.append(
+            {
+                "index": index,
+                "name": nv.name(handle) or f"GPU {index}",
+                "memory_total_bytes": total,
+                "driver": driver,
+            }
+        )
+    return gpus
 
 
 def _part(collect: Callable[[], Any]) -> Any:

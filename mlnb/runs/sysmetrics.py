@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError, MlnbWarning
-from mlnb.runs import nvml
+from mlnb.nvml import NvmlReader
 
 Reader = Callable[[], dict[str, float]]
 MB = 1024 * 1024
@@ -63,10 +63,39 @@ def host_reader(disk_path: str = ".") -> Reader:
     return read
 
 
+def gpu_reader() -> Reader | None:
+    """Utilisation, memory and power of each NVIDIA GPU (through :mod:`mlnb.nvml`), or None without.
+
+    A reading a board does not support (power on some boards) is left out of the sample.
+    """
+    try:
+        nv = NvmlReader()
+        handles = [nv.handle(index) for index in range(nv.count)]
+    except Exception:  # no driver, no library, or no device
+        return None
+
+    def read() -> dict[str, float]:
+        values: dict[str, float] = {}
+        for index, handle in enumerate(handles):
+            prefix = f"sys/gpu{index}"
+            total, used, _ = nv.memory(handle)
+            utilization = nv.utilization(handle)
+            if utilization is not None:
+                values[f"{prefix}/utilization_percent"] = utilization
+            values[f"{prefix}/memory_used_mb"] = used / MB
+            values[f"{prefix}/memory_percent"] = 100.0 * used / max(total, 1)
+            power = nv.power(handle)
+            if power is not None:
+                values[f"{prefix}/power_w"] = power
+        return values
+
+    return read
+
+
 def default_readers(disk_path: str = ".") -> list[Reader]:
     """The host reader, plus the NVML reader when NVIDIA GPUs are present."""
     readers = [host_reader(disk_path)]
-    gpu = nvml.gpu_reader()
+    gpu = gpu_reader()
     if gpu is not None:
         readers.append(gpu)
     return readers

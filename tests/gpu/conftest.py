@@ -40,8 +40,8 @@ def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 @pytest.fixture
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A machine whose NVML library is missing and that has no GPUtil/torch device."""
+    from mlnb import nvml
     from mlnb.gpu import backends
-    from mlnb.gpu.backends import nvml
 
     pynvml = nvml.import_pynvml()
 

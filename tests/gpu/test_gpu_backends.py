@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from mlnb import nvml as nvml_reader
 from mlnb.exceptions import GpuBackendError
 from mlnb.gpu import backends, status
 from mlnb.gpu.backends import BackendUnavailable, GpuBackend, nvml
@@ -14,13 +15,13 @@ GIB = 1024**3
 
 
 def _nvml_error(monkeypatch, code_name):
-    pynvml = nvml.import_pynvml()
+    pynvml = nvml_reader.import_pynvml()
 
     def fail() -> None:
         raise pynvml.NVMLError(getattr(pynvml, code_name))
 
     monkeypatch.setattr(pynvml, "nvmlInit", fail)
-    monkeypatch.setattr(nvml, "_initialised", False)
+    monkeypatch.setattr(nvml_reader, "_initialised", False)
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 import mlnb
-from mlnb.runs import nvml
+from mlnb.runs.provenance import gpu_info
 
 pytestmark = pytest.mark.gpu
 
 
 @pytest.fixture
 def gpus() -> list[dict]:
-    found = nvml.gpu_info()
+    found = gpu_info()
     if not found:
         pytest.skip("no NVIDIA GPU visible through NVML")
     return found
