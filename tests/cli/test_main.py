@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -22,14 +21,6 @@ def test_no_command_prints_help(capsys):
     assert "usage: mlnb" in capsys.readouterr().out
 
 
-def test_info_json_lists_core_and_extras(capsys):
-    assert main(["info", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["mlnb"] == __version__
-    assert report["core"]["papermill"]
-    assert "torch" in report["extras"]
-
-
 def test_unknown_command_is_one_usage_error(capsys):
     try:
         main(["frobnicate"])
@@ -37,3 +28,4 @@ def test_unknown_command_is_one_usage_error(capsys):
         assert exc.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'frobnicate'" in err
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, print_json, warn
 from mlnb.pipeline import options
-from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, print_json, warn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
         warn(
             "sweep interrupted; the trials that ran are recorded in pipeline-runs.jsonl of the output folder."
         )
-        return 130
+        return EXIT_INTERRUPTED
     if args.json:
         print_json(
             [
