@@ -1,9 +1,12 @@
-"""The `mlnb` console command."""
+"""The `mlnb` command: the parser and the one registry of sub-commands (mlnb/cli/__init__.py)."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+
+import pytest
 
 from mlnb import __version__
 from mlnb.cli import main
@@ -29,3 +32,24 @@ def test_unknown_command_is_one_usage_error(capsys):
     err = capsys.readouterr().err
     assert "invalid choice: 'frobnicate'" in err
 
+
+def test_every_subcommand_is_a_module_of_mlnb_cli_with_add_arguments_and_main():
+    from mlnb.cli import SUBCOMMANDS
+
+    assert list(SUBCOMMANDS) == [
+        "info", "data", "runs", "gpu", "run", "sweep", "tune", "pipeline", "step", "rerun"
+    ]  # fmt: skip
+    for name, (module_name, _help) in SUBCOMMANDS.items():
+        assert module_name == f"mlnb.cli.{name}"
+        module = importlib.import_module(module_name)
+        assert callable(module.add_arguments) and callable(module.main)
+
+
+def test_every_subcommand_answers_help(capsys):
+    from mlnb.cli import SUBCOMMANDS
+
+    for name in SUBCOMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            main([name, "--help"])
+        assert exit_.value.code == 0
+        assert f"usage: mlnb {name}" in capsys.readouterr().out
