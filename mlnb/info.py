@@ -1,14 +1,15 @@
-"""``mlnb info``: which version is installed and which optional parts are usable."""
+"""Which version of mlnb is installed and which optional parts are usable.
+
+:func:`collect` is what the ``mlnb info`` sub-command (:mod:`mlnb.cli.info`) prints.
+"""
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
-import json
 import platform
 import sys
 
-from mlnb import __version__, display
+from mlnb import __version__
 
 # extra -> the distributions it brings
 OPTIONAL = {
@@ -54,23 +55,3 @@ def collect() -> dict[str, object]:
         "core": versions(CORE),
         "extras": {extra: versions(dists) for extra, dists in OPTIONAL.items()},
     }
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``mlnb info``."""
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-
-def main(args: argparse.Namespace) -> int:
-    """Print the report."""
-    report = collect()
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
-    rows = [("mlnb", report["mlnb"]), ("python", report["python"])]
-    rows += [(name, version or "missing") for name, version in report["core"].items()]  # type: ignore[union-attr]
-    for extra, dists in report["extras"].items():  # type: ignore[union-attr]
-        for name, version in dists.items():
-            rows.append((f"[{extra}] {name}", version or "not installed"))
-    print(display.text_table(["package", "version"], rows))
-    return 0

@@ -1,11 +1,14 @@
-"""Shared fixtures: a real ipykernel to run cells in, an in-process IPython shell."""
+"""Shared fixtures: a real ipykernel to run cells in, an in-process IPython shell, a fresh
+run store (``home``), small notebooks (``notebook``) and the fake GPU (``fake_gpu``)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -101,3 +104,82 @@ def shell() -> Iterator[object]:
     yield ip
     ip.run_line_magic("unload_ext", "mlnb")
     ip.extension_manager.loaded.discard("mlnb")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh, empty store folder set as MLNB_HOME; every run of the test is finished after."""
+    from mlnb.runs import session
+
+    store_home = tmp_path / "store"
+    monkeypatch.setenv("MLNB_HOME", str(store_home))
+    monkeypatch.chdir(tmp_path)
+    yield store_home
+    for run in session.live_runs():
+        run.finish()
+    for store in session._stores.values():
+        store.close()
+    session._stores.clear()
+
+
+def write_notebook(
+    path: Path,
+    cells: list[str],
+    parameters: str | None = "x = 1",
+    kernelspec: dict[str, str] | None = None,
+) -> Path:
+    """A notebook with an optional cell tagged ``parameters`` followed by ``cells``."""
+    nb = nbformat.v4.new_notebook()
+    if parameters is not None:
+        cell = nbformat.v4.new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = kernelspec or {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Callable[..., Path]:
+    """``notebook("name.ipynb", cells, parameters=...)`` writes one into ``tmp_path``."""
+
+    def make(name: str, cells: list[str], parameters: str | None = "x = 1", **kw: object) -> Path:
+        return write_notebook(tmp_path / name, cells, parameters, **kw)  # type: ignore[arg-type]
+
+    return make
+
+
+GIB = 1024**3
+FAKE_SPEC = {
+    "devices": [
+        {
+            "name": "Fake H100",
+            "total": 16 * GIB,
+            "used": GIB,
+            "utilization": 40,
+            "temperature": 55,
+            "power": 210,
+            "processes": [{"pid": 4242, "name": "trainer", "used": GIB}],
+        }
+    ]
+}
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Every mlnb.gpu function reads a fresh 16 GiB fake GPU (1 GiB used elsewhere)."""
+    from mlnb.gpu import backends
+    from mlnb.gpu.backends import fake
+
+    monkeypatch.setenv("MLNB_GPU_BACKEND", "fake")
+    monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps(FAKE_SPEC))
+    monkeypatch.setattr(fake, "_instance", None)
+    backends.reset()
+    yield fake.fake_gpu()
+    backends.reset()

@@ -1,4 +1,4 @@
-"""`import mlnb` and `%load_ext mlnb` must not pull in heavy libraries."""
+"""`import mlnb`, `%load_ext mlnb` and `mlnb --version/--help` must not pull in heavy libraries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("torch", "pandas", "matplotlib", "papermill", "ipywidgets", "sklearn", "mlflow")
+HEAVY = (
+    "torch",
+    "pandas",
+    "matplotlib",
+    "papermill",
+    "ipywidgets",
+    "sklearn",
+    "mlflow",
+    "tensorboard",
+)
 
 
 def _modules_after(code: str) -> dict[str, bool]:
@@ -35,6 +44,40 @@ def test_load_ext_imports_no_heavy_library():
     assert not any(loaded.values()), (
         f"%load_ext mlnb imported {[m for m, v in loaded.items() if v]}"
     )
+
+
+def test_load_ext_then_a_cell_with_runs_imported_stays_light():
+    code = (
+        "import mlnb, mlnb.runs\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance(); ip.run_line_magic('load_ext', 'mlnb')\n"
+        "ip.run_cell('x = 1')\n"
+    )
+    loaded = _modules_after(code)
+    assert not any(loaded.values()), f"imported {[m for m, v in loaded.items() if v]}"
+
+
+def test_mlnb_version_and_help_import_no_heavy_library():
+    for flag in ("--version", "--help"):
+        code = (
+            "import contextlib, io\n"
+            "from mlnb.cli import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main([{flag!r}])\n"
+        )
+        loaded = _modules_after(code)
+        assert not any(loaded.values()), (
+            f"mlnb {flag} imported {[m for m, v in loaded.items() if v]}"
+        )
+
+
+def test_every_subcommand_module_imports_no_heavy_library():
+    from mlnb.cli import SUBCOMMANDS
+
+    modules = ", ".join(module for module, _help in SUBCOMMANDS.values())
+    assert all(module.startswith("mlnb.cli.") for module, _help in SUBCOMMANDS.values())
+    loaded = _modules_after(f"import mlnb.cli.common, {modules}")
+    assert not any(loaded.values()), f"{modules} imported {[m for m, v in loaded.items() if v]}"
 
 
 def test_lazy_public_names_resolve():

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mlnb.exceptions import RunNotFoundError
+from mlnb.exceptions import RunNotFoundError, RunsError
 from mlnb.runs import liveness, points
 from mlnb.runs.database import ENV_HOME, SCHEMA_VERSION, Database, default_home
 from mlnb.runs.records import (
@@ -171,6 +171,21 @@ class Store(Database):
                 "DELETE FROM artifacts WHERE run_id = ? AND path = ?", (run_id, path)
             )
         )
+
+    def runs_to_delete(self, refs: Iterable[str], *, force: bool = False) -> list[RunRecord]:
+        """The runs ``refs`` name (ids, id prefixes or names), checked before deleting them.
+
+        Raises:
+            RunNotFoundError: a reference matches no run.
+            RunsError: a run is still running and ``force`` is false.
+        """
+        records = [self.get_run(ref) for ref in refs]
+        running = [r for r in records if r.status == "running"]
+        if running and not force:
+            raise RunsError(
+                f"run {running[0].name!r} ({running[0].id}) is still running — finish it first, or pass --force."
+            )
+        return records
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run's rows and its artifact folder."""

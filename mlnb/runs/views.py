@@ -46,6 +46,29 @@ def runs_list(records: Sequence[RunRecord]) -> display.Rendered:
     )
 
 
+def runs_comparison(
+    records: Sequence[RunRecord], metrics: Sequence[str] | None = None
+) -> display.Rendered:
+    """Runs side by side (``mlnb runs compare``): summary metrics, then config values.
+
+    ``metrics`` defaults to every summary metric of any of the runs, system metrics left out.
+    """
+    keys = list(
+        metrics or sorted({k for r in records for k in r.summary if not k.startswith("sys/")})
+    )
+    headers = ["metric", *(f"{r.name} ({r.id[:6]})" for r in records)]
+    rows: list[list[Any]] = [[key, *(r.summary.get(key, "—") for r in records)] for key in keys]
+    params = sorted({k for r in records for k in r.config})
+    rows += [
+        [f"config.{p}", *(display.format_value(r.config.get(p, "—")) for r in records)]
+        for p in params
+    ]
+    caption = f"{len(records)} runs compared"
+    return display.Rendered(
+        display.text_table(headers, rows), display.html_table(headers, rows, caption=caption)
+    )
+
+
 def run_details(record: RunRecord, store: Store) -> display.Rendered:
     """Everything about one run: status, config, summary, provenance, cells, artifacts."""
     prov = record.provenance

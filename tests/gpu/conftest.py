@@ -1,40 +1,12 @@
-"""Fixtures for the GPU tests: the fake backend, and a machine view with no GPU."""
+"""Fixtures for the GPU tests: a machine view with no GPU (the fake GPU: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 
-GIB = 1024**3
-FAKE_SPEC = {
-    "devices": [
-        {
-            "name": "Fake H100",
-            "total": 16 * GIB,
-            "used": GIB,
-            "utilization": 40,
-            "temperature": 55,
-            "power": 210,
-            "processes": [{"pid": 4242, "name": "trainer", "used": GIB}],
-        }
-    ]
-}
-
-
-@pytest.fixture
-def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """Every mlnb.gpu function reads a fresh 16 GiB fake GPU (1 GiB used elsewhere)."""
-    from mlnb.gpu import backends
-    from mlnb.gpu.backends import fake
-
-    monkeypatch.setenv("MLNB_GPU_BACKEND", "fake")
-    monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps(FAKE_SPEC))
-    monkeypatch.setattr(fake, "_instance", None)
-    backends.reset()
-    yield fake.fake_gpu()
-    backends.reset()
+from tests.conftest import FAKE_SPEC  # noqa: F401 - the GPU tests import it from here
 
 
 @pytest.fixture

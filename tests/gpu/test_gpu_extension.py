@@ -57,23 +57,6 @@ def test_unload_removes_hooks_and_stops_panels(ipshell, monkeypatch):
     backends.reset()
 
 
-def test_cli_gpu_table_json_and_bad_backend(fake_gpu, capsys, monkeypatch):
-    from mlnb.cli import main
-    from mlnb.gpu import backends
-
-    assert main(["gpu"]) == 0
-    assert "fake:0  Fake H100" in capsys.readouterr().out
-    assert main(["gpu", "memory", "--json"]) == 0
-    payload = json.loads(capsys.readouterr().out)
-    assert payload["allocators"][0]["device"] == "cuda:0" and payload["note"] is None
-    monkeypatch.setenv("MLNB_GPU_BACKEND", "cuda9")
-    backends.reset()
-    assert main(["gpu"]) == 2
-    assert capsys.readouterr().err.startswith(
-        "mlnb: unknown GPU backend 'cuda9' in MLNB_GPU_BACKEND;"
-    )
-
-
 def test_top_level_lazy_names():
     import mlnb
     import mlnb.gpu

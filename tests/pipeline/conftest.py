@@ -1,50 +1,17 @@
-"""Fixtures for the pipeline tests: small notebooks written with nbformat."""
+"""Fixtures for the pipeline tests (``notebook`` and ``write_notebook``: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
-import nbformat
 import pytest
+
+from tests.conftest import write_notebook  # noqa: F401 - the pipeline tests import it from here
 
 # Kernel starts are slow on a shared machine: give them room.
 START_TIMEOUT = 180
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_notebook(
-    path: Path,
-    cells: list[str],
-    parameters: str | None = "x = 1",
-    kernelspec: dict[str, str] | None = None,
-) -> Path:
-    """A notebook with an optional cell tagged ``parameters`` followed by ``cells``."""
-    nb = nbformat.v4.new_notebook()
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = kernelspec or {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
-    return path
-
-
-@pytest.fixture
-def notebook(tmp_path: Path) -> Callable[..., Path]:
-    """``notebook("name.ipynb", cells, parameters=...)`` writes one into ``tmp_path``."""
-
-    def make(name: str, cells: list[str], parameters: str | None = "x = 1", **kw: object) -> Path:
-        return write_notebook(tmp_path / name, cells, parameters, **kw)  # type: ignore[arg-type]
-
-    return make
 
 
 @pytest.fixture(autouse=True)

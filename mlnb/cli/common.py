@@ -1,4 +1,4 @@
-"""What the pipeline sub-commands share: exit codes and printing (their options: :mod:`mlnb.pipeline.options`)."""
+"""What the sub-commands share: exit codes and printing (pipeline options: :mod:`mlnb.pipeline.options`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 import sys
 from typing import Any
 
-EXIT_RUN_FAILED = 1  # a run that did not finish (bad input exits 2, Ctrl-C 130)
+EXIT_RUN_FAILED = 1  # a run or check that did not pass (bad input exits 2, Ctrl-C 130)
+EXIT_BAD_INPUT = 2  # an MlnbError: one line on stderr, no traceback
+EXIT_INTERRUPTED = 130
 
 
 def print_json(data: Any) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, print_json, warn
 from mlnb.pipeline import options
-from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, print_json, warn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
             else ""
         )
         warn(f"interrupted{where}.")
-        return 130
+        return EXIT_INTERRUPTED
     if args.json:
         print_json(record.to_dict())
         return 0

@@ -1,10 +1,11 @@
 """The ``mlnb`` command: a thin argparse front over the library.
 
-Sub-commands are listed in :data:`SUBCOMMANDS` as ``"module:function"`` and imported
-only when used, so ``mlnb --version`` stays fast. Each sub-command module exposes
-``add_arguments(parser)`` and ``main(args) -> int``; the ``function`` named here
-is its ``main``. An :class:`~mlnb.exceptions.MlnbError` is printed as one line on
-stderr with exit status 2, never as a traceback.
+Sub-commands are listed in :data:`SUBCOMMANDS` (the one registry), one module of
+this package each, imported only to build the parser. Each sub-command module exposes
+``add_arguments(parser)`` and ``main(args) -> int``; it parses arguments, calls the
+library and prints, importing heavy libraries inside ``main`` only, so ``mlnb --version``
+and ``mlnb --help`` stay fast. An :class:`~mlnb.exceptions.MlnbError` is printed as one
+line on stderr with exit status 2, never as a traceback.
 """
 
 from __future__ import annotations
@@ -15,33 +16,36 @@ import sys
 from collections.abc import Sequence
 
 from mlnb import __version__
+from mlnb.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
 from mlnb.exceptions import MlnbError
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 # name -> ("module", "one-line help")
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "info": ("mlnb.info", "show mlnb's version, its optional extras and what they found"),
-    "data": ("mlnb.data_cli", "profile, validate (schema) and compare (drift) data files"),
-    "runs": ("mlnb.runs.cli", "list, show, compare, remove and export logged runs"),
-    "gpu": ("mlnb.gpu.command", "show GPU devices (or host RAM without one) and allocator memory"),
+    "info": ("mlnb.cli.info", "show mlnb's version, its optional extras and what they found"),
+    "data": ("mlnb.cli.data", "profile, validate (schema) and compare (drift) data files"),
+    "runs": ("mlnb.cli.runs", "list, show, compare, remove and export logged runs"),
+    "gpu": ("mlnb.cli.gpu", "show GPU devices (or host RAM without one) and allocator memory"),
     "run": (
-        "mlnb.pipeline.cli.run",
+        "mlnb.cli.run",
         "run a notebook with papermill: parameters, pinned seed, run record",
     ),
     "sweep": (
-        "mlnb.pipeline.cli.sweep",
+        "mlnb.cli.sweep",
         "run a notebook over a grid or random sample of parameters",
     ),
-    "tune": ("mlnb.pipeline.cli.tune", "tune a notebook's parameters with Optuna (TPE), resumable"),
+    "tune": ("mlnb.cli.tune", "tune a notebook's parameters with Optuna (TPE), resumable"),
     "pipeline": (
-        "mlnb.pipeline.cli.pipeline",
+        "mlnb.cli.pipeline",
         "run a PIPELINE.yaml of notebook steps, skipping unchanged ones",
     ),
     "step": (
-        "mlnb.pipeline.cli.step",
+        "mlnb.cli.step",
         "make a finished notebook a pipeline step (init) or list its parameters (inspect)",
     ),
     "rerun": (
-        "mlnb.pipeline.cli.rerun",
+        "mlnb.cli.rerun",
         "re-execute a recorded run and report which recorded values differ",
     ),
 }
@@ -73,12 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except MlnbError as exc:
-        print(f"mlnb: {exc}", file=sys.stderr)
-        return 2
+        warn(str(exc))
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("mlnb: interrupted.", file=sys.stderr)
-        return 130
+        warn("interrupted.")
+        return EXIT_INTERRUPTED
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - `python -m mlnb.cli` runs __main__.py
     sys.exit(main())

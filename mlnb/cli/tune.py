@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.cli.common import EXIT_INTERRUPTED, warn
 from mlnb.pipeline import options
-from mlnb.pipeline.cli.common import warn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def main(args: argparse.Namespace) -> int:
         warn(
             "tuning interrupted; the study keeps the finished trials — run the same command to resume."
         )
-        return 130
+        return EXIT_INTERRUPTED
     print(result.text())
     print(
         f"{result.ran} trials run in {result.seconds:.1f} s; study in {args.storage or 'tune/'}; notebooks in {result.output_dir}"

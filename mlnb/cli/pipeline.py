@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, warn
 from mlnb.pipeline import options
-from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, warn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
         result = run_pipeline(words[0], **options.pipeline_call(args))
     except KeyboardInterrupt:
         warn("pipeline interrupted; finished steps are cached, the others will run next time.")
-        return 130
+        return EXIT_INTERRUPTED
     print(result.text())
     print(result.footer())
     return 0 if result.ok else EXIT_RUN_FAILED

@@ -6,9 +6,6 @@ import argparse
 import dataclasses
 import json
 
-from mlnb.gpu.memory import memory
-from mlnb.gpu.status import status
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``mlnb gpu``."""
@@ -24,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Print the view; exit status 0 even without a GPU (the output says so)."""
+    from mlnb.gpu.memory import memory
+    from mlnb.gpu.status import status
+
     if args.view == "memory":
         report = memory()
         payload: dict[str, object] = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, print_json, warn
 from mlnb.pipeline import options
-from mlnb.pipeline.cli.common import EXIT_RUN_FAILED, print_json, warn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
         result = sweep(**options.sweep_call(args, "mlnb sweep"))
     except KeyboardInterrupt:
         warn("sweep interrupted; the trials that ran are in the run store (`mlnb runs ls`).")
-        return 130
+        return EXIT_INTERRUPTED
     if args.json:
         print_json(
             [

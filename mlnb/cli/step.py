@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlnb.pipeline.cli.common import print_json
+from mlnb.cli.common import print_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

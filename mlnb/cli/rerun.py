@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mlnb.cli.common import EXIT_RUN_FAILED
 from mlnb.pipeline import options
 
 
@@ -19,4 +20,4 @@ def main(args: argparse.Namespace) -> int:
 
     report = rerun(args.run_id, args.home, args.output, start_timeout=args.start_timeout)
     print(report.text())
-    return 0 if report.reproduced else 1
+    return 0 if report.reproduced else EXIT_RUN_FAILED

@@ -8,31 +8,20 @@
     mlnb data drift train.csv serving.parquet --numeric-threshold 0.2 --strict
 
 Files are read with pandas by extension (``.csv``, ``.tsv``, ``.parquet``,
-``.json``, ``.jsonl``, ``.feather``). Exit status: 0, or with ``--strict`` 1 when
-anomalies or drift were found; 2 for a bad input (one line on stderr).
+``.json``, ``.jsonl``, ``.feather``; :func:`mlnb.data.files.read_table`). Exit
+status: 0, or with ``--strict`` 1 when anomalies or drift were found; 2 for a bad
+input (one line on stderr).
 
-This module lives beside :mod:`mlnb.data`, not inside it, because ``mlnb``
-imports every sub-command module to build its parser, and ``mlnb.data`` imports
-pandas and ipywidgets: here they are imported only when an action runs.
+``mlnb`` imports every sub-command module to build its parser, and :mod:`mlnb.data`
+imports pandas and ipywidgets: they are imported only when an action runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-from typing import Any
 
-from mlnb.exceptions import DataError
-
-_READERS = {
-    ".csv": ("read_csv", {}),
-    ".tsv": ("read_csv", {"sep": "\t"}),
-    ".parquet": ("read_parquet", {}),
-    ".json": ("read_json", {}),
-    ".jsonl": ("read_json", {"lines": True}),
-    ".feather": ("read_feather", {}),
-}
+from mlnb.cli.common import EXIT_RUN_FAILED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run one ``mlnb data`` action; returns the exit status."""
     from mlnb import data
+    from mlnb.data.files import read_table
 
     if args.data_action == "profile":
         found = data.profile(read_table(args.file), what=args.file)
@@ -81,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
             return 0
         report = data.validate(frame, args.schema, what=args.file)
         print(report.text())
-        return 1 if args.strict and not report.ok else 0
+        return EXIT_RUN_FAILED if args.strict and not report.ok else 0
     report = data.compare(
         read_table(args.reference),
         read_table(args.current),
@@ -90,23 +80,4 @@ def main(args: argparse.Namespace) -> int:
         bins=args.bins,
     )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.text())
-    return 1 if args.strict and report.drift else 0
-
-
-def read_table(path: str) -> Any:
-    """Read a data file with pandas, choosing the reader by extension."""
-    import pandas as pd
-
-    suffix = Path(path).suffix.lower()
-    if suffix not in _READERS:
-        raise DataError(
-            f"cannot tell how to read {path}: use a file ending in {', '.join(_READERS)}."
-        )
-    if not Path(path).is_file():
-        raise DataError(f"there is no file {path}.")
-    reader, options = _READERS[suffix]
-    try:
-        return getattr(pd, reader)(path, **options)
-    except (ValueError, OSError, ImportError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"could not read {path} as {suffix[1:]}: {first}") from None
+    return EXIT_RUN_FAILED if args.strict and report.drift else 0

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from mlnb import display
-from mlnb.exceptions import InvalidArgumentError, RunsError
-from mlnb.runs import views
+from mlnb.exceptions import InvalidArgumentError
 from mlnb.runs.records import STATUSES
-from mlnb.runs.store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlnb.runs.store import Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,12 +57,16 @@ def main(args: argparse.Namespace) -> int:
     """Run the chosen action."""
     if args.action is None:
         raise InvalidArgumentError("say what to do: mlnb runs ls | show | compare | rm | export.")
+    from mlnb.runs.store import Store
+
     readonly = args.action in ("ls", "list", "show", "compare", "export")
     with Store(args.home, readonly=readonly) as store:
         return ACTIONS[args.action](store, args)
 
 
 def _ls(store: Store, args: argparse.Namespace) -> int:
+    from mlnb.runs import views
+
     records = store.list_runs(
         project=args.project, tags=args.tag, status=args.status, limit=args.limit
     )
@@ -75,6 +80,8 @@ def _ls(store: Store, args: argparse.Namespace) -> int:
 
 
 def _show(store: Store, args: argparse.Namespace) -> int:
+    from mlnb.runs import views
+
     record = store.get_run(args.run)
     if args.json:
         print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
@@ -84,18 +91,10 @@ def _show(store: Store, args: argparse.Namespace) -> int:
 
 
 def _compare(store: Store, args: argparse.Namespace) -> int:
+    from mlnb.runs import views
+
     records = [store.get_run(ref) for ref in args.runs]
-    keys = args.metric or sorted(
-        {k for r in records for k in r.summary if not k.startswith("sys/")}
-    )
-    headers = ["metric", *(f"{r.name} ({r.id[:6]})" for r in records)]
-    rows = [[key, *(r.summary.get(key, "—") for r in records)] for key in keys]
-    params = sorted({k for r in records for k in r.config})
-    rows += [
-        [f"config.{p}", *(display.format_value(r.config.get(p, "—")) for r in records)]
-        for p in params
-    ]
-    print(display.text_table(headers, rows))
+    print(views.runs_comparison(records, args.metric).text)
     if args.out:
         from mlnb.runs.comparison import compare
 
@@ -106,13 +105,7 @@ def _compare(store: Store, args: argparse.Namespace) -> int:
 
 
 def _rm(store: Store, args: argparse.Namespace) -> int:
-    records = [store.get_run(ref) for ref in args.runs]
-    running = [r for r in records if r.status == "running"]
-    if running and not args.force:
-        raise RunsError(
-            f"run {running[0].name!r} ({running[0].id}) is still running — finish it first, or pass --force."
-        )
-    for record in records:
+    for record in store.runs_to_delete(args.runs, force=args.force):
         store.delete_run(record.id)
         print(f"removed {record.name} ({record.id})")
     return 0
