@@ -15,7 +15,7 @@ import math
 import os
 import random as random_module
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,13 @@ from mlnb import display
 from mlnb.exceptions import InvalidArgumentError, PipelineSpecError
 from mlnb.pipeline.loading import load_notebook
 from mlnb.pipeline.parameters import (
-    check_parameters,
     notebook_parameters,
     resolve_cli_value,
     split_assignment,
 )
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
 from mlnb.pipeline.section import section_of, values_of
+from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
 from mlnb.runs.records import RunRecord
 from mlnb.seed import resolve_seed
 
@@ -320,18 +320,20 @@ def sweep(
     Raises:
         NoParametersCellError, UnknownParameterError, ParameterTypeError: before any trial.
     """
-    from tqdm.auto import tqdm
-
-    from mlnb.pipeline.backends import executors
-
     path = Path(notebook)
     nb = load_notebook(path)
     fixed = dict(fixed or {})
-    for name, values in space.items():  # check every value before the first kernel starts
-        for value in values if not isinstance(values, Range) else (values.low, values.high):
-            check_parameters(nb, {**fixed, name: value}, path)
-    if direction not in (None, "max", "min"):
-        raise InvalidArgumentError(f"--direction must be max or min, got {direction!r}.")
+    check_trial_values(
+        nb,
+        path,
+        fixed,
+        (
+            (name, value)
+            for name, values in space.items()
+            for value in (values if not isinstance(values, Range) else (values.low, values.high))
+        ),
+    )
+    check_direction(direction, optional=True)
     seed_value, _ = resolve_seed(seed)
     combos = random_samples(space, random, seed_value) if random else grid(space)
     # swept names first (they lead the table and the best line), then the fixed ones
@@ -356,24 +358,21 @@ def sweep(
     )
     trials = [Trial(i, combo) for i, combo in enumerate(combos)]
     started = time.perf_counter()
-    executor = executors.create(backend, jobs=jobs, address=address)
-    bar = tqdm(total=len(tasks), desc=f"sweep {path.name}", unit="trial", disable=not progress)
-    try:
-        for index, task in enumerate(tasks):
-            executor.submit(index, task)
-        failed = 0
-        while executor.pending():
-            index, record = executor.next_result()
-            trials[index].record = record  # type: ignore[index]
-            if record is not None and record.status != "finished":
-                failed += 1
-                bar.set_postfix(failed=failed)
-                if fail_fast:
-                    executor.cancel_pending()
-            bar.update(1)
-    finally:
-        bar.close()
-        executor.close()
+
+    def keep(index: Hashable, record: RunRecord | None) -> bool:
+        trials[int(index)].record = record  # type: ignore[call-overload]
+        return not (fail_fast and record is not None and record.status != "finished")
+
+    run_trials(
+        iter(enumerate(tasks)),
+        keep,
+        total=len(tasks),
+        jobs=jobs,
+        backend=backend,
+        address=address,
+        label=f"sweep {path.name}",
+        progress=progress,
+    )
     return SweepResult(
         trials,
         metric,

@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlnb import display
 from mlnb.exceptions import (
-    InvalidArgumentError,
     MetricNotRecordedError,
     MissingDependencyError,
     PipelineSpecError,
 )
 from mlnb.pipeline.loading import load_notebook
-from mlnb.pipeline.parameters import check_parameters
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
 from mlnb.pipeline.section import values_of
+from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
+from mlnb.runs.records import RunRecord
 from mlnb.seed import resolve_seed
 
 
@@ -209,18 +209,13 @@ def tune(
         import optuna
     except ImportError:
         raise MissingDependencyError("optuna", "mlnb tune", "optuna") from None
-    from tqdm.auto import tqdm
-
-    from mlnb.pipeline.backends import executors
-
-    if direction not in ("max", "min"):
-        raise InvalidArgumentError(f"--direction must be max or min, got {direction!r}.")
+    check_direction(direction)
     path = Path(notebook)
     nb = load_notebook(path)
     fixed = dict(fixed or {})
-    for dim in space.values():
-        for value in dim.examples():
-            check_parameters(nb, {**fixed, dim.name: value}, path)
+    check_trial_values(
+        nb, path, fixed, ((dim.name, value) for dim in space.values() for value in dim.examples())
+    )
     seed_value, _ = resolve_seed(seed)
     home = path.resolve().parent / "tune"
     out = Path(output_dir) if output_dir else home / path.stem
@@ -244,57 +239,59 @@ def tune(
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
     remaining = max(0, trials - len(study.get_trials(deepcopy=False, states=states)))
     started = time.perf_counter()
-    executor = executors.create(backend, jobs=jobs, address=address) if remaining else None
     in_flight: dict[int, Any] = {}
     submitted = 0
-    bar = tqdm(total=remaining, desc=f"tune {path.name}", unit="trial", disable=not progress)
 
-    def submit_one() -> None:
+    def tasks() -> Iterator[tuple[Hashable, RunTask]]:
         nonlocal submitted
-        trial = study.ask()
-        params = {**fixed, **{name: dim.suggest(trial) for name, dim in space.items()}}
-        in_flight[trial.number] = trial
-        executor.submit(  # type: ignore[union-attr]
-            trial.number,
-            RunTask(
-                notebook=str(path),
-                params=params,
-                seed=seed_value,
-                kernel=kernel,
-                output=str(out / f"{path.stem}-trial-{trial.number:03d}.ipynb"),
-                timeout=timeout,
-                start_timeout=start_timeout,
-                tags=["tune", f"trial-{trial.number}"],
-            ),
-        )
-        submitted += 1
+        for _ in range(remaining):
+            trial = study.ask()
+            params = {**fixed, **{name: dim.suggest(trial) for name, dim in space.items()}}
+            in_flight[trial.number] = trial
+            submitted += 1
+            yield (
+                trial.number,
+                RunTask(
+                    notebook=str(path),
+                    params=params,
+                    seed=seed_value,
+                    kernel=kernel,
+                    output=str(out / f"{path.stem}-trial-{trial.number:03d}.ipynb"),
+                    timeout=timeout,
+                    start_timeout=start_timeout,
+                    tags=["tune", f"trial-{trial.number}"],
+                ),
+            )
 
-    try:
-        while executor is not None and (submitted < remaining or in_flight):
-            while submitted < remaining and len(in_flight) < jobs:
-                submit_one()
-            number, record = executor.next_result()
-            trial = in_flight.pop(number)  # type: ignore[call-overload]
-            recorded_values = values_of(record) if record is not None else {}
-            value = recorded_values.get(metric)
-            if (
-                record is not None
-                and record.status == "finished"
-                and isinstance(value, (int, float))
-                and not isinstance(value, bool)
-            ):
-                study.tell(trial, float(value))
-            else:
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                if record is not None and record.status == "finished":
-                    executor.cancel_pending()
-                    recorded = ", ".join(recorded_values) or "nothing"
-                    raise MetricNotRecordedError(
-                        f"trial {number} finished but did not record a number named {metric!r} (it recorded: {recorded}) — call mlnb.record({metric!r}, value) in the notebook or pick --metric from those."
-                    )
-            bar.update(1)
-    finally:
-        bar.close()
-        if executor is not None:
-            executor.close()
+    def tell(number: Hashable, record: RunRecord | None) -> bool:
+        trial = in_flight.pop(int(number))  # type: ignore[call-overload]
+        recorded_values = values_of(record) if record is not None else {}
+        value = recorded_values.get(metric)
+        if (
+            record is not None
+            and record.status == "finished"
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
+            study.tell(trial, float(value))
+            return True
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        if record is not None and record.status == "finished":
+            recorded = ", ".join(recorded_values) or "nothing"
+            raise MetricNotRecordedError(
+                f"trial {number} finished but did not record a number named {metric!r} (it recorded: {recorded}) — call mlnb.record({metric!r}, value) in the notebook or pick --metric from those."
+            )
+        return True
+
+    if remaining:
+        run_trials(
+            tasks(),
+            tell,
+            total=remaining,
+            jobs=jobs,
+            backend=backend,
+            address=address,
+            label=f"tune {path.name}",
+            progress=progress,
+        )
     return TuneResult(study, metric, str(out), time.perf_counter() - started, submitted)

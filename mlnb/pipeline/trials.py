@@ -1,0 +1,91 @@
+"""What sweeps and tuning share: the checks before the first trial, and the trial loop.
+
+Both run one notebook many times with different parameters. Before any kernel
+starts, every value a trial could get is checked against the notebook's
+``parameters`` cell (:func:`check_trial_values`); then :func:`run_trials` keeps
+up to ``jobs`` trials in flight on an executor (worker processes or Ray), shows a
+progress bar that counts the failures, and hands each result back as it comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlnb.exceptions import InvalidArgumentError
+from mlnb.pipeline.parameters import check_parameters
+from mlnb.pipeline.run import RunTask
+from mlnb.runs.records import RunRecord
+
+DIRECTIONS = ("max", "min")
+
+#: called with each trial's key and record (None: cancelled); returns False to start no more
+ResultHandler = Callable[[Hashable, RunRecord | None], bool | None]
+
+
+def check_direction(direction: str | None, *, optional: bool = False) -> None:
+    """Refuse a direction other than ``max``/``min`` (or None, where ``optional``)."""
+    if direction is None and optional:
+        return
+    if direction not in DIRECTIONS:
+        raise InvalidArgumentError(f"--direction must be max or min, got {direction!r}.")
+
+
+def check_trial_values(
+    nb: Any, path: Path, fixed: Mapping[str, Any], candidates: Iterable[tuple[str, Any]]
+) -> None:
+    """Check every ``(name, value)`` a trial may get, with the fixed parameters, before any
+    kernel starts (unknown names and wrong types raise the parameter errors)."""
+    for name, value in candidates:
+        check_parameters(nb, {**fixed, name: value}, path)
+
+
+def run_trials(
+    tasks: Iterator[tuple[Hashable, RunTask]],
+    on_result: ResultHandler,
+    *,
+    total: int,
+    jobs: int,
+    backend: str,
+    address: str | None,
+    label: str,
+    progress: bool,
+) -> None:
+    """Run ``tasks`` with up to ``jobs`` in flight, calling ``on_result`` as each ends.
+
+    Tasks are drawn from the iterator only when a slot is free, so a tuner can
+    ask its sampler for the next point after seeing the last results. When
+    ``on_result`` returns False no further task starts (the ones running finish).
+    The executor is closed however the loop ends.
+    """
+    from tqdm.auto import tqdm
+
+    from mlnb.pipeline.backends import executors
+
+    executor = executors.create(backend, jobs=jobs, address=address)
+    bar = tqdm(total=total, desc=label, unit="trial", disable=not progress)
+    in_flight = failed = 0
+    stopped = False
+    try:
+        while True:
+            while not stopped and in_flight < jobs:
+                item = next(tasks, None)
+                if item is None:
+                    break
+                executor.submit(*item)
+                in_flight += 1
+            if in_flight == 0:
+                break
+            key, record = executor.next_result()
+            in_flight -= 1
+            if record is not None and record.status != "finished":
+                failed += 1
+                bar.set_postfix(failed=failed)
+            if on_result(key, record) is False:
+                stopped = True
+            bar.update(1)
+    finally:
+        bar.close()
+        executor.cancel_pending()
+        executor.close()
