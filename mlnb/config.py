@@ -39,7 +39,7 @@ PROJECT = Setting(
     "MLNB_PROJECT",
     "project",
     "",
-    "the project every new run belongs to (notebook and pipeline runs)",
+    "the project of every new run, logged or executed (unset: `default`; pipeline runs `pipeline`)",
 )
 SEED = Setting(
     "MLNB_SEED", "seed", "", "the seed `pin()`, `%seed` and pipeline runs use when given none"

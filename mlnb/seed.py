@@ -53,7 +53,7 @@ class PinRecord:
 
     Attributes:
         seed: the seed that was used (the one to write down).
-        source: where it came from: ``"argument"``, ``"MLNB_SEED"`` or ``"drawn"``.
+        source: where it came from: ``"argument"``, ``"MLNB_SEED"``, ``"profile"`` (``c.Mlnb.seed``) or ``"drawn"``.
         libraries: the generators that were seeded, e.g. ``("random", "numpy", "torch")``.
         skipped: library or setting → why it was not pinned.
         deterministic: torch's determinism settings after the call (empty without torch).
