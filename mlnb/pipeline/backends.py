@@ -25,7 +25,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import asdict
@@ -36,7 +35,7 @@ from mlnb.exceptions import InvalidArgumentError, MissingDependencyError, MlnbEr
 from mlnb.pipeline.run import RunTask, provenance_of, run_name
 from mlnb.pipeline.section import PipelineSection
 from mlnb.runs import external
-from mlnb.runs.records import RunRecord, new_run_id
+from mlnb.runs.records import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ def lost_record(fields: dict[str, Any], status: str, error: str) -> RunRecord:
         cwd=fields.get("cwd"),
         rerun_of=fields.get("rerun_of"),
     )
-    begun = dict(
+    begun: dict[str, Any] = dict(
         project=configured_project("pipeline"),
         config=section.params,
         tags=["pipeline", *tags],
@@ -84,19 +83,7 @@ def lost_record(fields: dict[str, Any], status: str, error: str) -> RunRecord:
         return external.record(run_name(notebook, tags), status, error=error, **begun)
     except MlnbError as exc:  # the store is unusable: the caller still gets the outcome
         log.warning("mlnb: a lost run could not be written to the run store: %s", exc)
-        unstored = RunRecord(
-            id=new_run_id(),
-            name=run_name(notebook, tags),
-            project=str(begun["project"]),
-            status="running",
-            started=time.time(),
-            ended=None,
-            heartbeat=None,
-            pid=os.getpid(),
-            host=None,
-            config=section.params,
-            provenance=provenance_of(section),
-        )
+        unstored = external.draft(run_name(notebook, tags), **begun)
         return external.ended_record(unstored, status, error=error)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +37,8 @@ from mlnb.pipeline.parameters import cell_tags
 from mlnb.pipeline.record import values_from_outputs
 from mlnb.pipeline.section import METADATA_KEY, SECTION_KEY, PipelineSection
 from mlnb.pipeline.seeding import SEED_CELL_TAG, seed_cell_source
-from mlnb.runs.external import ended_record
-from mlnb.runs.records import RunRecord, new_run_id
+from mlnb.runs.external import draft, ended_record
+from mlnb.runs.records import RunRecord
 
 log = logging.getLogger(__name__)
 # nbclient logs "Timeout waiting for execute reply" and "Kernel died" as errors; the run
@@ -203,17 +202,7 @@ class MlnbEngine(NBClientEngine):
         **kwargs: Any,
     ) -> Any:
         if mlnb_context is None:  # used by name without mlnb.pipeline.run: a plain context
-            record = RunRecord(
-                id=new_run_id(),
-                name="papermill",
-                project="default",
-                status="running",
-                started=time.time(),
-                ended=None,
-                heartbeat=None,
-                pid=os.getpid(),
-                host=None,
-            )
+            record = draft("papermill", tags=["pipeline"])
             section = PipelineSection(notebook="", output=output_path or "", kernel=kernel_name)
             mlnb_context = RunContext(record, section, KernelKind(kernel_name, ".", None))
         prepare_notebook(nb, mlnb_context)

@@ -63,8 +63,33 @@ def begin(
         StoreError: the store cannot be written.
         MetricValueError: a name, project or tag is empty or spans lines.
     """
+    record = draft(
+        name,
+        project=project,
+        config=config,
+        tags=tags,
+        provenance=provenance,
+        run_id=run_id,
+        started=started,
+    )
+    open_store(home).create_run(record, liveness.process_start_time())
+    return record
+
+
+def draft(
+    name: str,
+    *,
+    project: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    tags: Sequence[str] = (),
+    provenance: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+    started: float | None = None,
+) -> RunRecord:
+    """The ``running`` record :func:`begin` would write, without writing it (for a run
+    that cannot reach a store: papermill using mlnb's engine by name, an unusable store)."""
     now = time.time()
-    record = RunRecord(
+    return RunRecord(
         id=run_id or new_run_id(),
         name=checks.check_name("name", name),
         project=checks.check_name("project", project or configured_project()),
@@ -79,8 +104,6 @@ def begin(
         summary={},
         provenance=dict(provenance or {}),
     )
-    open_store(home).create_run(record, liveness.process_start_time())
-    return record
 
 
 def end(
