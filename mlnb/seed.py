@@ -425,7 +425,8 @@ def generator(seed: int | None = None, device: str = "cpu") -> Any:
     reproducible independently of other draws from torch's global generator.
 
     Raises:
-        SeedError: no seed is given and nothing has been pinned yet.
+        InvalidArgumentError: no seed is given and nothing has been pinned yet.
+        SeedError: ``seed`` is not a whole number in ``[0, 2**32 - 1]``.
     """
     import torch
 
