@@ -83,6 +83,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn("interrupted.")
         return EXIT_INTERRUPTED
 
-
-if __name__ == "__main__":  # pragma: no cover - `python -m mlnb.cli` runs __main__.py
-    sys.exit(main())
