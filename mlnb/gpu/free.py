@@ -201,7 +201,7 @@ def _drop_last_exception(shell: Any, storages: dict, walker: StorageWalker) -> l
     for name in _SYS_NAMES:
         if hasattr(sys, name):
             delattr(sys, name)
-    if error is not None:
+    if result is not None and error is not None:  # the failed cell's result still holds it
         result.error_in_exec = None
     formatter = getattr(shell, "InteractiveTB", None) if shell is not None else None
     if formatter is not None and getattr(formatter, "tb", None) is not None:

@@ -71,6 +71,7 @@ class GpuMagics(MlnbMagics):
             return None
         from mlnb import gpu
 
+        report: display.Report
         if args.action == "status":
             report = gpu.status()
             display.show(report.text(), report.html())
@@ -79,7 +80,7 @@ class GpuMagics(MlnbMagics):
                 raise InvalidArgumentError(
                     f"%gpu who: --limit must be at least 1, got {args.limit}."
                 )
-            held = gpu.holders(self.shell.user_ns)
+            held = gpu.holders(self.ipython.user_ns)
             display.show(held.text(args.limit), held.html(args.limit))
         elif args.action == "memory":
             report = gpu.memory()
@@ -87,7 +88,7 @@ class GpuMagics(MlnbMagics):
             if args.summary:
                 print(_summary())
         elif args.action == "free":
-            print(gpu.free(self.shell).text())
+            print(gpu.free(self.ipython).text())
         else:
             report = gpu.reset_peak()
             display.show("mlnb: peaks reset.\n" + report.text(), report.html())
@@ -175,10 +176,10 @@ class GpuMagics(MlnbMagics):
                 raise InvalidArgumentError(
                     f"--retry-batch {name}: {name} is {start}, already below --min {args.min}."
                 )
-        code = self.shell.transform_cell(cell)
-        filename = self.shell.compile.cache(code, self.shell.execution_count, raw_code=cell)
+        code = self.ipython.transform_cell(cell)
+        filename = self.ipython.compile.cache(code, self.ipython.execution_count, raw_code=cell)
         body, last = split_cell(code, filename)
-        user_ns = self.shell.user_ns
+        user_ns = self.ipython.user_ns
 
         def run_cell(size: int | None = None) -> Any:
             if size is not None:
@@ -196,12 +197,12 @@ class GpuMagics(MlnbMagics):
         except OutOfMemoryError:
             raise
         except Exception as exc:
-            raise user_traceback(self.shell, exc, filename) from exc.__cause__
+            raise user_traceback(self.ipython, exc, filename) from exc.__cause__
 
     def _batch_value(self, name: str) -> int:
-        if name not in self.shell.user_ns:
+        if name not in self.ipython.user_ns:
             raise BatchVariableError(name, missing=True)
-        value = self.shell.user_ns[name]
+        value = self.ipython.user_ns[name]
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise BatchVariableError(name, value)
         return int(value)
@@ -221,11 +222,11 @@ class GpuMagics(MlnbMagics):
                 start,
                 minimum,
                 on_oom=on_oom,
-                namespace=self.shell.user_ns,
+                namespace=self.ipython.user_ns,
                 batch_name=name,
             )
         except OutOfMemoryError as exc:
-            self.shell.user_ns[name] = start
+            self.ipython.user_ns[name] = start
             if exc.report is not None:
                 display.show(exc.report.text())
             raise OutOfMemoryError(

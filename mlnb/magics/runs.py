@@ -62,11 +62,11 @@ class RunsMagics(MlnbMagics):
             return None
         config = None
         if args.config is not None:
-            if args.config not in self.shell.user_ns:
+            if args.config not in self.ipython.user_ns:
                 raise InvalidArgumentError(
                     f"%run_start: no variable named {args.config!r} for --config."
                 )
-            config = self.shell.user_ns[args.config]
+            config = self.ipython.user_ns[args.config]
         run = session.start(
             args.name,
             project=args.project,

@@ -316,7 +316,7 @@ def run_pipeline(
                 executor.submit(name, spec.task(step, start_timeout))
             if executor is not None and executor.pending() and not progressed:
                 name, record = executor.next_result()
-                _settle(spec, state, results[name], record)  # type: ignore[index]
+                _settle(spec, state, results[name], record)
                 state.save()
             elif not progressed and waiting:
                 raise PipelineSpecError(
@@ -345,7 +345,10 @@ def _settle(
     result.record = record
     if record is None or record.status != "finished":
         result.status = "failed"
-        result.reasons = [record.error if record is not None else "cancelled"]
+        if record is None:
+            result.reasons = ["cancelled"]
+        else:  # a run that was killed or crashed may have no error text
+            result.reasons = [record.error or f"its run {record.status}"]
     else:
         missing = [p for p in step.outputs if not spec.resolve(p).exists()]
         result.status = "failed" if missing else "ran"

@@ -268,8 +268,8 @@ def parameters_table(params: Sequence[Parameter], *, with_help: bool = True) -> 
             for p in params
         ]
         return display.text_table(["parameter", "type", "default", "help"], rows)
-    rows = [(p.name, p.type_name, repr(p.default)) for p in params]
-    return display.text_table(["parameter", "type", "default"], rows)
+    short = [(p.name, p.type_name, repr(p.default)) for p in params]
+    return display.text_table(["parameter", "type", "default"], short)
 
 
 def inspect(notebook: str | os.PathLike[str]) -> list[Parameter]:

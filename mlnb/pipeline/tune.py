@@ -53,7 +53,7 @@ class Dimension:
             return trial.suggest_categorical(self.name, list(self.choices))
         if self.kind == "int":
             return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)  # type: ignore[arg-type]
-        return trial.suggest_float(self.name, self.low, self.high, log=self.log)  # type: ignore[arg-type]
+        return trial.suggest_float(self.name, self.low, self.high, log=self.log)
 
     def examples(self) -> tuple[Any, ...]:
         """Values to type-check against the notebook's defaults."""

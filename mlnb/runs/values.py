@@ -31,7 +31,7 @@ class Summary(dict):
         super().__setitem__(key, jsonable_value(f"summary[{key!r}]", value))
         self._on_change()
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
