@@ -94,7 +94,7 @@ def _is_cell_magic(method: Callable[..., Any]) -> bool:
     return owner is not None and method.__name__ in getattr(owner, "magics", {}).get("cell", {})
 
 
-def user_traceback(shell: Any, exc: BaseException, filename: str) -> BaseException:
+def user_traceback(shell: InteractiveShell, exc: BaseException, filename: str) -> BaseException:
     """Make IPython show ``exc`` with only the frames from the user's cell onwards.
 
     Code a magic executes for the user (``%%repro``) fails inside mlnb's frames; the

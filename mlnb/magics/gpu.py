@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numbers
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -17,6 +17,11 @@ from mlnb.cellcode import split_cell
 from mlnb.exceptions import BatchVariableError, InvalidArgumentError, OutOfMemoryError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors, user_traceback
 
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from mlnb.gpu.tracking import CellTracker
+
 _TRACK_HOOKS = ("track-pre", "track-post")
 ACTIONS = ("status", "who", "memory", "free", "reset-peak")
 
@@ -25,9 +30,9 @@ ACTIONS = ("status", "who", "memory", "free", "reset-peak")
 class GpuMagics(MlnbMagics):
     """GPU status, who holds memory, per-cell tracking, free, OOM guard, live panel."""
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self.tracker: Any = None
+        self.tracker: CellTracker | None = None
         self.panels: list[Any] = []
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, line_magic, magics_class
@@ -12,6 +12,9 @@ from mlnb import display, repro
 from mlnb import seed as seeding
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors, user_traceback
 
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import ExecutionInfo, InteractiveShell
+
 _EVERY_CELL_HOOK = "every-cell"
 
 
@@ -19,7 +22,7 @@ _EVERY_CELL_HOOK = "every-cell"
 class SeedMagics(MlnbMagics):
     """Pin every RNG, optionally re-pin before each cell, and check a cell's determinism."""
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.reseeder: seeding.CellReseeder | None = None
 
@@ -94,7 +97,7 @@ class SeedMagics(MlnbMagics):
         """Re-pin before every cell from ``base_seed`` and the cell's source."""
         self.reseeder = reseeder = seeding.CellReseeder(base_seed)
 
-        def pre_run_cell(info: Any) -> None:
+        def pre_run_cell(info: ExecutionInfo) -> None:
             reseeder.before_cell(info.raw_cell or "")
 
         self.hooks.register(_EVERY_CELL_HOOK, "pre_run_cell", pre_run_cell)
