@@ -130,7 +130,8 @@ class _Worker:
 
     def finish(self, timeout: float) -> None:
         with contextlib.suppress(OSError):
-            self.process.stdin.close()  # type: ignore[union-attr]
+            if self.process.stdin is not None:  # always a pipe: Popen(stdin=PIPE)
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

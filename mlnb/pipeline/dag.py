@@ -293,12 +293,13 @@ def run_pipeline(
             progressed = False
             for name in list(waiting):
                 step = spec.steps[name]
-                upstream = [results.get(u) for u in step.upstream]
-                if any(r is None or r.status == "running" for r in upstream):
+                found = [results.get(u) for u in step.upstream]
+                upstream = [r for r in found if r is not None]
+                if len(upstream) < len(found) or any(r.status == "running" for r in upstream):
                     continue
                 waiting.remove(name)
                 progressed = True
-                bad = [r.name for r in upstream if r.status in ("failed", "blocked")]  # type: ignore[union-attr]
+                bad = [r.name for r in upstream if r.status in ("failed", "blocked")]
                 if bad:
                     results[name] = StepResult(
                         name, "blocked", [f"upstream {', '.join(bad)} did not finish"]

@@ -366,7 +366,7 @@ def sweep(
     started = time.perf_counter()
 
     def keep(index: Hashable, record: RunRecord | None) -> bool:
-        trials[int(index)].record = record  # type: ignore[call-overload]
+        trials[int(index)].record = record  # type: ignore[call-overload]  # executors hand back the int key they were given
         return not (fail_fast and record is not None and record.status != "finished")
 
     run_trials(

@@ -17,7 +17,12 @@ import numpy as np
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts
 from mlnb.whatif.adapters import MULTICLASS, REGRESSION
-from mlnb.whatif.counterfactual import METRICS, nearest_counterfactual, regression_threshold
+from mlnb.whatif.counterfactual import (
+    METRICS,
+    Counterfactual,
+    nearest_counterfactual,
+    regression_threshold,
+)
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL
 from mlnb.whatif.pdp import (
     PartialDependence,
@@ -97,7 +102,7 @@ class CounterfactualView:
             self.table.value = f"<i>no row has a different prediction{html.escape(fixed)}.</i>"
             return
         self.load_button.disabled = False
-        self.table.value = _counterfactual_html(ex, result, regression)
+        self.table.value = _counterfactual_html(ex.adapter.classes, result, regression)
 
     def _load(self) -> None:
         result = self.explorer.counterfactual
@@ -111,9 +116,9 @@ def _labels(explorer: ExplorerHost, scores: np.ndarray, thresholds: np.ndarray) 
     return scores.argmax(axis=1)
 
 
-def _counterfactual_html(explorer: ExplorerHost, result: Any, regression: bool) -> str:
+def _counterfactual_html(classes: list[str], result: Counterfactual, regression: bool) -> str:
     def name(value: Any) -> str:
-        return f"{float(value):.4g}" if regression else explorer.adapter.classes[int(value)]  # type: ignore[union-attr]
+        return f"{float(value):.4g}" if regression else classes[int(value)]
 
     head = (
         f"nearest counterfactual: row {result.position} (index {result.index}), predicted "
