@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.mlnb-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install test lint unit demo lab extension bench clean
+.PHONY: install test lint typecheck unit demo lab extension bench clean
 # jupyter refuses to run as root unless told; CI and containers often are root
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -26,10 +26,14 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check mlnb tests bench example_notebooks/*.py example_notebooks/*/*.py
 
+# settings and the third-party modules without types: [tool.mypy] in pyproject.toml
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint unit
+test: lint typecheck unit
 
 # the main job: a prepare -> train -> evaluate pipeline (then again, from cache), a sweep
 # of the train step, then every example notebook; all runs go to one store the lab reads

@@ -10,7 +10,7 @@ names below are resolved lazily (PEP 562).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlnb import lazy as _lazy
 
@@ -51,6 +51,8 @@ _SUBMODULES = (
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from IPython.core.interactiveshell import InteractiveShell
+
     from mlnb.exceptions import MlnbError  # noqa: F401
     from mlnb.gpu.oom import find_batch_size, oom_guard  # noqa: F401
     from mlnb.pipeline.record import record  # noqa: F401
@@ -62,14 +64,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 __getattr__, __dir__ = _lazy.attach(__name__, _LAZY, globals(), _SUBMODULES)
 
 
-def load_ipython_extension(shell: Any) -> None:
+def load_ipython_extension(shell: InteractiveShell) -> None:
     """Register every mlnb magic on ``shell`` (called by ``%load_ext mlnb``)."""
     from mlnb.magics import register_all
 
     register_all(shell)
 
 
-def unload_ipython_extension(shell: Any) -> None:
+def unload_ipython_extension(shell: InteractiveShell) -> None:
     """Remove every magic and hook mlnb registered (called by ``%unload_ext mlnb``)."""
     from mlnb.magics import unregister_all
 

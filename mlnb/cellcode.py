@@ -43,8 +43,10 @@ def split_cell(code: str, filename: str) -> tuple[CodeType, CodeType | None]:
     """
     tree = ast.parse(code, filename=filename)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(code):
-        last = compile(ast.Expression(body=tree.body.pop().value), filename, "eval")
+    final = tree.body[-1] if tree.body else None
+    if isinstance(final, ast.Expr) and not _ends_with_semicolon(code):
+        tree.body.pop()
+        last = compile(ast.Expression(body=final.value), filename, "eval")
     return compile(tree, filename, "exec"), last
 
 

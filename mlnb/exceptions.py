@@ -7,7 +7,13 @@ messages, so the user sees the sentence and no traceback from inside mlnb.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
+
+
+class TextReport(Protocol):
+    """A report an error carries (an ``mlnb.display.Report``): it renders as text."""
+
+    def text(self) -> str: ...
 
 
 class MlnbError(Exception):
@@ -237,7 +243,7 @@ class OutOfMemoryError(MlnbError):
     the tensors it kept alive could be freed.
     """
 
-    def __init__(self, message: str, report: object = None) -> None:
+    def __init__(self, message: str, report: TextReport | None = None) -> None:
         self.report = report
         super().__init__(message)
 

@@ -14,9 +14,13 @@ import functools
 import logging
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlnb.exceptions import MlnbWarning
+from mlnb.exceptions import MlnbWarning, NotInNotebookError
+
+if TYPE_CHECKING:
+    from IPython.core.events import EventManager
+    from IPython.core.interactiveshell import InteractiveShell
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ log = logging.getLogger(__name__)
 class ShellHooks:
     """The event callbacks one mlnb component registered on one shell."""
 
-    def __init__(self, shell: Any, owner: str) -> None:
+    def __init__(self, shell: InteractiveShell | None, owner: str) -> None:
         self.shell = shell
         self.owner = owner
         self._registered: dict[str, tuple[str, Callable[..., None]]] = {}
@@ -33,7 +37,7 @@ class ShellHooks:
         """Register ``callback`` for ``event`` under ``key``, replacing an earlier one."""
         self.unregister(key)
         safe = _fail_safe(callback, f"{self.owner} {event} hook ({key})")
-        self.shell.events.register(event, safe)
+        self._events().register(event, safe)
         self._registered[key] = (event, safe)
 
     def unregister(self, key: str) -> bool:
@@ -43,10 +47,15 @@ class ShellHooks:
             return False
         event, safe = entry
         try:
-            self.shell.events.unregister(event, safe)
+            self._events().unregister(event, safe)
         except ValueError:  # already gone: someone cleared the event list
             log.debug("hook %s was no longer registered", key)
         return True
+
+    def _events(self) -> EventManager:
+        if self.shell is None:  # a Magics built without a shell: nothing to hook into
+            raise NotInNotebookError(f"{self.owner} has no IPython shell to register hooks on.")
+        return self.shell.events
 
     def is_registered(self, key: str) -> bool:
         """Whether a callback is registered under ``key``."""

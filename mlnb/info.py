@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import sys
+from typing import TypedDict
 
 from mlnb import __version__
 
@@ -46,7 +47,17 @@ def versions(names: tuple[str, ...]) -> dict[str, str | None]:
     return found
 
 
-def collect() -> dict[str, object]:
+class InfoReport(TypedDict):
+    """What :func:`collect` returns: versions by distribution name, None when missing."""
+
+    mlnb: str
+    python: str
+    executable: str
+    core: dict[str, str | None]
+    extras: dict[str, dict[str, str | None]]
+
+
+def collect() -> InfoReport:
     """Everything ``mlnb info`` reports, as a JSON-ready dict."""
     return {
         "mlnb": __version__,

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _init_lock = threading.Lock()
 _initialised = False
@@ -134,14 +137,14 @@ class NvmlReader:
             for p in found
         ]
 
-    def optional(self, read: Any, *args: Any) -> Any:
+    def optional(self, read: Callable[..., T], *args: Any) -> T | None:
         """A reading that some devices/drivers do not support: None instead of an error."""
         try:
             return read(*args)
         except self.pynvml.NVMLError:
             return None
 
-    def _required(self, read: Any, *args: Any) -> Any:
+    def _required(self, read: Callable[..., T], *args: Any) -> T:
         """A reading that must work: an NVML error becomes :class:`NvmlUnavailable`."""
         try:
             return read(*args)

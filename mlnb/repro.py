@@ -230,6 +230,7 @@ def check_reproducible(
                         report.shared.append(name)
         set_state(start_state)
         buffer = io.StringIO()
+        stream: contextlib.AbstractContextManager[object]
         if not capture_output:
             stream = contextlib.nullcontext()
         elif final:

@@ -4,4 +4,5 @@ import sys
 
 from mlnb.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not on a plain import (tests/test_reports.py imports every module)
+    sys.exit(main())

@@ -69,9 +69,9 @@ def main(args: argparse.Namespace) -> int:
             path = data.infer_schema(frame).save(args.infer)
             print(f"mlnb: wrote the schema of {frame.shape[1]} columns to {path}.")
             return 0
-        report = data.validate(frame, args.schema, what=args.file)
-        print(report.text())
-        return EXIT_RUN_FAILED if args.strict and not report.ok else 0
+        validation = data.validate(frame, args.schema, what=args.file)
+        print(validation.text())
+        return EXIT_RUN_FAILED if args.strict and not validation.ok else 0
     report = data.compare(
         read_table(args.reference),
         read_table(args.current),

@@ -25,18 +25,20 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.gpu.status import status
 
     if args.view == "memory":
-        report = memory()
+        memory_report = memory()
         payload: dict[str, object] = {
-            "allocators": [dataclasses.asdict(s) for s in report.allocators],
-            "host": dataclasses.asdict(report.host),
-            "note": report.note,
+            "allocators": [dataclasses.asdict(s) for s in memory_report.allocators],
+            "host": dataclasses.asdict(memory_report.host),
+            "note": memory_report.note,
         }
+        text = memory_report.text()
     else:
-        report = status()
+        status_report = status()
         payload = {
-            "devices": [dataclasses.asdict(d) for d in report.devices],
-            "host": dataclasses.asdict(report.host) if report.host else None,
-            "unavailable": report.unavailable,
+            "devices": [dataclasses.asdict(d) for d in status_report.devices],
+            "host": dataclasses.asdict(status_report.host) if status_report.host else None,
+            "unavailable": status_report.unavailable,
         }
-    print(json.dumps(payload, indent=2) if args.json else report.text())
+        text = status_report.text()
+    print(json.dumps(payload, indent=2) if args.json else text)
     return 0

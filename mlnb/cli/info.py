@@ -20,8 +20,8 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     rows = [("mlnb", report["mlnb"]), ("python", report["python"])]
-    rows += [(name, version or "missing") for name, version in report["core"].items()]  # type: ignore[union-attr]
-    for extra, dists in report["extras"].items():  # type: ignore[union-attr]
+    rows += [(name, version or "missing") for name, version in report["core"].items()]
+    for extra, dists in report["extras"].items():
         for name, version in dists.items():
             rows.append((f"[{extra}] {name}", version or "not installed"))
     print(display.text_table(["package", "version"], rows))

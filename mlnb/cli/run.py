@@ -44,10 +44,10 @@ def main(args: argparse.Namespace) -> int:
         warn(str(exc))
         return EXIT_RUN_FAILED
     except KeyboardInterrupt:
-        record = last_record()
+        killed = last_record()
         where = (
-            f"; run {record.id} is recorded as killed, output so far in {section_of(record).output}"
-            if record
+            f"; run {killed.id} is recorded as killed, output so far in {section_of(killed).output}"
+            if killed
             else ""
         )
         warn(f"interrupted{where}.")

@@ -65,8 +65,12 @@ def jensen_shannon_distance(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def l_infinity(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float, str, str | None]:
-    p = ref.counts / ref.count  # type: ignore[operator]
-    q = cur.counts / cur.count  # type: ignore[operator]
+    if ref.counts is None or cur.counts is None:
+        raise ValueError(
+            f"l_infinity compares value counts; column {ref.name!r} has none on a side."
+        )
+    p = ref.counts / ref.count
+    q = cur.counts / cur.count
     p, q = p.align(q, fill_value=0.0)
     gaps = (p - q).abs()
     pooled = (p + q) / 2

@@ -38,8 +38,9 @@ def column_shares(
         return [], None if ref is None else np.zeros(0), np.zeros(0)
     if cur.kind in kinds.NUMBER_KINDS:
         sides = [p for p in sides if p.kind == cur.kind]
-        low = min(p.min for p in sides)  # type: ignore[type-var]
-        high = max(p.max for p in sides)  # type: ignore[type-var]
+        # a counted numeric side always has a min and a max
+        low = min(p.min for p in sides if p.min is not None)
+        high = max(p.max for p in sides if p.max is not None)
         if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
             edges = np.array([low - 0.5, low + 0.5]) if np.isfinite(low) else np.array([0.0, 1.0])
         else:

@@ -92,9 +92,9 @@ class ColumnProfile:
         Exact when the column had at most :data:`SKETCH_SIZE` values; otherwise
         interpolated between sketch ranks, within 1/1000 of the truth.
         """
-        if self.sketch_values is None or self.count == 0:
-            return np.zeros(len(edges))
         points, ranks = self.sketch_values, self.sketch_ranks
+        if points is None or ranks is None or self.count == 0:
+            return np.zeros(len(edges))
         j = np.searchsorted(points, edges, side="left")
         inside = (j > 0) & (j < len(points))
         below = np.where(j >= len(points), float(self.count), 0.0)
@@ -146,10 +146,10 @@ class ColumnProfile:
         if self.kind in kinds.NUMBER_KINDS:
             out.update(min=self.min, max=self.max, mean=self.mean, std=self.std)
             out["quantiles"] = {str(q): v for q, v in self.quantiles.items()}
-            if self.histogram_edges is not None:
+            if self.histogram_edges is not None and self.histogram_counts is not None:
                 out["histogram"] = {
                     "edges": self.histogram_edges.tolist(),
-                    "counts": self.histogram_counts.tolist(),  # type: ignore[union-attr]
+                    "counts": self.histogram_counts.tolist(),
                 }
         elif self.counts is not None:
             out["top"] = [{"value": v, "count": c} for v, c in self.top()]

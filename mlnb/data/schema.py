@@ -174,9 +174,9 @@ def _infer_column(column: ColumnProfile, max_domain: int) -> ColumnSchema:
     )
     if column.kind in kinds.NUMBER_KINDS and column.count:
         inferred.min, inferred.max = column.min, column.max
-        if column.kind == kinds.DATETIME:
-            inferred.min = pd.Timestamp(int(column.min)).isoformat()  # type: ignore[arg-type]
-            inferred.max = pd.Timestamp(int(column.max)).isoformat()  # type: ignore[arg-type]
+        if column.kind == kinds.DATETIME and column.min is not None and column.max is not None:
+            inferred.min = pd.Timestamp(int(column.min)).isoformat()
+            inferred.max = pd.Timestamp(int(column.max)).isoformat()
     elif column.counts is not None:
         if column.unique <= max_domain and not column.domain_capped:
             inferred.domain = sorted(column.counts.index.tolist())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,7 +252,7 @@ def _check_range(name: str, numbers: np.ndarray, expected: ColumnSchema, k: int)
     return [Anomaly(name, OUT_OF_RANGE, description, examples)]
 
 
-def _formatter(kind: str) -> Any:
+def _formatter(kind: str) -> Callable[[float], str]:
     if kind == kinds.DATETIME:
         return lambda v: (
             str(pd.Timestamp(int(v))) if math.isfinite(v) else display.format_value(float(v))

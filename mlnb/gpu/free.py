@@ -17,12 +17,15 @@ import gc
 import sys
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb import display
 from mlnb.gpu import backends
 from mlnb.gpu.backends.host import process_rss
 from mlnb.gpu.holders import HoldersReport, StorageWalker, holders
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 _SYS_NAMES = ("last_type", "last_value", "last_traceback", "last_exc")
 _OUTPUT_NAMES = ("_", "__", "___")
@@ -178,7 +181,9 @@ def release_caches() -> int:
     return collected
 
 
-def _drop_last_exception(shell: Any, storages: dict, walker: StorageWalker) -> list[str]:
+def _drop_last_exception(
+    shell: InteractiveShell | None, storages: dict, walker: StorageWalker
+) -> list[str]:
     dropped: list[str] = []
     exceptions: list[BaseException] = []
     for name in _SYS_NAMES:
@@ -201,7 +206,7 @@ def _drop_last_exception(shell: Any, storages: dict, walker: StorageWalker) -> l
     for name in _SYS_NAMES:
         if hasattr(sys, name):
             delattr(sys, name)
-    if error is not None:
+    if result is not None and error is not None:  # the failed cell's result still holds it
         result.error_in_exec = None
     formatter = getattr(shell, "InteractiveTB", None) if shell is not None else None
     if formatter is not None and getattr(formatter, "tb", None) is not None:
@@ -211,7 +216,9 @@ def _drop_last_exception(shell: Any, storages: dict, walker: StorageWalker) -> l
     return dropped
 
 
-def _drop_output_cache(shell: Any, storages: dict, walker: StorageWalker) -> list[str]:
+def _drop_output_cache(
+    shell: InteractiveShell | None, storages: dict, walker: StorageWalker
+) -> list[str]:
     if shell is None:
         return []
     dropped: list[str] = []
@@ -249,7 +256,9 @@ def _drop_output_cache(shell: Any, storages: dict, walker: StorageWalker) -> lis
     return dropped
 
 
-def free(shell: Any = None, namespace: dict[str, Any] | None = None) -> FreeReport:
+def free(
+    shell: InteractiveShell | None = None, namespace: dict[str, Any] | None = None
+) -> FreeReport:
     """Release what a failed cell and the output cache hold, then empty the caches.
 
     Args:

@@ -46,7 +46,7 @@ class MemoryReport(display.Report):
     def rows(self) -> list[tuple[str, ...]]:
         """Table rows, host process last."""
         h = display.human_bytes
-        rows = [
+        rows: list[tuple[str, ...]] = [
             (s.device, h(s.allocated), h(s.reserved), h(s.cached), h(s.peak), h(s.free), h(s.total))
             for s in self.allocators
         ]

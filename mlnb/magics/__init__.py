@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.magics import settings
 from mlnb.magics.base import MlnbMagics
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 # "module:Class" of every capability's magics, imported only when the extension loads.
 MAGIC_CLASSES: tuple[str, ...] = (
@@ -33,7 +36,7 @@ def _magic_class(spec: str) -> type[MlnbMagics]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def register_all(shell: Any) -> list[str]:
+def register_all(shell: InteractiveShell) -> list[str]:
     """Register every capability's magics on ``shell``; returns the magic names added."""
     unregister_all(shell)  # %reload_ext: never register twice
     instances = [_magic_class(spec)(shell=shell) for spec in MAGIC_CLASSES]
@@ -47,7 +50,7 @@ def register_all(shell: Any) -> list[str]:
     return names
 
 
-def unregister_all(shell: Any) -> list[str]:
+def unregister_all(shell: InteractiveShell) -> list[str]:
     """Remove every mlnb magic and hook from ``shell``; safe to call twice."""
     instances = _loaded.pop(shell, [])
     profile = _settings.pop(shell, None)
@@ -67,6 +70,6 @@ def unregister_all(shell: Any) -> list[str]:
     return removed
 
 
-def loaded_magics(shell: Any) -> list[MlnbMagics]:
+def loaded_magics(shell: InteractiveShell) -> list[MlnbMagics]:
     """The mlnb ``Magics`` instances currently registered on ``shell``."""
     return list(_loaded.get(shell, []))

@@ -5,14 +5,17 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 from IPython.core.magic_arguments import parse_argstring
 
-from mlnb.exceptions import MlnbError
+from mlnb.exceptions import MlnbError, NotInNotebookError
 from mlnb.hooks import ShellHooks
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,9 +23,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 class MlnbMagics(Magics):
     """A ``Magics`` class whose event hooks are removed by ``%unload_ext mlnb``."""
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.hooks = ShellHooks(shell, owner=f"mlnb {type(self).__name__}")
+
+    @property
+    def ipython(self) -> InteractiveShell:
+        """The shell these magics are registered on.
+
+        ``Magics.shell`` may be None (a ``Magics`` built by hand); a magic that needs the
+        user's namespace or compiler then fails with one sentence, not an AttributeError.
+        """
+        if self.shell is None:
+            raise NotInNotebookError(f"{type(self).__name__} is not attached to an IPython shell.")
+        return self.shell
 
     def close(self) -> None:
         """Unregister this capability's hooks and stop its background work."""
@@ -36,7 +50,7 @@ class MlnbMagics(Magics):
             from mlnb.exceptions import InvalidArgumentError
 
             raise InvalidArgumentError(f"-o needs a variable name, got {name!r}.")
-        self.shell.user_ns[name] = value
+        self.ipython.user_ns[name] = value
 
 
 def user_errors(method: F) -> F:
@@ -80,7 +94,7 @@ def _is_cell_magic(method: Callable[..., Any]) -> bool:
     return owner is not None and method.__name__ in getattr(owner, "magics", {}).get("cell", {})
 
 
-def user_traceback(shell: Any, exc: BaseException, filename: str) -> BaseException:
+def user_traceback(shell: InteractiveShell, exc: BaseException, filename: str) -> BaseException:
     """Make IPython show ``exc`` with only the frames from the user's cell onwards.
 
     Code a magic executes for the user (``%%repro``) fails inside mlnb's frames; the

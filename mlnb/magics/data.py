@@ -199,11 +199,11 @@ class DataMagics(MlnbMagics):
 
     def _value(self, expression: str) -> Any:
         """The object ``expression`` names in the notebook (a variable, or any expression)."""
-        namespace = self.shell.user_ns
+        namespace = self.ipython.user_ns
         if expression in namespace:
             return namespace[expression]
         try:
-            return self.shell.ev(expression)
+            return self.ipython.ev(expression)
         except NameError:
             raise MlnbError(f"there is no variable `{expression}` in this notebook.") from None
         except Exception as exc:

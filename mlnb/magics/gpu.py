@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numbers
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -17,6 +17,11 @@ from mlnb.cellcode import split_cell
 from mlnb.exceptions import BatchVariableError, InvalidArgumentError, OutOfMemoryError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors, user_traceback
 
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from mlnb.gpu.tracking import CellTracker
+
 _TRACK_HOOKS = ("track-pre", "track-post")
 ACTIONS = ("status", "who", "memory", "free", "reset-peak")
 
@@ -25,9 +30,9 @@ ACTIONS = ("status", "who", "memory", "free", "reset-peak")
 class GpuMagics(MlnbMagics):
     """GPU status, who holds memory, per-cell tracking, free, OOM guard, live panel."""
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self.tracker: Any = None
+        self.tracker: CellTracker | None = None
         self.panels: list[Any] = []
 
     def close(self) -> None:
@@ -71,6 +76,7 @@ class GpuMagics(MlnbMagics):
             return None
         from mlnb import gpu
 
+        report: display.Report
         if args.action == "status":
             report = gpu.status()
             display.show(report.text(), report.html())
@@ -79,7 +85,7 @@ class GpuMagics(MlnbMagics):
                 raise InvalidArgumentError(
                     f"%gpu who: --limit must be at least 1, got {args.limit}."
                 )
-            held = gpu.holders(self.shell.user_ns)
+            held = gpu.holders(self.ipython.user_ns)
             display.show(held.text(args.limit), held.html(args.limit))
         elif args.action == "memory":
             report = gpu.memory()
@@ -87,7 +93,7 @@ class GpuMagics(MlnbMagics):
             if args.summary:
                 print(_summary())
         elif args.action == "free":
-            print(gpu.free(self.shell).text())
+            print(gpu.free(self.ipython).text())
         else:
             report = gpu.reset_peak()
             display.show("mlnb: peaks reset.\n" + report.text(), report.html())
@@ -175,10 +181,10 @@ class GpuMagics(MlnbMagics):
                 raise InvalidArgumentError(
                     f"--retry-batch {name}: {name} is {start}, already below --min {args.min}."
                 )
-        code = self.shell.transform_cell(cell)
-        filename = self.shell.compile.cache(code, self.shell.execution_count, raw_code=cell)
+        code = self.ipython.transform_cell(cell)
+        filename = self.ipython.compile.cache(code, self.ipython.execution_count, raw_code=cell)
         body, last = split_cell(code, filename)
-        user_ns = self.shell.user_ns
+        user_ns = self.ipython.user_ns
 
         def run_cell(size: int | None = None) -> Any:
             if size is not None:
@@ -196,12 +202,12 @@ class GpuMagics(MlnbMagics):
         except OutOfMemoryError:
             raise
         except Exception as exc:
-            raise user_traceback(self.shell, exc, filename) from exc.__cause__
+            raise user_traceback(self.ipython, exc, filename) from exc.__cause__
 
     def _batch_value(self, name: str) -> int:
-        if name not in self.shell.user_ns:
+        if name not in self.ipython.user_ns:
             raise BatchVariableError(name, missing=True)
-        value = self.shell.user_ns[name]
+        value = self.ipython.user_ns[name]
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise BatchVariableError(name, value)
         return int(value)
@@ -221,11 +227,11 @@ class GpuMagics(MlnbMagics):
                 start,
                 minimum,
                 on_oom=on_oom,
-                namespace=self.shell.user_ns,
+                namespace=self.ipython.user_ns,
                 batch_name=name,
             )
         except OutOfMemoryError as exc:
-            self.shell.user_ns[name] = start
+            self.ipython.user_ns[name] = start
             if exc.report is not None:
                 display.show(exc.report.text())
             raise OutOfMemoryError(

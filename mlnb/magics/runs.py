@@ -7,7 +7,7 @@ and fail-safe through ``self.hooks``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -19,12 +19,15 @@ from mlnb.runs import session, views
 from mlnb.runs.cells import CellRecorder
 from mlnb.runs.records import STATUSES
 
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
 
 @magics_class
 class RunsMagics(MlnbMagics):
     """Start, stop, list, show and compare runs; keep each run's cell log."""
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.recorder = CellRecorder(session.live_runs)
         self.hooks.register("cell-log-pre", "pre_run_cell", self.recorder.pre_run_cell)
@@ -62,11 +65,11 @@ class RunsMagics(MlnbMagics):
             return None
         config = None
         if args.config is not None:
-            if args.config not in self.shell.user_ns:
+            if args.config not in self.ipython.user_ns:
                 raise InvalidArgumentError(
                     f"%run_start: no variable named {args.config!r} for --config."
                 )
-            config = self.shell.user_ns[args.config]
+            config = self.ipython.user_ns[args.config]
         run = session.start(
             args.name,
             project=args.project,

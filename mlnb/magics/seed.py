@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, line_magic, magics_class
@@ -12,6 +12,9 @@ from mlnb import display, repro
 from mlnb import seed as seeding
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors, user_traceback
 
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import ExecutionInfo, InteractiveShell
+
 _EVERY_CELL_HOOK = "every-cell"
 
 
@@ -19,7 +22,7 @@ _EVERY_CELL_HOOK = "every-cell"
 class SeedMagics(MlnbMagics):
     """Pin every RNG, optionally re-pin before each cell, and check a cell's determinism."""
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.reseeder: seeding.CellReseeder | None = None
 
@@ -77,25 +80,28 @@ class SeedMagics(MlnbMagics):
                 deterministic=args.deterministic,
                 verbose=not args.quiet,
             )
+        reseeder = None
         if args.every_cell:
-            self.start_every_cell(seeding.current_seed())  # type: ignore[arg-type]
+            base_seed = seeding.current_seed()
+            assert base_seed is not None, "pinned just above when nothing was"
+            reseeder = self.start_every_cell(base_seed)
         if not args.quiet:
             if record is not None:
                 print(f"mlnb: {record.summary()}")
-            if args.every_cell:
+            if reseeder is not None:
                 print(
-                    f"mlnb: every cell is re-pinned from base seed {self.reseeder.base_seed} and its source."
-                )  # type: ignore[union-attr]
+                    f"mlnb: every cell is re-pinned from base seed {reseeder.base_seed} and its source."
+                )
 
-    def start_every_cell(self, base_seed: int) -> None:
+    def start_every_cell(self, base_seed: int) -> seeding.CellReseeder:
         """Re-pin before every cell from ``base_seed`` and the cell's source."""
-        self.reseeder = seeding.CellReseeder(base_seed)
-        reseeder = self.reseeder
+        self.reseeder = reseeder = seeding.CellReseeder(base_seed)
 
-        def pre_run_cell(info: Any) -> None:
+        def pre_run_cell(info: ExecutionInfo) -> None:
             reseeder.before_cell(info.raw_cell or "")
 
         self.hooks.register(_EVERY_CELL_HOOK, "pre_run_cell", pre_run_cell)
+        return reseeder
 
     def stop_every_cell(self) -> bool:
         """Stop re-pinning before each cell; returns whether it was on."""
@@ -141,14 +147,14 @@ class SeedMagics(MlnbMagics):
             return None  # help shown; the cell is not run
         if args.runs < 2:
             raise UsageError(f"%%repro: --runs must be at least 2, got {args.runs}.")
-        code = self.shell.transform_cell(cell)
-        filename = self.shell.compile.cache(code, self.shell.execution_count, raw_code=cell)
+        code = self.ipython.transform_cell(cell)
+        filename = self.ipython.compile.cache(code, self.ipython.execution_count, raw_code=cell)
         try:
             report = repro.check_reproducible(
-                code, self.shell.user_ns, args.runs, filename=filename
+                code, self.ipython.user_ns, args.runs, filename=filename
             )
         except Exception as exc:
-            raise user_traceback(self.shell, exc, filename) from exc.__cause__
+            raise user_traceback(self.ipython, exc, filename) from exc.__cause__
         display.show(report.text(), report.html())
         return report.result
 

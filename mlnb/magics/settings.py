@@ -10,12 +10,15 @@ reads them after the environment variables (an ``MLNB_*`` variable still wins).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traitlets import Integer, Unicode, observe
 from traitlets.config import Configurable
 
 from mlnb import config
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 
 class Mlnb(Configurable):
@@ -45,7 +48,7 @@ class Mlnb(Configurable):
             config.profile_values[name] = str(value)
 
 
-def attach(shell: Any) -> Mlnb:
+def attach(shell: InteractiveShell) -> Mlnb:
     """Create the settings object for ``shell`` and make ``%config Mlnb`` find it."""
     settings = Mlnb(parent=shell)
     configurables = getattr(shell, "configurables", None)
@@ -54,7 +57,7 @@ def attach(shell: Any) -> Mlnb:
     return settings
 
 
-def detach(shell: Any, settings: Mlnb) -> None:
+def detach(shell: InteractiveShell, settings: Mlnb) -> None:
     """Undo :func:`attach`: forget the profile values and the ``%config`` entry."""
     configurables = getattr(shell, "configurables", None)
     if isinstance(configurables, list) and settings in configurables:

@@ -98,7 +98,7 @@ class WhatIfMagics(MlnbMagics):
         )
 
     def _lookup(self, name: str, role: str) -> Any:
-        namespace = self.shell.user_ns
+        namespace = self.ipython.user_ns
         if name not in namespace:
             raise WhatIfError(
                 f"%whatif: no variable named {name!r} in the notebook for the {role} — "

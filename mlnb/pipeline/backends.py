@@ -117,7 +117,8 @@ class _Worker:
 
     def finish(self, timeout: float) -> None:
         with contextlib.suppress(OSError):
-            self.process.stdin.close()  # type: ignore[union-attr]
+            if self.process.stdin is not None:  # always a pipe: Popen(stdin=PIPE)
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -176,23 +177,24 @@ class LocalProcessExecutor:
         while True:
             self._dispatch()  # here, not on return: a caller may cancel_pending() first
             worker, message = self._events.get()
-            task_id = worker.task_id
+            running = worker.task_id
             worker.task_id = None
             if message is None:  # the worker is gone
                 self._workers.remove(worker)
-                if task_id is None:
+                if running is None:
                     continue
                 code = worker.process.wait()
                 status = "killed" if code in (-2, 130) else "crashed"
                 record = lost_record(
-                    self._fields.pop(task_id),
+                    self._fields.pop(running),
                     status,
                     f"WorkerDied: the worker process exited with status {code}",
                 )
             else:
-                self._fields.pop(task_id)  # type: ignore[arg-type]
+                assert running is not None, "a worker only answers the task it was sent"
+                self._fields.pop(running)
                 record = RunRecord.from_dict(message["record"])
-            return self._keys.pop(task_id), record  # type: ignore[arg-type]
+            return self._keys.pop(running), record
 
     def cancel_pending(self) -> None:
         """Queued tasks come back as cancelled; running ones finish."""

@@ -293,12 +293,13 @@ def run_pipeline(
             progressed = False
             for name in list(waiting):
                 step = spec.steps[name]
-                upstream = [results.get(u) for u in step.upstream]
-                if any(r is None or r.status == "running" for r in upstream):
+                found = [results.get(u) for u in step.upstream]
+                upstream = [r for r in found if r is not None]
+                if len(upstream) < len(found) or any(r.status == "running" for r in upstream):
                     continue
                 waiting.remove(name)
                 progressed = True
-                bad = [r.name for r in upstream if r.status in ("failed", "blocked")]  # type: ignore[union-attr]
+                bad = [r.name for r in upstream if r.status in ("failed", "blocked")]
                 if bad:
                     results[name] = StepResult(
                         name, "blocked", [f"upstream {', '.join(bad)} did not finish"]
@@ -316,7 +317,7 @@ def run_pipeline(
                 executor.submit(name, spec.task(step, start_timeout))
             if executor is not None and executor.pending() and not progressed:
                 name, record = executor.next_result()
-                _settle(spec, state, results[name], record)  # type: ignore[index]
+                _settle(spec, state, results[name], record)
                 state.save()
             elif not progressed and waiting:
                 raise PipelineSpecError(
@@ -345,7 +346,10 @@ def _settle(
     result.record = record
     if record is None or record.status != "finished":
         result.status = "failed"
-        result.reasons = [record.error if record is not None else "cancelled"]
+        if record is None:
+            result.reasons = ["cancelled"]
+        else:  # a run that was killed or crashed may have no error text
+            result.reasons = [record.error or f"its run {record.status}"]
     else:
         missing = [p for p in step.outputs if not spec.resolve(p).exists()]
         result.status = "failed" if missing else "ran"

@@ -24,7 +24,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -39,6 +39,9 @@ from mlnb.pipeline.section import METADATA_KEY, SECTION_KEY, PipelineSection
 from mlnb.pipeline.seeding import SEED_CELL_TAG, seed_cell_source
 from mlnb.runs.external import draft, ended_record
 from mlnb.runs.records import RunRecord
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 log = logging.getLogger(__name__)
 # nbclient logs "Timeout waiting for execute reply" and "Kernel died" as errors; the run
@@ -102,7 +105,7 @@ class RunContext:
         return max(1, int(self.timeout - (time.monotonic() - self.started) + 0.999))
 
 
-def prepare_notebook(nb: Any, context: RunContext) -> None:
+def prepare_notebook(nb: NotebookNode, context: RunContext) -> None:
     """Set the kernelspec and insert the seed cell after papermill's parameters."""
     if context.kernelspec:
         nb.metadata["kernelspec"] = dict(context.kernelspec)
@@ -122,7 +125,7 @@ def prepare_notebook(nb: Any, context: RunContext) -> None:
     nb.cells.insert(position, cell)
 
 
-def input_cell_index(nb: Any, output_index: int) -> int:
+def input_cell_index(nb: NotebookNode, output_index: int) -> int:
     """The index in the input notebook of the output notebook's cell ``output_index``."""
     injected = sum(
         1
@@ -135,7 +138,7 @@ def input_cell_index(nb: Any, output_index: int) -> int:
 class RecordingExecutionManager(NotebookExecutionManager):
     """Papermill's execution manager that keeps the run record in the notebook as it runs."""
 
-    def __init__(self, nb: Any, context: RunContext, **kwargs: Any) -> None:
+    def __init__(self, nb: NotebookNode, context: RunContext, **kwargs: Any) -> None:
         super().__init__(nb, **kwargs)
         self.context = context
         self.current_index: int | None = None
@@ -192,7 +195,7 @@ class MlnbEngine(NBClientEngine):
     @classmethod
     def execute_notebook(
         cls,
-        nb: Any,
+        nb: NotebookNode,
         kernel_name: str,
         output_path: str | None = None,
         progress_bar: bool = True,

@@ -12,9 +12,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.exceptions import InvalidNotebookError, KernelNotFoundError, NotebookNotFoundError
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 MAX_REASON = 160
 
@@ -38,7 +41,7 @@ def shorten(reason: str, limit: int = MAX_REASON) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def load_notebook(path: str | os.PathLike[str]) -> Any:
+def load_notebook(path: str | os.PathLike[str]) -> NotebookNode:
     """Read and validate a notebook with nbformat (upgraded to v4).
 
     Returns:
@@ -98,7 +101,7 @@ def installed_kernels() -> dict[str, dict[str, Any]]:
     }
 
 
-def resolve_kernel(nb: Any, kernel: str | None) -> tuple[str, dict[str, Any]]:
+def resolve_kernel(nb: NotebookNode, kernel: str | None) -> tuple[str, dict[str, Any]]:
     """The kernel to run ``nb`` in and its kernelspec metadata.
 
     Args:

@@ -99,7 +99,7 @@ def _type_name(value: Any, annotation: str | None) -> str:
 
 
 def _line_comment(lines: Sequence[str], node: ast.stmt) -> str:
-    line = lines[node.end_lineno - 1] if node.end_lineno else ""  # type: ignore[operator]
+    line = lines[node.end_lineno - 1] if node.end_lineno else ""
     tail = line[node.end_col_offset :] if node.end_col_offset is not None else ""
     return tail.split("#", 1)[1].strip() if "#" in tail else ""
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.exceptions import NoParametersCellError
 from mlnb.pipeline.loading import load_notebook
@@ -33,6 +33,9 @@ from mlnb.pipeline.parameters import (
     source_text,
 )
 from mlnb.pipeline.section import METADATA_KEY
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 
 @dataclass
@@ -113,7 +116,7 @@ def _is_neutral(node: ast.stmt) -> bool:
     return False
 
 
-def find_parameter_assignments(nb: Any) -> dict[int, list[ast.stmt]]:
+def find_parameter_assignments(nb: NotebookNode) -> dict[int, list[ast.stmt]]:
     """Cell index → the literal assignments to move, scanning until the first computation."""
     found: dict[int, list[ast.stmt]] = {}
     for index, cell in enumerate(nb.cells):
@@ -144,7 +147,7 @@ def _movable(tree_body: Sequence[ast.stmt], chosen: Sequence[ast.stmt]) -> list[
     return [n for n in chosen if not (_lines_of([n]) & staying)]
 
 
-def imported_packages(nb: Any) -> dict[str, str]:
+def imported_packages(nb: NotebookNode) -> dict[str, str]:
     """Distribution → version for every non-standard-library module the notebook imports."""
     modules: set[str] = set()
     for cell in nb.cells:
@@ -220,7 +223,7 @@ def step_init(
     return plan
 
 
-def _plan_new_cell(nb: Any, plan: StepPlan) -> None:
+def _plan_new_cell(nb: NotebookNode, plan: StepPlan) -> None:
     """Move the assignments out of their cells into a new ``parameters`` cell (in memory)."""
     import nbformat
 
@@ -268,8 +271,8 @@ def parameters_table(params: Sequence[Parameter], *, with_help: bool = True) -> 
             for p in params
         ]
         return display.text_table(["parameter", "type", "default", "help"], rows)
-    rows = [(p.name, p.type_name, repr(p.default)) for p in params]
-    return display.text_table(["parameter", "type", "default"], rows)
+    short = [(p.name, p.type_name, repr(p.default)) for p in params]
+    return display.text_table(["parameter", "type", "default"], short)
 
 
 def inspect(notebook: str | os.PathLike[str]) -> list[Parameter]:

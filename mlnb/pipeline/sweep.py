@@ -100,16 +100,19 @@ def parse_space(assignments: Iterable[str], nb: Mapping[str, Any]) -> dict[str, 
 
 def grid(space: Mapping[str, Sequence[Any] | Range]) -> list[dict[str, Any]]:
     """Every combination of the listed values, in order."""
-    ranges = [name for name, values in space.items() if isinstance(values, Range)]
+    listed: dict[str, Sequence[Any]] = {}
+    ranges = []
+    for name, values in space.items():
+        if isinstance(values, Range):
+            ranges.append(name)
+        else:
+            listed[name] = values
     if ranges:
         raise PipelineSpecError(
             f"{', '.join(ranges)} is a range, which a grid cannot enumerate — add --random N to sample it."
         )
-    names = list(space)
-    return [
-        dict(zip(names, combo, strict=True))
-        for combo in itertools.product(*(space[n] for n in names))
-    ]
+    names = list(listed)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*listed.values())]
 
 
 def random_samples(
@@ -193,16 +196,19 @@ class SweepResult:
             self.metric = next((n for n in self.metric_names() if self._numeric(n)), None)
             if self.metric is not None:
                 self.direction = guess_direction(self.metric)
+        metric = self.metric
         scored = [
-            t
+            (number, t)
             for t in self.trials
-            if t.status == "finished" and _number(t.values.get(self.metric)) is not None
+            if metric is not None
+            and t.status == "finished"
+            and (number := _number(t.values.get(metric))) is not None
         ]
-        if not scored or self.metric is None:
+        if not scored:
             self.best = None
             return
-        key = lambda t: _number(t.values[self.metric])  # noqa: E731
-        self.best = max(scored, key=key) if self.direction == "max" else min(scored, key=key)
+        pick = max if self.direction == "max" else min
+        self.best = pick(scored, key=lambda pair: pair[0])[1]
 
     def _numeric(self, name: str) -> bool:
         return any(_number(t.values.get(name)) is not None for t in self.trials)
@@ -239,7 +245,7 @@ class SweepResult:
         """``best: trial 3 (acc=0.93, max) lr=0.1 bs=32 -> out/...``."""
         failed = sum(t.status not in ("finished", "skipped") for t in self.trials)
         tail = f"; {failed} of {len(self.trials)} trials did not finish" if failed else ""
-        if self.best is None or self.best.record is None:
+        if self.best is None or self.best.record is None or self.metric is None:
             return f"best: none (no finished trial recorded a number{f' for {self.metric}' if self.metric else ''}){tail}"
         params = " ".join(f"{k}={display.format_value(v)}" for k, v in self.best.params.items())
         value = display.format_value(self.best.values[self.metric])
@@ -360,7 +366,7 @@ def sweep(
     started = time.perf_counter()
 
     def keep(index: Hashable, record: RunRecord | None) -> bool:
-        trials[int(index)].record = record  # type: ignore[call-overload]
+        trials[int(index)].record = record  # type: ignore[call-overload]  # executors hand back the int key they were given
         return not (fail_fast and record is not None and record.status != "finished")
 
     run_trials(

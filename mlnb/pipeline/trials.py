@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.parameters import check_parameters
 from mlnb.pipeline.run import RunTask
 from mlnb.runs.records import RunRecord
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 DIRECTIONS = ("max", "min")
 
@@ -33,7 +36,7 @@ def check_direction(direction: str | None, *, optional: bool = False) -> None:
 
 
 def check_trial_values(
-    nb: Any, path: Path, fixed: Mapping[str, Any], candidates: Iterable[tuple[str, Any]]
+    nb: NotebookNode, path: Path, fixed: Mapping[str, Any], candidates: Iterable[tuple[str, Any]]
 ) -> None:
     """Check every ``(name, value)`` a trial may get, with the fixed parameters, before any
     kernel starts (unknown names and wrong types raise the parameter errors)."""

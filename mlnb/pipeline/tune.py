@@ -20,7 +20,7 @@ import time
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb import display
 from mlnb.exceptions import (
@@ -35,6 +35,9 @@ from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
 from mlnb.runs.records import RunRecord
 from mlnb.seed import resolve_seed
 
+if TYPE_CHECKING:
+    import optuna
+
 
 @dataclass(frozen=True)
 class Dimension:
@@ -47,13 +50,15 @@ class Dimension:
     log: bool = False
     choices: tuple[Any, ...] = ()
 
-    def suggest(self, trial: Any) -> Any:
+    def suggest(self, trial: optuna.trial.Trial) -> Any:
         """Ask an Optuna trial for a value."""
         if self.kind == "categorical":
             return trial.suggest_categorical(self.name, list(self.choices))
+        if self.low is None or self.high is None:  # parse_space() gives every range both ends
+            raise PipelineSpecError(f"{self.name}: a {self.kind} range needs a low and a high.")
         if self.kind == "int":
-            return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)  # type: ignore[arg-type]
-        return trial.suggest_float(self.name, self.low, self.high, log=self.log)  # type: ignore[arg-type]
+            return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
+        return trial.suggest_float(self.name, self.low, self.high, log=self.log)
 
     def examples(self) -> tuple[Any, ...]:
         """Values to type-check against the notebook's defaults."""
@@ -264,7 +269,7 @@ def tune(
             )
 
     def tell(number: Hashable, record: RunRecord | None) -> bool:
-        trial = in_flight.pop(int(number))  # type: ignore[call-overload]
+        trial = in_flight.pop(int(number))  # type: ignore[call-overload]  # executors hand back the int key they were given
         recorded_values = values_of(record) if record is not None else {}
         value = recorded_values.get(metric)
         if (

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from mlnb.runs.run import Run
 from mlnb.runs.values import exception_summary
@@ -43,7 +42,7 @@ class CellRecorder:
     def __init__(self, live_runs: Callable[[], Iterable[Run]]) -> None:
         self.live_runs = live_runs
 
-    def pre_run_cell(self, info: Any = None) -> None:
+    def pre_run_cell(self, info: object = None) -> None:
         """Before a cell: remember it and open a cell-log entry in each running run."""
         global _current
         source = getattr(info, "raw_cell", None) or ""
@@ -51,7 +50,7 @@ class CellRecorder:
         for run in self.live_runs():
             run.open_cell(source, _current.execution_count, _current.started)
 
-    def post_run_cell(self, result: Any = None) -> None:
+    def post_run_cell(self, result: object = None) -> None:
         """After a cell: close the entry with the cell's outcome."""
         global _current
         _current = None

@@ -8,18 +8,21 @@ filter makes, the way pandas treats it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.runs.records import RunRecord
 from mlnb.runs.session import open_store as shared_store
 from mlnb.runs.store import Store
 
+StrPath: TypeAlias = "str | os.PathLike[str]"
+
 BASE_COLUMNS = ("id", "name", "project", "status", "started", "duration_s", "tags")
 
 
-def _store(store: Store | None, home: Any) -> Store:
+def _store(store: Store | None, home: StrPath | None) -> Store:
     return store if store is not None else shared_store(home)
 
 
@@ -45,7 +48,7 @@ def table(
     include_system: bool = False,
     limit: int | None = None,
     store: Store | None = None,
-    home: Any = None,
+    home: StrPath | None = None,
 ) -> Any:
     """Runs as a pandas DataFrame: one row per run, ``config.<param>`` and summary columns.
 
@@ -121,7 +124,7 @@ def metrics_frame(
     keys: Sequence[str] | None = None,
     *,
     store: Store | None = None,
-    home: Any = None,
+    home: StrPath | None = None,
 ) -> Any:
     """Long-form pandas DataFrame of points: ``run_id, run, key, step, value, time, cell``."""
     import pandas as pd
@@ -145,7 +148,7 @@ def compare(
     metrics: Sequence[str] | None = None,
     *,
     store: Store | None = None,
-    home: Any = None,
+    home: StrPath | None = None,
 ) -> Any:
     """Overlaid curves: one panel per metric, one line per run; returns the matplotlib Figure.
 
@@ -203,7 +206,7 @@ def parallel_coordinates(
     tags: Sequence[str] = (),
     runs: Sequence[str] | None = None,
     store: Store | None = None,
-    home: Any = None,
+    home: StrPath | None = None,
 ) -> Any:
     """Parallel coordinates of params against a summary metric; returns the matplotlib Figure.
 

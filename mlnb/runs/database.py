@@ -169,10 +169,11 @@ class Database:
     @property
     def schema_version(self) -> int:
         """The schema version of the file (0 for a store that does not exist yet)."""
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             return 0
         with self._lock:
-            return self._guard(lambda: self._version(self._conn))  # type: ignore[arg-type]
+            return self._guard(lambda: self._version(conn))
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -17,6 +17,7 @@ exporter is a callable ``(store, records, target) -> list[ExportResult]``.
 from __future__ import annotations
 
 import math
+import os
 import posixpath
 import re
 from collections.abc import Callable, Sequence
@@ -65,7 +66,7 @@ def export(
     *,
     project: str | None = None,
     store: Store | None = None,
-    home: Any = None,
+    home: str | os.PathLike[str] | None = None,
 ) -> list[ExportResult]:
     """Export runs (default: every finished, failed, killed or crashed run) to ``to``.
 

@@ -29,7 +29,7 @@ class Chunk(NamedTuple):
     times: array  # array('d')
     cells: array  # array('q')
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __len__(self) -> int:
         return len(self.steps)
 
 

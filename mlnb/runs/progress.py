@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb import display
 from mlnb.runs.session import require_active
+
+if TYPE_CHECKING:
+    from mlnb.runs.run import Run
 
 #: seconds between postfix refreshes (formatting every iteration would slow the loop)
 POSTFIX_INTERVAL = 0.2
@@ -16,7 +19,7 @@ POSTFIX_INTERVAL = 0.2
 def progress(
     iterable: Iterable[Any] | None = None,
     *,
-    run: Any = None,
+    run: Run | None = None,
     keys: Sequence[str] | None = None,
     include_system: bool = False,
     **tqdm_kwargs: Any,

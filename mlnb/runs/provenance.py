@@ -33,10 +33,13 @@ import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb import config
 from mlnb.nvml import NvmlReader
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 ENV_NOTEBOOK = config.NOTEBOOK.env
 KEY_PACKAGES = (
@@ -177,7 +180,7 @@ def git_state(folder: Path, run: Any = None) -> dict[str, Any]:
     return info
 
 
-def notebook_path(shell: Any = None) -> dict[str, Any] | None:
+def notebook_path(shell: InteractiveShell | None = None) -> dict[str, Any] | None:
     """The running notebook's path and where it came from, or None outside a notebook."""
     if config.notebook():
         return {"path": config.notebook(), "source": ENV_NOTEBOOK}
@@ -218,7 +221,7 @@ def _jupyter_session_path() -> str | None:
     return None
 
 
-def papermill_parameters(shell: Any = None) -> dict[str, Any] | None:
+def papermill_parameters(shell: InteractiveShell | None = None) -> dict[str, Any] | None:
     """The parameters papermill injected into this kernel, read from its ``# Parameters`` cell."""
     history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None) or []
     for source in reversed(history):

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from mlnb.exceptions import NoActiveRunError, RunActiveError
@@ -160,7 +161,9 @@ def _install_exit_hooks() -> None:
     atexit.register(_finish_at_exit)
     previous = sys.excepthook
 
-    def remember_uncaught(exc_type: Any, exc: BaseException, tb: Any) -> None:
+    def remember_uncaught(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
         global _uncaught
         _uncaught = exc
         previous(exc_type, exc, tb)

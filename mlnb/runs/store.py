@@ -331,7 +331,7 @@ class Store(Database):
             params += list(keys)
         by_key: dict[str, list[tuple[bytes, bytes, bytes, bytes]]] = {}
         for key, *blobs in self._read(sql + " ORDER BY key, rowid", params):
-            by_key.setdefault(key, []).append(tuple(blobs))  # type: ignore[arg-type]
+            by_key.setdefault(key, []).append(tuple(blobs))
         return [row for key, chunks in by_key.items() for row in points.rows(key, chunks)]
 
     def metric_keys(self, run_id: str) -> list[str]:
@@ -368,7 +368,10 @@ class Store(Database):
             sql += " AND kind = ?"
             params.append(kind)
         rows = self._read(sql + " ORDER BY created", params)
-        return [ArtifactRow(*row[:6], loads(row[6], {})) for row in rows]
+        return [
+            ArtifactRow(name, path, kind_, size, sha256, created, loads(meta, {}))
+            for name, path, kind_, size, sha256, created, meta in rows
+        ]
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
         (

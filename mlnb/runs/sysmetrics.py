@@ -18,10 +18,13 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.exceptions import InvalidArgumentError, MlnbWarning
 from mlnb.nvml import NvmlReader
+
+if TYPE_CHECKING:
+    from mlnb.runs.run import Run
 
 Reader = Callable[[], dict[str, float]]
 MB = 1024 * 1024
@@ -110,7 +113,7 @@ class SystemSampler:
         readers: callables returning ``{name: value}``; default :func:`default_readers`.
     """
 
-    def __init__(self, run: Any, interval: float, readers: Sequence[Reader] | None = None):
+    def __init__(self, run: Run, interval: float, readers: Sequence[Reader] | None = None):
         if not isinstance(interval, (int, float)) or interval < MIN_INTERVAL:
             raise InvalidArgumentError(
                 f"system-metrics interval must be a number of seconds ≥ {MIN_INTERVAL}, got {interval!r}."
@@ -169,7 +172,7 @@ class SystemSampler:
 
 
 def start_sampler(
-    run: Any, interval: float, readers: Sequence[Reader] | None = None
+    run: Run, interval: float, readers: Sequence[Reader] | None = None
 ) -> SystemSampler:
     """Start a :class:`SystemSampler` for ``run`` and return it."""
     return SystemSampler(run, interval, readers).start()

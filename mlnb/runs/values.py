@@ -31,7 +31,7 @@ class Summary(dict):
         super().__setitem__(key, jsonable_value(f"summary[{key!r}]", value))
         self._on_change()
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
@@ -39,15 +39,16 @@ class Summary(dict):
 def check_step(step: object) -> int:
     if isinstance(step, bool) or not isinstance(step, int):
         try:
-            as_int = int(step)  # type: ignore[call-overload]
+            as_int = int(step)  # type: ignore[call-overload]  # any object: int() raises what it cannot take
         except (TypeError, ValueError, OverflowError):
             as_int = None
         if as_int is None or as_int != step:
             raise MetricValueError(f"step must be a whole number, got {step!r}.")
-        step = as_int
-    if not 0 <= step <= MAX_STEP:  # type: ignore[operator]
-        raise MetricValueError(f"step must be from 0 to 2**63 - 1 ({MAX_STEP}), got {step}.")
-    return step  # type: ignore[return-value]
+    else:
+        as_int = step
+    if not 0 <= as_int <= MAX_STEP:
+        raise MetricValueError(f"step must be from 0 to 2**63 - 1 ({MAX_STEP}), got {as_int}.")
+    return as_int
 
 
 def to_float(key: str, value: Any) -> float:

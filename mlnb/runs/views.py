@@ -98,7 +98,10 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
             else "none",
         ),
     ]
-    sections = [("run", ["field", "value"], overview)]
+    # (title, headers, rows) of each table
+    sections: list[tuple[str, list[str], Sequence[Sequence[object]]]] = [
+        ("run", ["field", "value"], overview)
+    ]
     if record.config:
         from mlnb.runs.comparison import flatten
 
@@ -115,8 +118,8 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
         sections.append(("cells", ["#", "In", "status", "hash", "source"], rows))
     artifacts = store.artifacts(record.id)
     if artifacts:
-        rows = [(a.name, a.kind, display.human_bytes(a.size)) for a in artifacts]
-        sections.append(("artifacts", ["name", "kind", "size"], rows))
+        listed = [(a.name, a.kind, display.human_bytes(a.size)) for a in artifacts]
+        sections.append(("artifacts", ["name", "kind", "size"], listed))
     text = "\n\n".join(f"{title}\n{display.text_table(h, r)}" for title, h, r in sections)
     html = "".join(display.html_table(h, r, caption=title) for title, h, r in sections)
     return display.Rendered(text, html)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlnb.runs import Store
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
 
-def _store() -> Any:
+def _store() -> Store:
     from mlnb.runs import Store
 
     return Store(home=None, readonly=True)

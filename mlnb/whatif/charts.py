@@ -81,7 +81,9 @@ def plot_distribution(
     else:
         numbers = pd.to_numeric(values, errors="coerce")
         finite = numbers.dropna()
-        edges = np.histogram_bin_edges(finite, bins=30) if len(finite) else 10
+        edges: list[float] | int = (
+            np.histogram_bin_edges(finite, bins=30).tolist() if len(finite) else 10
+        )
         parts = [finite if key is None else numbers[groups == key].dropna() for key in keys]
         labels = None if groups is None else [group_names(k) for k in keys]
         ax.hist(parts, bins=edges, stacked=True, color=_PALETTE[: len(parts)], label=labels)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -178,7 +179,7 @@ def same_value(a: Any, b: Any) -> bool:
         return False
 
 
-def point_frame(data: pd.DataFrame, position: int, values: dict[str, Any]) -> pd.DataFrame:
+def point_frame(data: pd.DataFrame, position: int, values: Mapping[str, Any]) -> pd.DataFrame:
     """Row ``position`` of ``data`` as a one-row DataFrame with ``values`` written in.
 
     Starts from a one-row slice (so every dtype is right) and overwrites only the

@@ -32,6 +32,7 @@ from mlnb.whatif.counterfactual import Counterfactual
 from mlnb.whatif.dataset import encode_target, prepare_data, rows_where
 from mlnb.whatif.debounce import Debouncer
 from mlnb.whatif.features import Feature, describe_features, encoder_categories, value_warnings
+from mlnb.whatif.pdp import PartialDependence, PartialDependence2D
 from mlnb.whatif.performance_view import PerformanceView
 from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
 
@@ -244,7 +245,7 @@ class WhatIf(widgets.VBox):
         return rows
 
     @property
-    def pdp(self) -> Any:
+    def pdp(self) -> PartialDependence | PartialDependence2D | None:
         """The last partial dependence computed (1-D or 2-D), or None."""
         return self.pdp_view.result
 
@@ -274,7 +275,7 @@ class WhatIf(widgets.VBox):
             raise WhatIfError(f"row must be from 0 to {len(self.data) - 1}, got {position}.")
         self.position = int(position)
         label = self.data.index[self.position]
-        self._edited = {**self.data.iloc[self.position].to_dict(), **self._edits.get(label, {})}
+        self._edited = {**self._row(self.position), **self._edits.get(label, {})}
         self._loading = True
         try:
             self.row_input.value = self.position
@@ -433,8 +434,13 @@ class WhatIf(widgets.VBox):
     def _original_scores(self) -> np.ndarray:
         if self.scores is not None:
             return self.scores[self.position]
-        original = self.data.iloc[self.position].to_dict()
-        return self.adapter.predict(self.point_frame(original))[0]  # type: ignore[union-attr]
+        if self.adapter is None:
+            raise WhatIfError("the model could not be set up; see the first message.")
+        return self.adapter.predict(self.point_frame(self._row(self.position)))[0]
+
+    def _row(self, position: int) -> dict[str, Any]:
+        """Row ``position`` as ``{column: value}`` (the data's columns are str, see dataset)."""
+        return {str(name): value for name, value in self.data.iloc[position].to_dict().items()}
 
     def _render_messages(self) -> None:
         parts = [

@@ -174,11 +174,10 @@ def partial_dependence_2d(
         if name not in frame.columns:
             raise WhatIfError(f"{name!r} is not a feature of the data.")
     if grids is None:
-        grids = (
-            grid_values(frame[first], grid_resolution=grid_resolution),
-            grid_values(frame[second], grid_resolution=grid_resolution),
-        )
-    grid_x, grid_y = (np.asarray(g) for g in grids)
+        grid_x = np.asarray(grid_values(frame[first], grid_resolution=grid_resolution))
+        grid_y = np.asarray(grid_values(frame[second], grid_resolution=grid_resolution))
+    else:
+        grid_x, grid_y = (np.asarray(g) for g in grids)
     mesh_x = np.repeat(grid_x, len(grid_y))
     mesh_y = np.tile(grid_y, len(grid_x))
     batch = expand(frame, {first: mesh_x, second: mesh_y})
@@ -206,8 +205,9 @@ def expand(frame: pd.DataFrame, replacements: dict[str, np.ndarray]) -> pd.DataF
             columns[name] = np.tile(frame[name].to_numpy(), n_grid)
     expanded = pd.DataFrame(columns, columns=frame.columns)
     for name in frame.columns:  # keep categorical dtypes, which tiling loses
-        if isinstance(frame[name].dtype, pd.CategoricalDtype):
-            expanded[name] = pd.Categorical(expanded[name], dtype=frame[name].dtype)
+        dtype = frame[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            expanded[name] = pd.Categorical(expanded[name], dtype=dtype)
     return expanded
 
 

@@ -73,14 +73,15 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
 
 
 def classification_metrics(
-    y_true: np.ndarray, scores: np.ndarray, *, threshold: float = 0.5
+    y_true: np.ndarray, scores: np.ndarray, *, threshold: float | np.ndarray = 0.5
 ) -> dict[str, Any]:
     """Accuracy, F1, ROC-AUC and the confusion matrix.
 
     Args:
         y_true: true class positions (0 … k-1).
         scores: ``(n, k)`` class probabilities.
-        threshold: binary only — predict the positive class when P(positive) ≥ it.
+        threshold: binary only — predict the positive class when P(positive) ≥ it
+            (one for all rows, or one per row).
 
     Returns:
         ``accuracy``, ``f1`` (binary: of the positive class; multiclass: macro),
@@ -118,7 +119,9 @@ def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str,
     }
 
 
-def cost(y_true: np.ndarray, score: np.ndarray, threshold: float, cost_ratio: float) -> float:
+def cost(
+    y_true: np.ndarray, score: np.ndarray, threshold: float | np.ndarray, cost_ratio: float
+) -> float:
     """``cost_ratio × false positives + false negatives`` at ``threshold``."""
     y = np.asarray(y_true, dtype=int)
     positive = np.asarray(score) >= threshold

@@ -18,7 +18,7 @@ import pandas as pd
 from mlnb import display
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts
-from mlnb.whatif.adapters import BINARY, REGRESSION
+from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.features import NUMERIC
 from mlnb.whatif.performance import (
     classification_metrics,
@@ -102,7 +102,7 @@ class PerformanceView:
         if ex.adapter.task == REGRESSION:
             self._regression(y, scores, slices)
         else:
-            self._classification(y, scores, slices)
+            self._classification(ex.adapter, y, scores, slices)
 
     def _make_slicer(self) -> Callable[[pd.Series], np.ndarray] | None:
         name = self.slice_by.value
@@ -135,17 +135,20 @@ class PerformanceView:
         charts.plot_predicted_vs_true(ax, y, predicted)
         charts.show_figure(self.output, figure, "predicted against true values")
 
-    def _classification(self, y: np.ndarray, scores: np.ndarray, slices: np.ndarray | None) -> None:
+    def _classification(
+        self, adapter: ModelAdapter, y: np.ndarray, scores: np.ndarray, slices: np.ndarray | None
+    ) -> None:
         ex = self.explorer
-        binary = ex.adapter.task == BINARY  # type: ignore[union-attr]
-        thresholds: Any = ex.threshold
+        binary = adapter.task == BINARY
+        thresholds: float | dict[Any, float] = ex.threshold
         if binary:
             thresholds = self._apply_strategy(y, scores[:, 1], slices)
-        row_thresholds = (
-            np.array([thresholds[s] for s in slices])
-            if isinstance(thresholds, dict)
-            else thresholds
-        )
+        row_thresholds: float | np.ndarray
+        if isinstance(thresholds, dict):
+            assert slices is not None, "_apply_strategy sets per-slice thresholds only with slices"
+            row_thresholds = np.array([thresholds[s] for s in slices])
+        else:
+            row_thresholds = thresholds
         self.metrics = classification_metrics(y, scores, threshold=row_thresholds)
         rows = [(k, self.metrics[k]) for k in ("n", "accuracy", "f1", "roc_auc")]
         if binary:
@@ -161,7 +164,7 @@ class PerformanceView:
         )
         self._show_slices(y, scores, slices, columns, thresholds)
         figure, axes = charts.new_figure(8.5, 3.6, ncols=2 if binary else 1)
-        charts.plot_confusion(axes[0], self.metrics["confusion"], ex.adapter.classes)  # type: ignore[union-attr]
+        charts.plot_confusion(axes[0], self.metrics["confusion"], adapter.classes)
         if binary:
             fpr, tpr, _ = roc_curve(y, scores[:, 1])
             matrix = self.metrics["confusion"]
@@ -169,7 +172,9 @@ class PerformanceView:
             charts.plot_roc(axes[1], fpr, tpr, point)
         charts.show_figure(self.output, figure, "confusion matrix and ROC curve")
 
-    def _apply_strategy(self, y: np.ndarray, score: np.ndarray, slices: np.ndarray | None) -> Any:
+    def _apply_strategy(
+        self, y: np.ndarray, score: np.ndarray, slices: np.ndarray | None
+    ) -> float | dict[Any, float]:
         ex = self.explorer
         strategy = self.strategy.value
         ratio = float(self.cost_ratio.value)
@@ -194,7 +199,7 @@ class PerformanceView:
         scores: np.ndarray,
         slices: np.ndarray | None,
         columns: tuple[str, ...],
-        thresholds: Any = 0.5,
+        thresholds: float | dict[Any, float] = 0.5,
     ) -> None:
         if slices is None:
             self.slices = []
@@ -210,7 +215,7 @@ def _rate(count: float, total: float) -> float:
     return float(count / total) if total else float("nan")
 
 
-def _thresholds_text(thresholds: Any) -> str:
+def _thresholds_text(thresholds: float | dict[Any, float]) -> str:
     if isinstance(thresholds, dict):
         return "; ".join(f"{k}: {v:.3f}" for k, v in thresholds.items())
     return f"{float(thresholds):.3f}"

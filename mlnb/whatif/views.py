@@ -8,7 +8,7 @@ threshold) and keeps its result for Python (``.result``).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -17,9 +17,16 @@ import numpy as np
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts
 from mlnb.whatif.adapters import MULTICLASS, REGRESSION
-from mlnb.whatif.counterfactual import METRICS, nearest_counterfactual, regression_threshold
+from mlnb.whatif.counterfactual import (
+    METRICS,
+    Counterfactual,
+    nearest_counterfactual,
+    regression_threshold,
+)
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL
 from mlnb.whatif.pdp import (
+    PartialDependence,
+    PartialDependence2D,
     partial_dependence,
     partial_dependence_2d,
     plot_partial_dependence,
@@ -95,7 +102,7 @@ class CounterfactualView:
             self.table.value = f"<i>no row has a different prediction{html.escape(fixed)}.</i>"
             return
         self.load_button.disabled = False
-        self.table.value = _counterfactual_html(ex, result, regression)
+        self.table.value = _counterfactual_html(ex.adapter.classes, result, regression)
 
     def _load(self) -> None:
         result = self.explorer.counterfactual
@@ -109,9 +116,9 @@ def _labels(explorer: ExplorerHost, scores: np.ndarray, thresholds: np.ndarray) 
     return scores.argmax(axis=1)
 
 
-def _counterfactual_html(explorer: ExplorerHost, result: Any, regression: bool) -> str:
+def _counterfactual_html(classes: list[str], result: Counterfactual, regression: bool) -> str:
     def name(value: Any) -> str:
-        return f"{float(value):.4g}" if regression else explorer.adapter.classes[int(value)]  # type: ignore[union-attr]
+        return f"{float(value):.4g}" if regression else classes[int(value)]
 
     head = (
         f"nearest counterfactual: row {result.position} (index {result.index}), predicted "
@@ -148,11 +155,11 @@ class PartialDependenceView:
         classes = explorer.adapter.classes if explorer.adapter is not None else []
         multiclass = explorer.adapter is not None and explorer.adapter.task == MULTICLASS
         self.class_choice = widgets.Dropdown(
-            options=list(enumerate(classes)) and [(c, i) for i, c in enumerate(classes)],
+            options=[(c, i) for i, c in enumerate(classes)],
             description="class", layout=widgets.Layout(display=None if multiclass else "none"),
         )  # fmt: skip
         self.output = widgets.Output()
-        self.result: Any = None
+        self.result: PartialDependence | PartialDependence2D | None = None
         controls = widgets.HBox([self.feature, self.second, self.centered])
         self.widget = widgets.VBox(
             [controls, widgets.HBox([self.grid_points, self.class_choice]), self.output]
@@ -178,23 +185,26 @@ class PartialDependenceView:
         rows = ex.data.iloc[ex.sample_positions]
         class_index = self.class_choice.value if ex.adapter.task == MULTICLASS else None
         feature = ex.feature_by_name[self.feature.value]
+        result: PartialDependence | PartialDependence2D
         if self.second.value not in (_NONE, self.feature.value):
-            result = partial_dependence_2d(
+            surface = partial_dependence_2d(
                 ex.adapter, rows, (self.feature.value, self.second.value),
                 class_index=class_index, grid_resolution=self.grid_points.value,
             )  # fmt: skip
             figure, (ax,) = charts.new_figure()
-            plot_partial_dependence_2d(result, ax)
+            plot_partial_dependence_2d(surface, ax)
+            result = surface
         else:
             categorical = feature.kind in (CATEGORICAL, BOOLEAN)
             grid = list(feature.categories) if categorical else None
-            result = partial_dependence(
+            curve = partial_dependence(
                 ex.adapter, rows, feature.name, grid, point=ex.edited_point,
                 class_index=class_index, grid_resolution=self.grid_points.value,
                 categorical=categorical,
             )  # fmt: skip
             figure, (ax,) = charts.new_figure()
-            plot_partial_dependence(result, ax, centered=self.centered.value)
+            plot_partial_dependence(curve, ax, centered=self.centered.value)
+            result = curve
         self.result = result
         charts.show_figure(self.output, figure, f"partial dependence of {result.output}")
 
@@ -218,7 +228,7 @@ class DistributionView:
         feature = ex.feature_by_name[name]
         values = ex.data[name].iloc[ex.sample_positions]
         groups = None
-        names = str
+        names: Callable[[Any], str] = str
         if (
             ex.target is not None
             and ex.adapter is not None
@@ -228,7 +238,8 @@ class DistributionView:
             import pandas as pd
 
             groups = pd.Series(ex.y_true[ex.sample_positions], index=values.index)
-            names = lambda i: ex.adapter.classes[int(i)]  # noqa: E731
+            classes = ex.adapter.classes
+            names = lambda i: classes[int(i)]  # noqa: E731
         figure, (ax,) = charts.new_figure()
         charts.plot_distribution(
             ax, values, marker=ex.edited_point[name],
