@@ -25,6 +25,8 @@ def _all_subclasses(cls: type) -> set[type]:
 
 def _import_everything() -> None:
     for module in pkgutil.walk_packages(mlnb.__path__, "mlnb."):
+        if module.name.endswith(".__main__"):  # a script: importing it runs the command
+            continue
         try:
             importlib.import_module(module.name)
         except ImportError:  # an optional dependency missing here: its reports cannot exist either
