@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from tests.conftest import cell_text
-
 pytestmark = pytest.mark.kernel
 
 LOADER = '''
@@ -32,14 +30,14 @@ print(json.dumps(epochs))
 '''
 
 
-def _batches(kernel, seed: int) -> list:
+def _batches(kernel, cell_text, seed: int) -> list:
     nb = kernel([LOADER.format(seed=seed)])
     return json.loads(cell_text(nb.cells[0]).strip().splitlines()[-1])
 
 
-def test_two_fresh_kernels_give_identical_batches(kernel):
-    first = _batches(kernel, 123)
-    second = _batches(kernel, 123)
+def test_two_fresh_kernels_give_identical_batches(kernel, cell_text):
+    first = _batches(kernel, cell_text, 123)
+    second = _batches(kernel, cell_text, 123)
     assert first == second
     assert len(first) == 2 and len(first[0]) == 4
     assert first[0] != first[1]  # the two epochs shuffle and augment differently
@@ -48,5 +46,5 @@ def test_two_fresh_kernels_give_identical_batches(kernel):
     assert len(set(values)) == len(values)
 
 
-def test_a_different_seed_gives_different_batches(kernel):
-    assert _batches(kernel, 123) != _batches(kernel, 124)
+def test_a_different_seed_gives_different_batches(kernel, cell_text):
+    assert _batches(kernel, cell_text, 123) != _batches(kernel, cell_text, 124)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import cell_text, strip_ansi
-
 pytestmark = pytest.mark.kernel
 
 
-def test_seed_magics_end_to_end(kernel):
+def test_seed_magics_end_to_end(kernel, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -30,7 +28,7 @@ def test_seed_magics_end_to_end(kernel):
     )
 
 
-def test_every_cell_repeats_a_cell_and_separates_cells(kernel):
+def test_every_cell_repeats_a_cell_and_separates_cells(kernel, cell_text):
     same = "print(repr(np.random.rand()), repr(float(torch.rand(1))))"
     nb = kernel(
         [
@@ -52,7 +50,7 @@ def test_every_cell_repeats_a_cell_and_separates_cells(kernel):
     assert cell_text(nb.cells[7]) != a
 
 
-def test_repro_reports_and_keeps_one_run(kernel):
+def test_repro_reports_and_keeps_one_run(kernel, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb\nimport numpy as np, time\nruns = 0",
@@ -68,7 +66,7 @@ def test_repro_reports_and_keeps_one_run(kernel):
     assert cell_text(nb.cells[3]).strip() == "1"
 
 
-def test_bad_input_is_one_sentence(kernel):
+def test_bad_input_is_one_sentence(kernel, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -97,7 +95,9 @@ def test_bad_input_is_one_sentence(kernel):
     assert "The mlnb extension is not loaded." in cell_text(nb.cells[8])
 
 
-def test_repro_on_a_raising_cell_shows_the_error_once_and_does_not_rerun(kernel):
+def test_repro_on_a_raising_cell_shows_the_error_once_and_does_not_rerun(
+    kernel, cell_text, strip_ansi
+):
     nb = kernel(
         [
             "%load_ext mlnb\ncalls = []\ndef step(n):\n    calls.append(n)\n    return 1 / n",

@@ -6,48 +6,43 @@ import pytest
 
 from mlnb.cli import main
 from mlnb.pipeline.loading import installed_kernels
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT
 
 
-def _err(capsys, argv):
-    code = main(argv)
-    return code, capsys.readouterr().err.strip()
-
-
-def test_bad_inputs_are_one_line_and_exit_2(notebook, tmp_path, capsys):
+def test_bad_inputs_are_one_line_and_exit_2(notebook, tmp_path, capsys, cli_err):
     path = notebook("t.ipynb", ["pass"], parameters="lr = 0.1\nepochs = 3")
     missing = tmp_path / "missing.ipynb"
-    assert _err(capsys, ["run", str(missing)]) == (2, f"mlnb: notebook {missing} does not exist.")
-    assert _err(capsys, ["run", str(path), "-p", "lrr", "1"]) == (
+    assert cli_err(["run", str(missing)]) == (2, f"mlnb: notebook {missing} does not exist.")
+    assert cli_err(["run", str(path), "-p", "lrr", "1"]) == (
         2,
         f"mlnb: {path} has no parameter 'lrr'; its parameters are: epochs, lr (did you mean 'lr'?)",
     )
-    assert _err(capsys, ["run", str(path), "-p", "epochs", "0.5"]) == (
+    assert cli_err(["run", str(path), "-p", "epochs", "0.5"]) == (
         2,
         "mlnb: parameter 'epochs' is int (default 3), got float 0.5.",
     )
     kernels = ", ".join(sorted(installed_kernels()))
-    assert _err(capsys, ["run", str(path), "--kernel", "nope"]) == (
+    assert cli_err(["run", str(path), "--kernel", "nope"]) == (
         2,
         f"mlnb: no kernel named 'nope' is installed; installed kernels: {kernels}.",
     )
-    assert _err(capsys, ["sweep", str(path), "-p", "lr"]) == (
+    assert cli_err(["sweep", str(path), "-p", "lr"]) == (
         2,
         "mlnb: -p expects name=value[,value...] (e.g. `-p lr=0.1,0.01`), got 'lr'.",
     )
-    assert _err(capsys, ["run", str(path), "--seed", "-1"])[1].startswith(
+    assert cli_err(["run", str(path), "--seed", "-1"])[1].startswith(
         "mlnb: seed must be a whole number"
     )
     cyclic = tmp_path / "p.yaml"
     cyclic.write_text("steps:\n  a: {notebook: t.ipynb, upstream: [a]}\n")
-    assert _err(capsys, ["pipeline", str(cyclic)]) == (2, "mlnb: p.yaml has a cycle: a → a.")
+    assert cli_err(["pipeline", str(cyclic)]) == (2, "mlnb: p.yaml has a cycle: a → a.")
     with pytest.raises(SystemExit) as info:
         main(["run", str(path), "-p", "lr"])
     assert info.value.code == 2 and "expected 2 arguments" in capsys.readouterr().err
 
 
 @pytest.mark.kernel
-def test_run_prints_the_record_and_a_failure_exits_1(notebook, tmp_path, capsys):
+def test_run_prints_the_record_and_a_failure_exits_1(notebook, tmp_path, capsys, cli_err):
     good = notebook(
         "good.ipynb", ["import mlnb\nmlnb.record('acc', lr * 2)"], parameters="lr = 0.1"
     )
@@ -71,8 +66,8 @@ def test_run_prints_the_record_and_a_failure_exits_1(notebook, tmp_path, capsys)
     out = capsys.readouterr().out
     assert f"-> {tmp_path / 'o.ipynb'} (seed 4)" in out and "acc       2" in out
     bad = notebook("bad.ipynb", ["raise ValueError('nope')"])
-    code, err = _err(
-        capsys, ["run", str(bad), str(tmp_path / "b.ipynb"), "--start-timeout", str(START_TIMEOUT)]
+    code, err = cli_err(
+        ["run", str(bad), str(tmp_path / "b.ipynb"), "--start-timeout", str(START_TIMEOUT)]
     )
     assert (
         code == 1 and err.startswith(f"mlnb: {bad} failed in cell 2") and "ValueError: nope" in err

@@ -7,13 +7,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import cell_text
-
 NOTEBOOK = Path(__file__).resolve().parents[2] / "example_notebooks" / "06_data_validation.ipynb"
 
 
 @pytest.mark.kernel
-def test_example_notebook_finds_the_shift(tmp_path: Path) -> None:
+def test_example_notebook_finds_the_shift(tmp_path: Path, cell_text) -> None:
     import papermill
 
     output = tmp_path / "out.ipynb"

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cell_text
-
 pytestmark = pytest.mark.kernel
 
 SETUP = """
@@ -21,7 +19,7 @@ serving = train.assign(x=train["x"] + 1.0)
 """
 
 
-def test_magics_in_a_kernel(kernel, tmp_path: Path) -> None:
+def test_magics_in_a_kernel(kernel, tmp_path: Path, cell_text) -> None:
     schema = tmp_path / "schema.json"
     nb = kernel(
         [
@@ -55,7 +53,7 @@ def test_magics_in_a_kernel(kernel, tmp_path: Path) -> None:
     assert texts[9].strip() == "[]"  # no IPython/ipykernel line magic of these names exists
 
 
-def test_bad_input_is_one_line_in_a_kernel(kernel, tmp_path: Path) -> None:
+def test_bad_input_is_one_line_in_a_kernel(kernel, tmp_path: Path, cell_text) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     nb = kernel(

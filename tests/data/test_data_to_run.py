@@ -11,7 +11,6 @@ import pytest
 from mlnb.data import compare, profile
 from mlnb.data.to_run import log_to_run
 from mlnb.exceptions import NoActiveRunError
-from tests.conftest import cell_text
 
 
 def _frames():
@@ -49,7 +48,7 @@ def test_no_active_run_is_one_sentence(monkeypatch):
 
 
 @pytest.mark.kernel
-def test_drift_log_flag_in_a_kernel(kernel, tmp_path):
+def test_drift_log_flag_in_a_kernel(kernel, tmp_path, cell_text):
     nb = kernel(
         [
             f"import os; os.environ['MLNB_HOME'] = {str(tmp_path)!r}\n%load_ext mlnb",

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import FAKE_SPEC  # noqa: F401 - the GPU tests import it from here
-
 
 @pytest.fixture
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

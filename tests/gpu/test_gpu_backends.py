@@ -10,8 +10,7 @@ from mlnb import nvml as nvml_reader
 from mlnb.exceptions import GpuBackendError
 from mlnb.gpu import backends, status
 from mlnb.gpu.backends import BackendUnavailable, GpuBackend, nvml
-
-GIB = 1024**3
+from tests.helpers import GIB
 
 
 def _nvml_error(monkeypatch, code_name):

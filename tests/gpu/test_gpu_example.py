@@ -8,14 +8,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import cell_text
-
 NOTEBOOK = Path(__file__).resolve().parents[2] / "example_notebooks" / "02_gpu_memory.ipynb"
 
 pytestmark = pytest.mark.kernel
 
 
-def test_gpu_memory_notebook_runs(tmp_path, monkeypatch):
+def test_gpu_memory_notebook_runs(tmp_path, monkeypatch, cell_text):
     papermill = pytest.importorskip("papermill")
     monkeypatch.delenv("MLNB_GPU_BACKEND", raising=False)
     monkeypatch.delenv("MLNB_GPU_FAKE", raising=False)

@@ -9,9 +9,9 @@ import weakref
 import pytest
 
 from mlnb.gpu import free
+from tests.helpers import GIB
 
 torch = pytest.importorskip("torch")
-GIB = 1024**3
 
 
 @pytest.fixture(autouse=True)

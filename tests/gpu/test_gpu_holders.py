@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mlnb.gpu import holders
+from tests.helpers import GIB
 
 torch = pytest.importorskip("torch")
-GIB = 1024**3
 
 
 def _by_name(report):

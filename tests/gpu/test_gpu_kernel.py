@@ -7,18 +7,16 @@ import re
 
 import pytest
 
-from tests.conftest import cell_text
-
-from .conftest import FAKE_SPEC
+from tests.helpers import FAKE_SPEC
 
 pytestmark = pytest.mark.kernel
 
 
-def _texts(nb):
+def _texts(nb, cell_text):
     return [cell_text(cell).strip() for cell in nb.cells]
 
 
-def test_free_releases_a_tensor_held_by_the_last_traceback(kernel):
+def test_free_releases_a_tensor_held_by_the_last_traceback(kernel, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -35,7 +33,7 @@ def test_free_releases_a_tensor_held_by_the_last_traceback(kernel):
         ],
         allow_errors=True,
     )
-    out = _texts(nb)
+    out = _texts(nb, cell_text)
     assert "RuntimeError: CUDA out of memory" in out[1]
     assert out[2].strip() == "alive: True"
     assert out[3].startswith("mlnb: dropped the last traceback (")
@@ -51,7 +49,7 @@ def fake_env(monkeypatch):
     monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps(FAKE_SPEC))
 
 
-def test_oom_guard_retry_and_bad_inputs(kernel, fake_env):
+def test_oom_guard_retry_and_bad_inputs(kernel, fake_env, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -77,7 +75,7 @@ def test_oom_guard_retry_and_bad_inputs(kernel, fake_env):
         ],
         allow_errors=True,
     )
-    out = _texts(nb)
+    out = _texts(nb, cell_text)
     assert [line for line in out[2].splitlines() if line] == [
         "mlnb: out of memory with bs=256; retrying with bs=128.",
         "mlnb: out of memory with bs=128; retrying with bs=64.",
@@ -115,7 +113,7 @@ def test_oom_guard_retry_and_bad_inputs(kernel, fake_env):
     assert out[15].strip() == "8"
 
 
-def test_status_tracking_panel_and_who(kernel, fake_env):
+def test_status_tracking_panel_and_who(kernel, fake_env, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -134,7 +132,7 @@ def test_status_tracking_panel_and_who(kernel, fake_env):
         ],
         allow_errors=True,
     )
-    out = _texts(nb)
+    out = _texts(nb, cell_text)
     assert "fake:0  Fake H100  1.0 GiB" in out[1]
     assert out[2].splitlines()[0].startswith("mlnb: cell tracking is on")
     assert out[3].startswith("mlnb: GPU +512.0 MiB (peak +512.0 MiB, 512.0 MiB allocated) | RAM ")
@@ -155,7 +153,7 @@ def test_status_tracking_panel_and_who(kernel, fake_env):
     assert out[11] == "UsageError: panel interval must be a number of seconds ≥ 0.05, got 0.0."
 
 
-def test_no_gpu_says_so_in_one_line(kernel, monkeypatch):
+def test_no_gpu_says_so_in_one_line(kernel, monkeypatch, cell_text):
     from mlnb.gpu.backends import BackendUnavailable
     from mlnb.gpu.backends.nvml import NvmlBackend
 
@@ -167,7 +165,7 @@ def test_no_gpu_says_so_in_one_line(kernel, monkeypatch):
         pytest.skip("this machine has a working NVIDIA driver")
     monkeypatch.setenv("MLNB_GPU_BACKEND", "auto")
     nb = kernel(["%load_ext mlnb", "%gpu", "%gpu memory"], allow_errors=True)
-    out = _texts(nb)
+    out = _texts(nb, cell_text)
     assert out[1].startswith("mlnb: no GPU found (NVML is off: ")
     assert out[1].splitlines()[0].endswith("; showing host RAM instead.")
     assert "host    host RAM" in out[1]

@@ -9,8 +9,8 @@ import pytest
 
 from mlnb.gpu import CellTracker, memory, reset_peak
 from mlnb.gpu.backends.host import PeakMeter
+from tests.helpers import GIB
 
-GIB = 1024**3
 MIB = 1024**2
 
 

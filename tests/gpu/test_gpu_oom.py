@@ -10,9 +10,9 @@ import pytest
 from mlnb.exceptions import InvalidArgumentError, OutOfMemoryError
 from mlnb.gpu import find_batch_size, is_oom_error, oom_guard
 from mlnb.gpu.oom import halving, suggestions
+from tests.helpers import GIB
 
 torch = pytest.importorskip("torch")
-GIB = 1024**3
 
 OOM_MESSAGES = [
     "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 10.81 MiB is free.",

@@ -10,8 +10,7 @@ import pytest
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.gpu import GpuPanel
 from mlnb.gpu.panel import THREAD_NAME, sparkline
-
-GIB = 1024**3
+from tests.helpers import GIB
 
 
 def _panel_threads():

@@ -1,4 +1,4 @@
-"""Fixtures for the pipeline tests (``notebook`` and ``write_notebook``: tests/conftest.py)."""
+"""Fixtures for the pipeline tests (``notebook``: tests/conftest.py; ``START_TIMEOUT``: tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_notebook  # noqa: F401 - the pipeline tests import it from here
-
-# Kernel starts are slow on a shared machine: give them room.
-START_TIMEOUT = 180
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import REPO
 
 
 @pytest.fixture(autouse=True)
 def _mlnb_importable_in_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """Kernels and worker processes inherit PYTHONPATH: make sure it has this checkout."""
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if str(ROOT) not in paths:
-        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), *paths]))
+    if str(REPO) not in paths:
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), *paths]))
 
 
 @pytest.fixture(autouse=True)

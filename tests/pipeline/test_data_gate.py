@@ -6,7 +6,7 @@ import pytest
 
 from mlnb.pipeline.run import run
 from mlnb.pipeline.section import section_of
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT
 
 pytestmark = pytest.mark.kernel
 

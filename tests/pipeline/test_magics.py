@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import cell_text, run_notebook
-
 pytestmark = pytest.mark.kernel
 
 
-def test_pipeline_magics_run_sweep_rerun_step_and_status(notebook, tmp_path):
+def test_pipeline_magics_run_sweep_rerun_step_and_status(notebook, tmp_path, cell_text, kernel):
     path = notebook("s.ipynb", ["import mlnb\nmlnb.record('y', x * 10)"])
     spec = tmp_path / "p.yaml"
     spec.write_text("steps:\n  only:\n    notebook: s.ipynb\n    params: {x: 2}\n")
     missing = tmp_path / "missing.ipynb"
-    nb = run_notebook(
+    nb = kernel(
         [
             "%load_ext mlnb",
             f"%pipeline_step {path}",

@@ -7,8 +7,7 @@ import pytest
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.backends import executors
 from mlnb.pipeline.sweep import sweep
-from tests.conftest import extra, skip_unless_required
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT, extra, skip_unless_required
 
 
 def test_unknown_backend_names_the_known_ones():

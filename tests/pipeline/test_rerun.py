@@ -8,7 +8,7 @@ from mlnb.cli import main
 from mlnb.pipeline.rerun import compare_values, rerun
 from mlnb.pipeline.run import run
 from mlnb.pipeline.section import section_of
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT
 
 pytestmark = pytest.mark.kernel
 

@@ -16,7 +16,7 @@ from mlnb.pipeline.record import read
 from mlnb.pipeline.run import run
 from mlnb.pipeline.section import section_of
 from mlnb.runs.session import get_run
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT
 
 pytestmark = pytest.mark.kernel
 

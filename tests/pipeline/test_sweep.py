@@ -10,7 +10,7 @@ from mlnb.pipeline.section import PipelineSection, section_of
 from mlnb.pipeline.sweep import Range, SweepResult, Trial, grid, parse_space, random_samples, sweep
 from mlnb.runs.external import ended_record
 from mlnb.runs.records import RunRecord
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT
 
 TRAIN = [
     "import mlnb\nassert lr != 0.3, 'lr 0.3 diverges'\nmlnb.record('acc', lr * bs)\nmlnb.record('loss', 1 / bs)"

@@ -10,7 +10,7 @@ from mlnb.pipeline.run import run, run_name, summary_of
 from mlnb.pipeline.section import section_of
 from mlnb.pipeline.sweep import sweep
 from mlnb.runs.store import Store
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT
 
 
 def test_summary_keeps_numbers_and_short_text_and_describes_the_rest():

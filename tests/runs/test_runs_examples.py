@@ -6,15 +6,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from runs_helpers import REPO, cell_text, child_env
 
 from mlnb.runs import Store
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.kernel
 NOTEBOOK = REPO / "example_notebooks" / "03_run_logging.ipynb"
 
 
-def test_run_logging_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_logging_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell_text, child_env
+) -> None:
     import nbformat
     import papermill
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from runs_helpers import cell_text, child_env
 
 from mlnb.runs import Store
 
@@ -14,13 +13,13 @@ pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture
-def kernel_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def kernel_home(home: Path, monkeypatch: pytest.MonkeyPatch, child_env) -> Path:
     """Kernels inherit MLNB_HOME and this worktree on PYTHONPATH."""
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     return home
 
 
-def test_magics_start_log_list_show_stop(kernel: object, kernel_home: Path) -> None:
+def test_magics_start_log_list_show_stop(kernel: object, kernel_home: Path, cell_text) -> None:
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -62,7 +61,7 @@ def test_magics_start_log_list_show_stop(kernel: object, kernel_home: Path) -> N
     assert [r.cell for r in rows if r.step == 99] == [cells[3].seq]
 
 
-def test_magic_errors_are_one_line(kernel: object, kernel_home: Path) -> None:
+def test_magic_errors_are_one_line(kernel: object, kernel_home: Path, cell_text) -> None:
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -97,7 +96,7 @@ def test_magic_errors_are_one_line(kernel: object, kernel_home: Path) -> None:
 
 
 def test_live_plot_and_a_failing_cell_hook_never_break_cells(
-    kernel: object, kernel_home: Path
+    kernel: object, kernel_home: Path, cell_text
 ) -> None:
     nb = kernel(
         [

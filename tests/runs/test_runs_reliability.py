@@ -11,9 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from runs_helpers import PYTHON, child_env
-
 from mlnb.runs import Store
+from tests.helpers import PYTHON
 
 WRITER = """
 import sys, mlnb
@@ -25,7 +24,7 @@ print("done")
 """
 
 
-def test_eight_processes_write_80000_points_at_once(home: Path) -> None:
+def test_eight_processes_write_80000_points_at_once(home: Path, child_env) -> None:
     started = time.perf_counter()
     writers = [
         subprocess.Popen(
@@ -66,7 +65,7 @@ while True:
 """
 
 
-def test_kernel_killed_with_sigkill_reads_as_crashed_with_its_points(home: Path) -> None:
+def test_kernel_killed_with_sigkill_reads_as_crashed_with_its_points(home: Path, child_env) -> None:
     from jupyter_client.manager import KernelManager
 
     manager = KernelManager(kernel_name="python3")

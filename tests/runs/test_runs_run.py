@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from runs_helpers import PYTHON, child_env
 
 import mlnb
 from mlnb.exceptions import (
@@ -24,6 +23,7 @@ from mlnb.exceptions import (
     StoreError,
 )
 from mlnb.runs import Store, session
+from tests.helpers import PYTHON
 
 
 def test_log_with_no_active_run_names_how_to_start_one(home: Path) -> None:
@@ -245,7 +245,7 @@ def test_log_artifact_copies_the_file(home: Path, tmp_path: Path) -> None:
     assert stored.read_text() == "hello" and artifact.size == 5 and artifact.name == "notes.txt"
 
 
-def _script(home: Path, body: str) -> subprocess.CompletedProcess[str]:
+def _script(home: Path, body: str, child_env) -> subprocess.CompletedProcess[str]:
     code = "import mlnb\n" + textwrap.dedent(body)
     return subprocess.run(
         [PYTHON, "-c", code],
@@ -257,7 +257,7 @@ def _script(home: Path, body: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_exit_without_finish_flushes_and_finishes(home: Path) -> None:
+def test_exit_without_finish_flushes_and_finishes(home: Path, child_env) -> None:
     done = _script(
         home,
         """
@@ -265,6 +265,7 @@ def test_exit_without_finish_flushes_and_finishes(home: Path) -> None:
         for i in range(5000):
             run.log({"loss": 1.0 / (i + 1)})
     """,
+        child_env,
     )
     assert done.returncode == 0, done.stderr
     with Store(home, readonly=True) as store:
@@ -272,7 +273,7 @@ def test_exit_without_finish_flushes_and_finishes(home: Path) -> None:
         assert record.status == "finished" and store.count_metrics(record.id) == 5000
 
 
-def test_uncaught_exception_in_a_script_marks_the_run_failed(home: Path) -> None:
+def test_uncaught_exception_in_a_script_marks_the_run_failed(home: Path, child_env) -> None:
     done = _script(
         home,
         """
@@ -280,6 +281,7 @@ def test_uncaught_exception_in_a_script_marks_the_run_failed(home: Path) -> None
         run.log({"loss": 1.0})
         raise RuntimeError("out of patience")
     """,
+        child_env,
     )
     assert done.returncode == 1 and "RuntimeError: out of patience" in done.stderr
     with Store(home, readonly=True) as store:
