@@ -58,10 +58,16 @@ def child_env() -> Callable[..., dict[str, str]]:
 
 @pytest.fixture
 def shell() -> Iterator[object]:
-    """An in-process IPython shell with mlnb loaded; unloaded afterwards."""
+    """The in-process IPython shell with mlnb loaded; unloaded afterwards.
+
+    ``globalipapp.get_ipython()`` returns the one running test shell every time (imported
+    here, after its first call, it is the shell's own ``get_ipython``), so any number of tests
+    can use it; mlnb is taken out of the extension manager's list first so that it really loads.
+    """
     from IPython.testing.globalipapp import get_ipython
 
     ip = get_ipython()
+    ip.extension_manager.loaded.discard("mlnb")
     ip.run_line_magic("load_ext", "mlnb")
     yield ip
     ip.run_line_magic("unload_ext", "mlnb")

@@ -25,8 +25,7 @@ def test_gpu_modules_and_magics_import_nothing_heavy():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-def test_unload_removes_hooks_and_stops_panels(ipshell, monkeypatch):
-    shell = ipshell
+def test_unload_removes_hooks_and_stops_panels(shell, monkeypatch):
     from mlnb.gpu import backends
     from mlnb.gpu.panel import THREAD_NAME
     from mlnb.magics import loaded_magics

@@ -71,8 +71,7 @@ def test_free_on_the_fake_gpu_reports_bytes_given_back(fake_gpu):
     )
 
 
-def test_free_removes_output_cache_entries_that_hold_tensors(ipshell):
-    shell = ipshell
+def test_free_removes_output_cache_entries_that_hold_tensors(shell):
     shell.run_cell("import torch, weakref", store_history=True)
     shell.run_cell("torch.ones(1000)", store_history=True)
     shell.run_cell("'just text'", store_history=True)

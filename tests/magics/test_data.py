@@ -91,8 +91,8 @@ def test_loading_the_magics_imports_nothing_heavy() -> None:
 
 
 @pytest.mark.parametrize("magic", ["profile", "validate", "drift"])
-def test_help_shows_the_options(data_shell, capsys, magic: str) -> None:
-    data_shell.run_line_magic(magic, "--help")
+def test_help_shows_the_options(shell, capsys, magic: str) -> None:
+    shell.run_line_magic(magic, "--help")
     out = capsys.readouterr().out
     assert out.startswith(f"Usage: %{magic} ")
     assert "-o NAME, --out NAME" in out

@@ -204,7 +204,7 @@ def test_context_manager_records_failure_and_interrupt(home: Path) -> None:
         raise ValueError("diverged")
     record = run.store.get_run(run.id)
     assert record.status == "failed"
-    assert record.error.startswith("ValueError: diverged (test_runs_run.py:")
+    assert record.error.startswith(f"ValueError: diverged ({Path(__file__).name}:")
     with pytest.raises(KeyboardInterrupt), mlnb.start("stopped", system_interval=None) as run:
         raise KeyboardInterrupt
     assert run.store.get_run(run.id).status == "killed"
