@@ -29,6 +29,7 @@ START_TIMEOUT = 180
 #: set by .ci/run: an optional dev dependency that is missing or does not start fails there
 REQUIRE_EXTRAS = os.environ.get("MLNB_REQUIRE_EXTRAS") == "1"
 
+MIB = 1024**2
 GIB = 1024**3
 #: the fake GPU of the ``fake_gpu`` fixture: 16 GiB, 1 GiB used by another process
 FAKE_SPEC = {

@@ -1,4 +1,4 @@
-"""The pipeline sub-commands: bad input is one `mlnb: ...` line and exit 2; failed runs exit 1."""
+"""The pipeline sub-commands (run, sweep, pipeline): bad input is one `mlnb: ...` line and exit 2."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from mlnb.cli import main
 from mlnb.pipeline.loading import installed_kernels
-from tests.helpers import START_TIMEOUT
 
 
 def test_bad_inputs_are_one_line_and_exit_2(notebook, tmp_path, capsys, cli_err):
@@ -39,36 +38,3 @@ def test_bad_inputs_are_one_line_and_exit_2(notebook, tmp_path, capsys, cli_err)
     with pytest.raises(SystemExit) as info:
         main(["run", str(path), "-p", "lr"])
     assert info.value.code == 2 and "expected 2 arguments" in capsys.readouterr().err
-
-
-@pytest.mark.kernel
-def test_run_prints_the_record_and_a_failure_exits_1(notebook, tmp_path, capsys, cli_err):
-    good = notebook(
-        "good.ipynb", ["import mlnb\nmlnb.record('acc', lr * 2)"], parameters="lr = 0.1"
-    )
-    assert (
-        main(
-            [
-                "run",
-                str(good),
-                str(tmp_path / "o.ipynb"),
-                "-p",
-                "lr",
-                "1",
-                "--seed",
-                "4",
-                "--start-timeout",
-                str(START_TIMEOUT),
-            ]
-        )
-        == 0
-    )
-    out = capsys.readouterr().out
-    assert f"-> {tmp_path / 'o.ipynb'} (seed 4)" in out and "acc       2" in out
-    bad = notebook("bad.ipynb", ["raise ValueError('nope')"])
-    code, err = cli_err(
-        ["run", str(bad), str(tmp_path / "b.ipynb"), "--start-timeout", str(START_TIMEOUT)]
-    )
-    assert (
-        code == 1 and err.startswith(f"mlnb: {bad} failed in cell 2") and "ValueError: nope" in err
-    )

@@ -1,4 +1,4 @@
-"""Data checks logged to a run of mlnb.runs (library and `--log` in a real kernel)."""
+"""Data checks logged to a run of mlnb.runs (the library; `%drift --log`: tests/magics/test_data.py)."""
 
 from __future__ import annotations
 
@@ -45,25 +45,3 @@ def test_no_active_run_is_one_sentence(monkeypatch):
     ref, cur = _frames()
     with pytest.raises(NoActiveRunError, match=r"cannot log the data check: no run is active"):
         log_to_run(compare(ref, cur))
-
-
-@pytest.mark.kernel
-def test_drift_log_flag_in_a_kernel(kernel, tmp_path, cell_text):
-    nb = kernel(
-        [
-            f"import os; os.environ['MLNB_HOME'] = {str(tmp_path)!r}\n%load_ext mlnb",
-            "import numpy as np, pandas as pd, mlnb\n"
-            "ref = pd.DataFrame({'x': np.random.default_rng(0).normal(size=500)})\n"
-            "cur = ref + 1",
-            "%drift ref cur --no-widget --log",
-            "run = mlnb.start('checks', system_interval=None)",
-            "%drift ref cur --no-widget --log",
-            "mlnb.finish()\nprint(sorted(mlnb.runs.open_store().metric_keys(run.id)))",
-        ],
-        allow_errors=True,
-    )
-    assert cell_text(nb.cells[2]).startswith(
-        "UsageError: cannot log the data check: no run is active — start one with"
-    )
-    assert "mlnb: logged " in cell_text(nb.cells[4]) and "to run 'checks'" in cell_text(nb.cells[4])
-    assert "'drift/x'" in cell_text(nb.cells[5])

@@ -1,4 +1,4 @@
-"""%profile, %validate and %drift in a real ipykernel, and what loading them costs."""
+"""%profile, %validate and %drift (with --log) in a real ipykernel, and what loading them costs."""
 
 from __future__ import annotations
 
@@ -96,3 +96,25 @@ def test_help_shows_the_options(shell, capsys, magic: str) -> None:
     out = capsys.readouterr().out
     assert out.startswith(f"Usage: %{magic} ")
     assert "-o NAME, --out NAME" in out
+
+
+@pytest.mark.kernel
+def test_drift_log_flag_in_a_kernel(kernel, tmp_path, cell_text):
+    nb = kernel(
+        [
+            f"import os; os.environ['MLNB_HOME'] = {str(tmp_path)!r}\n%load_ext mlnb",
+            "import numpy as np, pandas as pd, mlnb\n"
+            "ref = pd.DataFrame({'x': np.random.default_rng(0).normal(size=500)})\n"
+            "cur = ref + 1",
+            "%drift ref cur --no-widget --log",
+            "run = mlnb.start('checks', system_interval=None)",
+            "%drift ref cur --no-widget --log",
+            "mlnb.finish()\nprint(sorted(mlnb.runs.open_store().metric_keys(run.id)))",
+        ],
+        allow_errors=True,
+    )
+    assert cell_text(nb.cells[2]).startswith(
+        "UsageError: cannot log the data check: no run is active — start one with"
+    )
+    assert "mlnb: logged " in cell_text(nb.cells[4]) and "to run 'checks'" in cell_text(nb.cells[4])
+    assert "'drift/x'" in cell_text(nb.cells[5])

@@ -1,21 +1,25 @@
-"""The GPU magics in a real ipykernel (the fake backend stands in for the missing GPU)."""
+"""The GPU magics: in a real ipykernel (the fake backend stands in for the missing GPU), what loading
+them costs, and %unload_ext removing the tracking hooks and stopping panels."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
 from tests.helpers import FAKE_SPEC
 
-pytestmark = pytest.mark.kernel
+HEAVY = ("torch", "ipywidgets", "pandas", "matplotlib", "papermill")
 
 
 def _texts(nb, cell_text):
     return [cell_text(cell).strip() for cell in nb.cells]
 
 
+@pytest.mark.kernel
 def test_free_releases_a_tensor_held_by_the_last_traceback(kernel, cell_text):
     nb = kernel(
         [
@@ -49,6 +53,7 @@ def fake_env(monkeypatch):
     monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps(FAKE_SPEC))
 
 
+@pytest.mark.kernel
 def test_oom_guard_retry_and_bad_inputs(kernel, fake_env, cell_text):
     nb = kernel(
         [
@@ -113,6 +118,7 @@ def test_oom_guard_retry_and_bad_inputs(kernel, fake_env, cell_text):
     assert out[15].strip() == "8"
 
 
+@pytest.mark.kernel
 def test_status_tracking_panel_and_who(kernel, fake_env, cell_text):
     nb = kernel(
         [
@@ -153,6 +159,7 @@ def test_status_tracking_panel_and_who(kernel, fake_env, cell_text):
     assert out[11] == "UsageError: panel interval must be a number of seconds ≥ 0.05, got 0.0."
 
 
+@pytest.mark.kernel
 def test_no_gpu_says_so_in_one_line(kernel, monkeypatch, cell_text):
     from mlnb.gpu.backends import BackendUnavailable
     from mlnb.gpu.backends.nvml import NvmlBackend
@@ -170,3 +177,50 @@ def test_no_gpu_says_so_in_one_line(kernel, monkeypatch, cell_text):
     assert out[1].splitlines()[0].endswith("; showing host RAM instead.")
     assert "host    host RAM" in out[1]
     assert out[2].startswith("mlnb: no GPU allocator in use")
+
+
+def test_gpu_modules_and_magics_import_nothing_heavy():
+    code = (
+        "import mlnb.gpu, mlnb.magics.gpu, json, sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'mlnb')\n"
+        "assert 'gpu' in ip.magics_manager.magics['line']\n"
+        "ip.run_line_magic('gpu', 'status')\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_unload_removes_hooks_and_stops_panels(shell, monkeypatch):
+    from mlnb.gpu import backends
+    from mlnb.gpu.panel import THREAD_NAME
+    from mlnb.magics import loaded_magics
+
+    monkeypatch.setenv("MLNB_GPU_BACKEND", "fake")
+    backends.reset()
+    before = {e: len(shell.events.callbacks[e]) for e in ("pre_run_cell", "post_run_cell")}
+    shell.run_line_magic("gpu_track", "on")
+    shell.run_line_magic("gpu_panel", "--interval 0.05")
+    assert {e: len(shell.events.callbacks[e]) for e in before} == {
+        e: n + 1 for e, n in before.items()
+    }
+    (gpu_magics,) = [m for m in loaded_magics(shell) if type(m).__name__ == "GpuMagics"]
+    panel = gpu_magics.panels[0]
+    shell.run_line_magic("unload_ext", "mlnb")
+    # every hook mlnb registered (tracking here, other capabilities' too) is gone
+    assert not [
+        cb
+        for e in before
+        for cb in shell.events.callbacks[e]
+        if hasattr(cb, "__wrapped_callback__")
+    ]
+    assert not panel.running
+    import threading
+
+    assert [t for t in threading.enumerate() if t.name == THREAD_NAME] == []
+    shell.run_line_magic("load_ext", "mlnb")  # the fixture unloads it again
+    backends.reset()

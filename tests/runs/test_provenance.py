@@ -1,8 +1,10 @@
-"""Provenance captured for every run: seed, git and its diff, notebook path, packages, host."""
+"""Provenance captured for every run: seed, git and its diff, notebook path, packages, host, and
+(on a real NVIDIA GPU only) the GPUs and their system metrics."""
 
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,6 +12,7 @@ import pytest
 
 import mlnb
 from mlnb.runs import provenance
+from mlnb.runs.provenance import gpu_info
 
 
 def _git(folder: Path, *args: str) -> None:
@@ -101,3 +104,22 @@ def test_a_failing_part_is_recorded_and_the_rest_kept(
     record = mlnb.start("partial", system_interval=None).finish()
     assert record.provenance["packages"] == {"error": "RuntimeError: no metadata"}
     assert record.provenance["python"]["version"]
+
+
+@pytest.fixture
+def gpus() -> list[dict]:
+    found = gpu_info()
+    if not found:
+        pytest.skip("no NVIDIA GPU visible through NVML")
+    return found
+
+
+@pytest.mark.gpu
+def test_gpu_names_driver_and_metrics_are_recorded(home: Path, gpus: list[dict]) -> None:
+    assert all(g["name"] and g["driver"] and g["memory_total_bytes"] > 0 for g in gpus)
+    run = mlnb.start("gpu", system_interval=0.2)
+    time.sleep(1.0)
+    record = run.finish()
+    assert [g["name"] for g in record.provenance["gpus"]] == [g["name"] for g in gpus]
+    assert 0 <= record.summary["sys/gpu0/utilization_percent"] <= 100
+    assert record.summary["sys/gpu0/memory_used_mb"] >= 0
