@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import helpers
+from tests.helpers import FAKE_SPEC, cell_text, child_env, run_notebook, strip_ansi, write_notebook
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -34,26 +34,26 @@ def kernel() -> Callable[..., object]:
 
     Keywords: ``allow_errors``, ``timeout``, ``cwd`` (see :func:`tests.helpers.run_notebook`).
     """
-    return helpers.run_notebook
+    return run_notebook
 
 
-@pytest.fixture
-def cell_text() -> Callable[[object], str]:
+@pytest.fixture(name="cell_text")
+def _cell_text() -> Callable[[object], str]:
     """``cell_text(cell)``: everything an executed cell showed as text (streams, results, errors)."""
-    return helpers.cell_text
+    return cell_text
 
 
-@pytest.fixture
-def strip_ansi() -> Callable[[str], str]:
+@pytest.fixture(name="strip_ansi")
+def _strip_ansi() -> Callable[[str], str]:
     """``strip_ansi(text)``: ``text`` without terminal colour codes."""
-    return helpers.strip_ansi
+    return strip_ansi
 
 
-@pytest.fixture
-def child_env() -> Callable[..., dict[str, str]]:
+@pytest.fixture(name="child_env")
+def _child_env() -> Callable[..., dict[str, str]]:
     """``child_env(NAME=value, ...)``: os.environ with this checkout first on PYTHONPATH, plus
     the given variables, for child processes and kernels."""
-    return helpers.child_env
+    return child_env
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def notebook(tmp_path: Path) -> Callable[..., Path]:
     (``name`` may have folders; see :func:`tests.helpers.write_notebook`)."""
 
     def make(name: str, cells: list[str], parameters: str | None = "x = 1", **kw: object) -> Path:
-        return helpers.write_notebook(tmp_path / name, cells, parameters, **kw)  # type: ignore[arg-type]
+        return write_notebook(tmp_path / name, cells, parameters, **kw)  # type: ignore[arg-type]
 
     return make
 
@@ -109,7 +109,7 @@ def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from mlnb.gpu.backends import fake
 
     monkeypatch.setenv("MLNB_GPU_BACKEND", "fake")
-    monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps(helpers.FAKE_SPEC))
+    monkeypatch.setenv("MLNB_GPU_FAKE", json.dumps(FAKE_SPEC))
     monkeypatch.setattr(fake, "_instance", None)
     backends.reset()
     yield fake.fake_gpu()

@@ -1,4 +1,5 @@
-"""Fixtures for the ``mlnb`` command tests (``home``, ``notebook``, ``fake_gpu``: tests/conftest.py)."""
+"""Fixtures for the ``mlnb`` command tests: an isolated environment (autouse) and ``cli_err``
+(``home``, ``notebook``, ``fake_gpu``: tests/conftest.py)."""
 
 from __future__ import annotations
 

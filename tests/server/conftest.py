@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import helpers
+from tests.helpers import log_run
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def store_home(tmp_path, monkeypatch):
     return home
 
 
-@pytest.fixture
-def log_run():
+@pytest.fixture(name="log_run")
+def _log_run():
     """``log_run(home, name, project=..., points=..., finish=..., tags=...)``: one real run
     written into ``home`` with mlnb.runs (see :func:`tests.helpers.log_run`)."""
-    return helpers.log_run
+    return log_run
