@@ -1,18 +1,23 @@
-"""Shared fixtures: a real ipykernel to run cells in, an in-process IPython shell, a fresh
-run store (``home``), small notebooks (``notebook``) and the fake GPU (``fake_gpu``)."""
+"""Shared fixtures: a real ipykernel to run cells in (``kernel``) and what reads its cells
+(``cell_text``, ``strip_ansi``), an in-process IPython shell (``shell``), a fresh run store
+(``home``), small notebooks (``notebook``), the environment for child processes
+(``child_env``) and the fake GPU (``fake_gpu``).
+
+Constants and plain functions live in tests/helpers.py (``from tests.helpers import ...``);
+nothing imports from a conftest file.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from tests.helpers import FAKE_SPEC, cell_text, child_env, run_notebook, strip_ansi, write_notebook
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -22,84 +27,47 @@ pytest_plugins = (
     ("pytest_jupyter.jupyter_server",) if importlib.util.find_spec("pytest_jupyter") else ()
 )
 
-KERNEL_TIMEOUT = 180
-#: set by .ci/run: an optional dev dependency that is missing or does not start fails there
-REQUIRE_EXTRAS = os.environ.get("MLNB_REQUIRE_EXTRAS") == "1"
-
-
-def extra(module: str) -> object:
-    """Import a dev extra (optuna, ray): skip without it locally, fail without it in CI."""
-    if REQUIRE_EXTRAS:
-        return importlib.import_module(module)
-    return pytest.importorskip(module, reason=f"{module} (a dev extra) is not installed")
-
-
-def skip_unless_required(reason: str) -> None:
-    """Skip with ``reason`` locally; in CI the same condition is a failure."""
-    if REQUIRE_EXTRAS:
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def strip_ansi(text: str) -> str:
-    """Text without terminal colour codes (IPython colours tracebacks)."""
-    return _ANSI.sub("", text)
-
-
-def cell_text(cell: nbformat.NotebookNode) -> str:
-    """Everything a cell showed as text: streams, text/plain results, errors."""
-    parts: list[str] = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type in ("execute_result", "display_data"):
-            parts.append(output.data.get("text/plain", ""))
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-    return "\n".join(parts)
-
-
-def run_notebook(
-    cells: list[str],
-    *,
-    allow_errors: bool = False,
-    timeout: int = KERNEL_TIMEOUT,
-    cwd: str | None = None,
-) -> nbformat.NotebookNode:
-    """Execute ``cells`` in a fresh real ipykernel and return the executed notebook."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=allow_errors,
-        resources={"metadata": {"path": cwd or os.getcwd()}},
-    )
-    client.execute()
-    return nb
-
 
 @pytest.fixture
-def kernel() -> Callable[..., nbformat.NotebookNode]:
-    """Run a list of cell sources in a fresh kernel: ``kernel(["%load_ext mlnb", ...])``."""
+def kernel() -> Callable[..., object]:
+    """Run a list of cell sources in a fresh kernel: ``kernel(["%load_ext mlnb", ...])``.
+
+    Keywords: ``allow_errors``, ``timeout``, ``cwd`` (see :func:`tests.helpers.run_notebook`).
+    """
     return run_notebook
+
+
+@pytest.fixture(name="cell_text")
+def _cell_text() -> Callable[[object], str]:
+    """``cell_text(cell)``: everything an executed cell showed as text (streams, results, errors)."""
+    return cell_text
+
+
+@pytest.fixture(name="strip_ansi")
+def _strip_ansi() -> Callable[[str], str]:
+    """``strip_ansi(text)``: ``text`` without terminal colour codes."""
+    return strip_ansi
+
+
+@pytest.fixture(name="child_env")
+def _child_env() -> Callable[..., dict[str, str]]:
+    """``child_env(NAME=value, ...)``: os.environ with this checkout first on PYTHONPATH, plus
+    the given variables, for child processes and kernels."""
+    return child_env
 
 
 @pytest.fixture
 def shell() -> Iterator[object]:
-    """An in-process IPython shell with mlnb loaded; unloaded afterwards."""
+    """The in-process IPython shell with mlnb loaded; unloaded afterwards.
+
+    ``globalipapp.get_ipython()`` returns the one running test shell every time (imported
+    here, after its first call, it is the shell's own ``get_ipython``), so any number of tests
+    can use it; mlnb is taken out of the extension manager's list first so that it really loads.
+    """
     from IPython.testing.globalipapp import get_ipython
 
     ip = get_ipython()
+    ip.extension_manager.loaded.discard("mlnb")
     ip.run_line_magic("load_ext", "mlnb")
     yield ip
     ip.run_line_magic("unload_ext", "mlnb")
@@ -122,32 +90,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     session._stores.clear()
 
 
-def write_notebook(
-    path: Path,
-    cells: list[str],
-    parameters: str | None = "x = 1",
-    kernelspec: dict[str, str] | None = None,
-) -> Path:
-    """A notebook with an optional cell tagged ``parameters`` followed by ``cells``."""
-    nb = nbformat.v4.new_notebook()
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = kernelspec or {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
-    return path
-
-
 @pytest.fixture
 def notebook(tmp_path: Path) -> Callable[..., Path]:
-    """``notebook("name.ipynb", cells, parameters=...)`` writes one into ``tmp_path``."""
+    """``notebook("name.ipynb", cells, parameters=...)`` writes one into ``tmp_path``
+    (``name`` may have folders; see :func:`tests.helpers.write_notebook`)."""
 
     def make(name: str, cells: list[str], parameters: str | None = "x = 1", **kw: object) -> Path:
         return write_notebook(tmp_path / name, cells, parameters, **kw)  # type: ignore[arg-type]
@@ -155,25 +101,10 @@ def notebook(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-GIB = 1024**3
-FAKE_SPEC = {
-    "devices": [
-        {
-            "name": "Fake H100",
-            "total": 16 * GIB,
-            "used": GIB,
-            "utilization": 40,
-            "temperature": 55,
-            "power": 210,
-            "processes": [{"pid": 4242, "name": "trainer", "used": GIB}],
-        }
-    ]
-}
-
-
 @pytest.fixture
 def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """Every mlnb.gpu function reads a fresh 16 GiB fake GPU (1 GiB used elsewhere)."""
+    """Every mlnb.gpu function reads a fresh 16 GiB fake GPU (1 GiB used elsewhere,
+    :data:`tests.helpers.FAKE_SPEC`)."""
     from mlnb.gpu import backends
     from mlnb.gpu.backends import fake
 

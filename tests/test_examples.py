@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cell_text
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_notebooks"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 
@@ -27,7 +25,7 @@ def test_example_notebook_runs(path, tmp_path):
     assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
 
 
-def test_seed_example_shows_what_the_readme_says(tmp_path):
+def test_seed_example_shows_what_the_readme_says(tmp_path, cell_text):
     import nbformat
     import papermill
 

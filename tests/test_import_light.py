@@ -1,4 +1,5 @@
-"""`import mlnb`, `%load_ext mlnb` and `mlnb --version/--help` must not pull in heavy libraries."""
+"""`import mlnb`, `%load_ext mlnb` and `mlnb --version/--help` must not pull in heavy libraries;
+the lazy public names resolve."""
 
 from __future__ import annotations
 
@@ -86,3 +87,11 @@ def test_lazy_public_names_resolve():
     assert mlnb.pin is mlnb.seed.pin
     assert callable(mlnb.check_reproducible)
     assert "pin" in dir(mlnb)
+
+
+def test_top_level_lazy_names():
+    import mlnb
+    import mlnb.gpu
+
+    assert mlnb.find_batch_size is mlnb.gpu.find_batch_size
+    assert mlnb.oom_guard is mlnb.gpu.oom_guard

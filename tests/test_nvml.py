@@ -12,8 +12,7 @@ from mlnb import nvml
 from mlnb.gpu.backends import BackendUnavailable
 from mlnb.gpu.backends.nvml import NvmlBackend
 from mlnb.runs import provenance, sysmetrics
-
-GIB = 1024**3
+from tests.helpers import GIB
 
 
 class _NVMLError(Exception):

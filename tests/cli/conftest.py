@@ -1,13 +1,15 @@
-"""Fixtures for the ``mlnb`` command tests (``home``, ``notebook``, ``fake_gpu``: tests/conftest.py)."""
+"""Fixtures for the ``mlnb`` command tests: an isolated environment (autouse) and ``cli_err``
+(``home``, ``notebook``, ``fake_gpu``: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import REPO
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +19,15 @@ def _cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if str(REPO) not in paths:
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), *paths]))
     monkeypatch.setenv("MLNB_HOME", str(tmp_path / ".mlnb-store"))
+
+
+@pytest.fixture
+def cli_err(capsys: pytest.CaptureFixture[str]) -> Callable[[list[str]], tuple[int, str]]:
+    """``cli_err(argv)``: run ``mlnb argv`` in-process; its exit status and stripped stderr."""
+    from mlnb.cli import main
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        code = main(argv)
+        return code, capsys.readouterr().err.strip()
+
+    return run

@@ -22,20 +22,3 @@ def mixed_frame() -> pd.DataFrame:
             + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
         }
     )
-
-
-@pytest.fixture
-def data_shell():
-    """An in-process IPython shell with mlnb loaded, safe to use in several tests.
-
-    ``IPython.testing.globalipapp.start_ipython`` returns None after its first call
-    in a process, so the shared ``shell`` fixture works once per session; this one
-    reuses the running shell.
-    """
-    from IPython.testing.globalipapp import get_ipython, start_ipython
-
-    ip = start_ipython() or get_ipython()
-    ip.run_line_magic("load_ext", "mlnb")
-    yield ip
-    ip.run_line_magic("unload_ext", "mlnb")
-    ip.extension_manager.loaded.discard("mlnb")

@@ -1,12 +1,10 @@
-"""Fixtures for the GPU tests: a machine view with no GPU (the fake GPU: tests/conftest.py)."""
+"""Fixtures for the GPU tests: a machine view with no GPU (``no_gpu``; ``fake_gpu`` and ``shell``: tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-
-from tests.conftest import FAKE_SPEC  # noqa: F401 - the GPU tests import it from here
 
 
 @pytest.fixture
@@ -26,21 +24,3 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     backends.reset()
     yield
     backends.reset()
-
-
-@pytest.fixture
-def ipshell() -> Iterator[object]:
-    """The in-process IPython shell with mlnb loaded, safe to use in many tests.
-
-    (The root ``shell`` fixture calls ``start_ipython()``, which returns None the
-    second time it runs in a process; ``globalipapp.get_ipython()`` returns the
-    running shell every time.)
-    """
-    from IPython.testing.globalipapp import get_ipython
-
-    ip = get_ipython()
-    ip.extension_manager.loaded.discard("mlnb")
-    ip.run_line_magic("load_ext", "mlnb")
-    yield ip
-    ip.run_line_magic("unload_ext", "mlnb")
-    ip.extension_manager.loaded.discard("mlnb")

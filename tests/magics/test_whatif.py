@@ -7,8 +7,6 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from tests.conftest import cell_text
-
 
 @pytest.fixture
 def namespace(shell):
@@ -76,7 +74,7 @@ def test_help(namespace, capsys):
 
 
 @pytest.mark.kernel
-def test_whatif_in_a_real_kernel(kernel):
+def test_whatif_in_a_real_kernel(kernel, cell_text):
     nb = kernel(
         [
             "%load_ext mlnb",

@@ -10,7 +10,7 @@ from mlnb.cli import main
 from mlnb.exceptions import PipelineSpecError
 from mlnb.pipeline.dag import pipeline_status, run_pipeline
 from mlnb.pipeline.dagspec import load_spec
-from tests.pipeline.conftest import START_TIMEOUT, write_notebook
+from tests.helpers import START_TIMEOUT
 
 PIPELINE = """seed: 1
 jobs: 2
@@ -21,21 +21,21 @@ steps:
 """
 
 
-def _pipeline(tmp_path, text=PIPELINE):
-    write_notebook(
-        tmp_path / "prepare.ipynb",
+def _pipeline(notebook, tmp_path, text=PIPELINE):
+    notebook(
+        "prepare.ipynb",
         ["open('data.txt', 'w').write(' '.join(str(i) for i in range(n)))"],
         "n = 10",
     )
-    write_notebook(
-        tmp_path / "train.ipynb",
+    notebook(
+        "train.ipynb",
         [
             "import mlnb\ntotal = sum(float(x) for x in open('data.txt').read().split()) * scale\nopen('model.txt', 'w').write(str(total))\nmlnb.record('total', total)"
         ],
         "scale = 1.0",
     )
-    write_notebook(
-        tmp_path / "evaluate.ipynb",
+    notebook(
+        "evaluate.ipynb",
         ["import mlnb\nmlnb.record('score', float(open('model.txt').read()) / 2)"],
         None,
     )
@@ -66,8 +66,8 @@ def _pipeline(tmp_path, text=PIPELINE):
         ("  a: {params: {x: 1}}\n", "p.yaml, step 'a' needs `notebook: PATH.ipynb`."),
     ],
 )
-def test_spec_errors_are_one_sentence(tmp_path, steps, message):
-    write_notebook(tmp_path / "a.ipynb", ["pass"])
+def test_spec_errors_are_one_sentence(tmp_path, steps, message, notebook):
+    notebook("a.ipynb", ["pass"])
     path = tmp_path / "p.yaml"
     path.write_text("steps:\n" + steps)
     with pytest.raises(PipelineSpecError) as info:
@@ -75,8 +75,8 @@ def test_spec_errors_are_one_sentence(tmp_path, steps, message):
     assert str(info.value) == message
 
 
-def test_order_and_bad_parameter_before_anything_runs(tmp_path):
-    path = _pipeline(tmp_path, PIPELINE.replace("scale: 2.0", "scael: 2.0"))
+def test_order_and_bad_parameter_before_anything_runs(tmp_path, notebook):
+    path = _pipeline(notebook, tmp_path, PIPELINE.replace("scale: 2.0", "scael: 2.0"))
     assert load_spec(path).order == ["prepare", "train", "evaluate"]
     with pytest.raises(PipelineSpecError) as info:
         run_pipeline(path)
@@ -86,8 +86,8 @@ def test_order_and_bad_parameter_before_anything_runs(tmp_path):
 
 
 @pytest.mark.kernel
-def test_run_cache_status_and_force(tmp_path, capsys):
-    path = _pipeline(tmp_path)
+def test_run_cache_status_and_force(tmp_path, capsys, notebook):
+    path = _pipeline(notebook, tmp_path)
     assert [s.reasons for s in pipeline_status(path).steps] == [
         ["never ran"],
         ["upstream prepare is stale"],
@@ -123,9 +123,9 @@ def test_run_cache_status_and_force(tmp_path, capsys):
 
 
 @pytest.mark.kernel
-def test_failed_step_blocks_downstream_and_missing_output_fails(tmp_path):
+def test_failed_step_blocks_downstream_and_missing_output_fails(tmp_path, notebook):
     text = PIPELINE.replace("outputs: [model.txt]", "outputs: [model.txt, extra.txt]")
-    path = _pipeline(tmp_path, text)
+    path = _pipeline(notebook, tmp_path, text)
     result = run_pipeline(path, start_timeout=START_TIMEOUT)
     assert [s.status for s in result.steps] == ["ran", "failed", "blocked"] and not result.ok
     assert result.steps[1].reasons == [

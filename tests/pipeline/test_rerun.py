@@ -1,18 +1,24 @@
-"""mlnb rerun: replay the stored notebook with the recorded params and seed, compare values."""
+"""mlnb rerun: find a run in the store, replay the stored notebook with the recorded params and
+seed, compare values."""
 
 from __future__ import annotations
 
 import pytest
 
 from mlnb.cli import main
-from mlnb.pipeline.rerun import compare_values, rerun
+from mlnb.exceptions import (
+    PipelineError,
+    PipelineRunNotFoundError,
+    RunNotFoundError,
+)
+from mlnb.pipeline.rerun import compare_values, find_run, rerun
 from mlnb.pipeline.run import run
 from mlnb.pipeline.section import section_of
-from tests.pipeline.conftest import START_TIMEOUT
+from mlnb.runs import external
+from tests.helpers import START_TIMEOUT
 
-pytestmark = pytest.mark.kernel
 
-
+@pytest.mark.kernel
 def test_compare_values_verdicts():
     changes = compare_values({"a": 1, "b": 2.0, "c": 3}, {"a": 1, "b": 2.5, "d": 4})
     assert [(c.name, c.verdict) for c in changes] == [
@@ -23,6 +29,7 @@ def test_compare_values_verdicts():
     ]
 
 
+@pytest.mark.kernel
 def test_rerun_reproduces_seeded_values_and_reports_the_rest(
     notebook, tmp_path, capsys, _run_store_in_tmp
 ):
@@ -49,3 +56,32 @@ def test_rerun_reproduces_seeded_values_and_reports_the_rest(
         main(["rerun", original.id, "--in", str(home), "--start-timeout", str(START_TIMEOUT)]) == 1
     )
     assert "draw      " in capsys.readouterr().out
+
+
+@pytest.mark.kernel
+def test_rerun_finds_a_run_through_the_store_from_anywhere(notebook, tmp_path, monkeypatch):
+    path = notebook("t.ipynb", ["import mlnb, random\nmlnb.record('draw', random.random())"])
+    original = run(path, output=tmp_path / "deep" / "o.ipynb", seed=3, start_timeout=START_TIMEOUT)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the store ($MLNB_HOME) answers, from any folder
+    report = rerun(original.id, start_timeout=START_TIMEOUT)
+    assert report.reproduced and section_of(report.replay).rerun_of == original.id
+
+
+def test_runs_are_found_in_the_store_by_id_or_unique_prefix(tmp_path, pipeline_record):
+    for run_id in ("abc123", "abd999"):
+        begun = external.begin(
+            "nb", run_id=run_id, provenance=pipeline_record(run_id, "running").provenance
+        )
+        external.end(begun, "finished")
+    hand_logged = external.record("by hand", "finished")
+    assert find_run("abc1").id == "abc123"
+    assert section_of(find_run("abd")).params == {"lr": 0.1}
+    with pytest.raises(RunNotFoundError, match="'ab' matches 2 runs"):
+        find_run("ab")
+    with pytest.raises(PipelineRunNotFoundError) as info:  # the old name is the same error
+        find_run("zzz")
+    assert str(info.value).startswith("no run 'zzz' in the run store at ")
+    with pytest.raises(PipelineError, match="was not run by mlnb's pipeline"):
+        find_run(hand_logged.id)

@@ -1,4 +1,5 @@
-"""mlnb.pipeline.run in real kernels: records, seeds, failures, timeouts, crashes, Ctrl-C."""
+"""mlnb.pipeline.run in real kernels: records, seeds, failures, timeouts, crashes, Ctrl-C, a strict
+data check failing its step; every run lands in mlnb.runs' store (config, summary, provenance)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ import time
 import psutil
 import pytest
 
+from mlnb.cli import main
 from mlnb.exceptions import RunCrashedError, RunFailedError, RunKilledError
 from mlnb.pipeline.record import read
-from mlnb.pipeline.run import run
+from mlnb.pipeline.run import run, summary_of
 from mlnb.pipeline.section import section_of
 from mlnb.runs.session import get_run
-from tests.pipeline.conftest import START_TIMEOUT
+from mlnb.runs.store import Store
+from tests.helpers import START_TIMEOUT
 
-pytestmark = pytest.mark.kernel
+GATE_SETUP = """
+import numpy as np, pandas as pd, mlnb
+rng = np.random.default_rng(0)
+train = pd.DataFrame({"x": rng.normal(0, 1, 2000), "city": rng.choice(["a", "b"], 2000)})
+serving = train.assign(x=train["x"] + shift)
+"""
+
 
 TRAIN = [
     "import random, mlnb\nmlnb.record('score', lr * epochs)\nmlnb.record('draw', random.random())",
@@ -36,6 +45,7 @@ def _load(path):
     return nbformat.read(str(path), as_version=4)
 
 
+@pytest.mark.kernel
 def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_path):
     path = notebook(
         "train.ipynb",
@@ -88,6 +98,7 @@ def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_p
     assert stored.status == "finished" and os.path.exists(section_of(stored).snapshot)
 
 
+@pytest.mark.kernel
 def test_failing_cell_keeps_output_marks_the_cell_and_records_failed(notebook, tmp_path):
     path = notebook(
         "fail.ipynb", ["import mlnb\nmlnb.record('before', 1)", "1 / 0", "print('never')"]
@@ -111,6 +122,7 @@ def test_failing_cell_keeps_output_marks_the_cell_and_records_failed(notebook, t
     assert nb["metadata"]["mlnb"]["run"]["error"] == "ZeroDivisionError: division by zero"
 
 
+@pytest.mark.kernel
 def test_timeout_stops_the_kernel_and_keeps_partial_output(notebook, tmp_path):
     path = notebook(
         "slow.ipynb",
@@ -135,6 +147,7 @@ def test_timeout_stops_the_kernel_and_keeps_partial_output(notebook, tmp_path):
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.kernel
 def test_dead_kernel_is_crashed_and_sys_exit_zero_is_success(notebook, tmp_path):
     crash = notebook(
         "crash.ipynb",
@@ -153,6 +166,7 @@ def test_dead_kernel_is_crashed_and_sys_exit_zero_is_success(notebook, tmp_path)
     assert record.status == "finished" and section_of(record).values == {"v": 2}
 
 
+@pytest.mark.kernel
 def test_ctrl_c_on_the_cli_kills_the_run_and_its_kernel(notebook, tmp_path):
     path = notebook(
         "loop.ipynb",
@@ -201,3 +215,87 @@ def test_ctrl_c_on_the_cli_kills_the_run_and_its_kernel(notebook, tmp_path):
     assert get_run(run_meta["id"]).status == "killed"
     time.sleep(1)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.kernel
+def test_strict_drift_fails_the_step_and_stops_before_training(notebook, tmp_path):
+    path = notebook(
+        "gate.ipynb",
+        [
+            "%load_ext mlnb",
+            GATE_SETUP,
+            "%drift train serving --strict --no-widget",
+            "mlnb.record('trained', True)",
+        ],
+        parameters="shift = 0.0",
+    )
+    clean = run(path, {"shift": 0.0}, tmp_path / "clean.ipynb", seed=0, start_timeout=START_TIMEOUT)
+    assert clean.status == "finished" and section_of(clean).values == {"trained": True}
+    shifted = run(
+        path,
+        {"shift": 1.0},
+        tmp_path / "shifted.ipynb",
+        seed=0,
+        start_timeout=START_TIMEOUT,
+        raise_on_failure=False,
+    )
+    assert shifted.status == "failed" and section_of(shifted).values == {}
+    assert "strict data check failed: drift: 1 of 2 columns drift (x)" in shifted.error
+    assert section_of(shifted).cell_index == 3  # the %drift cell, after the injected parameters
+
+
+def test_summary_keeps_numbers_and_short_text_and_describes_the_rest():
+    values = {"acc": 0.9, "n": 3, "ok": True, "note": "fine", "bad": float("nan"), "arr": [1, 2]}
+    assert summary_of(values) == {
+        "acc": 0.9,
+        "n": 3,
+        "ok": True,
+        "note": "fine",
+        "bad": "nan",
+        "arr": "<list>",
+    }
+
+
+@pytest.mark.kernel
+def test_a_run_is_stored_with_config_summary_provenance_and_its_notebook(
+    notebook, tmp_path, capsys
+):
+    path = notebook(
+        "train.ipynb",
+        ["import mlnb\nmlnb.record('acc', lr * 2)\nmlnb.record('note', 'done')"],
+        parameters="lr = 0.1",
+    )
+    record = run(
+        path, {"lr": 0.25}, tmp_path / "out" / "t.ipynb", seed=5, start_timeout=START_TIMEOUT
+    )
+    with Store(readonly=True) as store:
+        stored = store.get_run(record.id)
+        artifacts = store.artifacts(record.id)
+    assert (stored.name, stored.project, stored.status) == ("train", "pipeline", "finished")
+    assert stored.config == {"lr": 0.25} and stored.summary == {"acc": 0.5, "note": "done"}
+    assert stored.provenance["seed"]["seed"] == 5 and "pipeline" in stored.tags
+    assert stored.provenance["pipeline"]["snapshot"] == section_of(record).snapshot
+    assert stored == record  # what run() returns is the stored record
+    assert stored.ended is not None and stored.ended >= stored.started
+    assert [(a.kind, a.name) for a in artifacts] == [("notebook", "t.ipynb")]
+    # the lab's Runs panel opens the executed notebook, the input when there is none
+    from mlnb.server.data import list_runs
+
+    listed = list_runs(limit=10, root=tmp_path)["runs"]
+    assert [(r["id"], r["output_path"], r["notebook_path"]) for r in listed] == [
+        (record.id, "out/t.ipynb", "train.ipynb")
+    ]
+    # the CLI of mlnb.runs shows it
+    assert main(["runs", "list"]) == 0
+    assert record.id in capsys.readouterr().out
+
+
+@pytest.mark.kernel
+def test_a_failed_run_is_stored_failed_with_the_error(notebook, tmp_path):
+    path = notebook("bad.ipynb", ["raise ValueError('nope')"])
+    record = run(
+        path, output=tmp_path / "b.ipynb", raise_on_failure=False, start_timeout=START_TIMEOUT
+    )
+    with Store(readonly=True) as store:
+        stored = store.get_run(record.id)
+    assert stored.status == "failed" and "ValueError: nope" in stored.error

@@ -1,4 +1,5 @@
-"""Sweeps: grid and random sampling, checks before start, parallel processes, failures."""
+"""Sweeps: grid and random sampling, checks before start, parallel processes, failures, trials
+stored as runs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import pytest
 
 from mlnb.exceptions import PipelineSpecError, UnknownParameterError
 from mlnb.pipeline.loading import load_notebook
+from mlnb.pipeline.run import run_name
 from mlnb.pipeline.section import PipelineSection, section_of
 from mlnb.pipeline.sweep import Range, SweepResult, Trial, grid, parse_space, random_samples, sweep
 from mlnb.runs.external import ended_record
 from mlnb.runs.records import RunRecord
-from tests.pipeline.conftest import START_TIMEOUT
+from mlnb.runs.store import Store
+from tests.helpers import START_TIMEOUT
 
 TRAIN = [
     "import mlnb\nassert lr != 0.3, 'lr 0.3 diverges'\nmlnb.record('acc', lr * bs)\nmlnb.record('loss', 1 / bs)"
@@ -122,3 +125,28 @@ def test_fail_fast_starts_no_more_trials(notebook, tmp_path):
         progress=False,
     )
     assert [t.status for t in result.trials] == ["failed", "skipped", "skipped", "skipped"]
+
+
+@pytest.mark.kernel
+def test_sweep_trials_are_stored_runs_named_by_trial(notebook, tmp_path):
+    path = notebook("s.ipynb", ["import mlnb\nmlnb.record('y', x * 10)"])
+    result = sweep(
+        path,
+        {"x": [1, 2]},
+        jobs=2,
+        seed=0,
+        output_dir=tmp_path / "sw",
+        progress=False,
+        start_timeout=START_TIMEOUT,
+    )
+    with Store(readonly=True) as store:
+        stored = {r.id: r for r in store.list_runs()}
+    for trial in result.trials:
+        run_record = stored[trial.record.id]
+        assert run_record.status == "finished"
+        assert run_record.summary == {"y": run_record.config["x"] * 10}
+        assert run_record.name == trial.record.name and run_record.name.startswith("s trial-")
+    assert (
+        run_name("a/s.ipynb", ["trial-3"]) == "s trial-3"
+        and run_name("e.ipynb", ["step:ev"]) == "step ev"
+    )

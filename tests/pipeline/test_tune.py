@@ -6,8 +6,7 @@ import pytest
 
 from mlnb.exceptions import MetricNotRecordedError, PipelineSpecError
 from mlnb.pipeline.tune import Dimension, parse_space, tune
-from tests.conftest import extra
-from tests.pipeline.conftest import START_TIMEOUT
+from tests.helpers import START_TIMEOUT, extra
 
 extra("optuna")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import log_run
+
 
 @pytest.fixture
 def jp_server_config():
@@ -18,22 +20,8 @@ def store_home(tmp_path, monkeypatch):
     return home
 
 
-def log_run(home, name, *, project="demo", points=5, finish=True, tags=()):
-    """Write one real run into ``home`` with mlnb.runs (no mocks)."""
-    from mlnb.runs import session
-
-    run = session.start(
-        name,
-        project=project,
-        config={"lr": 0.1},
-        tags=tags,
-        home=home,
-        system_interval=None,
-        active=False,
-    )
-    for step in range(points):
-        run.log({"loss": 1.0 / (step + 1), "acc": step / points}, step=step)
-    run.log({"weird": float("nan")}, step=0)
-    if finish:
-        run.finish()
-    return run
+@pytest.fixture(name="log_run")
+def _log_run():
+    """``log_run(home, name, project=..., points=..., finish=..., tags=...)``: one real run
+    written into ``home`` with mlnb.runs (see :func:`tests.helpers.log_run`)."""
+    return log_run

@@ -7,8 +7,6 @@ import json
 import pytest
 import tornado.httpclient
 
-from tests.server.conftest import log_run
-
 pytestmark = pytest.mark.usefixtures("store_home")
 
 
@@ -58,7 +56,7 @@ async def test_empty_store_lists_no_runs_and_says_how_to_start(jp_fetch):
     assert "%run_start" in reply["message"]
 
 
-async def test_runs_list_one_run_and_metrics(jp_fetch, store_home):
+async def test_runs_list_one_run_and_metrics(jp_fetch, store_home, log_run):
     first = log_run(store_home, "baseline")
     log_run(store_home, "<img src=x onerror=alert(1)>", project="other")
     reply = await get(jp_fetch, "runs")
@@ -76,7 +74,7 @@ async def test_runs_list_one_run_and_metrics(jp_fetch, store_home):
     assert series["weird"]["values"] == ["nan"]
 
 
-async def test_a_live_run_is_listed_as_running(jp_fetch, store_home):
+async def test_a_live_run_is_listed_as_running(jp_fetch, store_home, log_run):
     run = log_run(store_home, "live", finish=False)
     try:
         run.flush()
@@ -105,7 +103,7 @@ async def test_bad_and_unknown_run_ids(jp_fetch, raw, code):
         assert body["message"].endswith(".")
 
 
-async def test_id_prefixes_and_names_are_not_looked_up_over_the_api(jp_fetch, store_home):
+async def test_id_prefixes_and_names_are_not_looked_up_over_the_api(jp_fetch, store_home, log_run):
     run = log_run(store_home, "named")
     for ref in (run.id[:6], "named"):
         with pytest.raises(tornado.httpclient.HTTPClientError) as caught:

@@ -6,14 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cell_text
-
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_notebooks" / "05_whatif.ipynb"
 
 pytestmark = pytest.mark.kernel
 
 
-def test_whatif_example_outputs(tmp_path):
+def test_whatif_example_outputs(tmp_path, cell_text):
     import nbformat
     import papermill
 

@@ -1,0 +1,25 @@
+"""progress(): a tqdm bar whose postfix shows the active run's latest metrics."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+import mlnb
+from mlnb.exceptions import NoActiveRunError
+from mlnb.runs import progress
+
+
+def test_progress_postfix_shows_latest_metrics(home: Path) -> None:
+    with pytest.raises(NoActiveRunError, match="cannot show progress: no run is active"):
+        progress(range(3))
+    run = mlnb.start("bar", system_interval=None)
+    out = io.StringIO()
+    for step in progress(range(4), file=out, mininterval=0):
+        run.log({"loss": 1.0 / (step + 1), "sys/cpu_percent": 5.0})
+    text = out.getvalue()
+    assert text.startswith("\rbar:") and "4/4" in text
+    assert "loss=0.25" in text.splitlines()[-1] and "sys/" not in text
+    run.finish()
