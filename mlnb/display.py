@@ -155,3 +155,23 @@ def show(text: str, html_text: str | None = None) -> None:
     if html_text is not None:
         bundle["text/html"] = html_text
     display(bundle, raw=True)
+
+
+def as_image(figure: Any) -> Any:
+    """``figure`` (a matplotlib ``Figure``) made to display as a PNG wherever IPython shows it.
+
+    Figures built with ``matplotlib.figure.Figure`` (no pyplot, no global state) have no
+    rich display of their own: without ``%matplotlib inline`` a notebook shows
+    ``<Figure size 740x400 with 1 Axes>``. Every mlnb function that returns a figure
+    passes it through here, so a returned figure is a picture in any notebook.
+    """
+
+    def png() -> bytes:
+        from io import BytesIO
+
+        buffer = BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+    figure._repr_png_ = png
+    return figure

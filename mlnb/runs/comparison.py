@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
+from mlnb import display
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.runs.records import RunRecord
 from mlnb.runs.session import open_store as shared_store
@@ -195,7 +196,7 @@ def compare(
     if not drawn:
         raise InvalidArgumentError(f"none of the runs logged {', '.join(metrics)}.")
     figure.tight_layout()
-    return figure
+    return display.as_image(figure)
 
 
 def parallel_coordinates(
@@ -267,7 +268,7 @@ def parallel_coordinates(
     ax.set_yticks([])
     ax.set_title(f"{metric} by params ({len(rows)} runs)")
     figure.tight_layout()
-    return figure
+    return display.as_image(figure)
 
 
 def _scale_columns(

@@ -100,3 +100,15 @@ def test_parallel_coordinates_draws_a_line_per_run(three_runs: list[str]) -> Non
     assert [t.get_text() for t in ax.get_xticklabels()] == ["lr", "opt.name", "loss"]
     with pytest.raises(InvalidArgumentError, match=r"no run has a summary metric 'f1'\."):
         parallel_coordinates("f1")
+
+
+def test_returned_figures_display_as_pictures_without_matplotlib_inline(
+    three_runs: list[str],
+) -> None:
+    """What IPython shows for the returned figure: a PNG, not ``<Figure size ...>``."""
+    from IPython.core.formatters import DisplayFormatter
+
+    formatter = DisplayFormatter()
+    for figure in (compare(["low", "high"], ["loss"]), parallel_coordinates("loss", ["lr"])):
+        data, _ = formatter.format(figure)
+        assert data["image/png"].startswith(b"\x89PNG") and len(data["image/png"]) > 5_000
