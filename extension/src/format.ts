@@ -65,3 +65,28 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   }
   return node;
 }
+
+const STEP_COUNTERS = new Set(['epoch', 'epochs', 'step', 'steps', 'global_step', 'iteration', 'iter', 'batch']);
+
+/**
+ * Where a metric name belongs in a list shown to a person: the user's own metrics and
+ * recorded values first (0), step counters such as `epoch` next (1), system samples
+ * (`sys/...`) last (2).
+ */
+export function metricRank(name: string): number {
+  if (name.startsWith('sys/')) {
+    return 2;
+  }
+  const leaf = name.split('/').pop()!.toLowerCase();
+  return STEP_COUNTERS.has(leaf) ? 1 : 0;
+}
+
+/** Metric names ordered by {@link metricRank}, then by how many runs have them, then by name. */
+export function orderMetrics(counts: Map<string, number>): string[] {
+  return [...counts.entries()]
+    .sort(
+      (a, b) =>
+        metricRank(a[0]) - metricRank(b[0]) || b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+    )
+    .map(([name]) => name);
+}

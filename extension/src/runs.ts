@@ -2,7 +2,7 @@ import { Message } from '@lumino/messaging';
 import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
-import { el, formatValue, humanDuration, humanTime } from './format';
+import { el, formatValue, humanDuration, humanTime, orderMetrics } from './format';
 import { ApiError, requestAPI } from './request';
 import { MetricSeries, RunList, RunMetrics, RunSummary } from './types';
 
@@ -120,10 +120,7 @@ export class RunsPanel extends Widget {
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
     }
-    return [...counts.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 3)
-      .map(([key]) => key);
+    return orderMetrics(counts).slice(0, 3);
   }
 
   renderTable(): void {
@@ -219,7 +216,8 @@ export class RunsPanel extends Widget {
       }
     }
     const current = this.metricSelect.value;
-    this.metricSelect.replaceChildren(...[...names].sort().map(name => el('option', name)));
+    const ordered = orderMetrics(new Map([...names].map(name => [name, 1])));
+    this.metricSelect.replaceChildren(...ordered.map(name => el('option', name)));
     if (names.has(current)) {
       this.metricSelect.value = current;
     }

@@ -81,7 +81,14 @@ def _seed_store(home: Path) -> None:
                 pid=None,
                 host="ci",
                 config={"lr": 10 ** -(i % 4)},
-                summary={"loss": 1.0 / (i + 1), "acc": (i % 100) / 100},
+                summary={
+                    "sys/cpu_percent": 50.0,
+                    "sys/memory_used_mb": 900.0,
+                    "sys/memory_percent": 12.0,
+                    "epoch": 9,
+                    "loss": 1.0 / (i + 1),
+                    "acc": (i % 100) / 100,
+                },
             )
             store.create_run(record, None)
 
@@ -291,6 +298,9 @@ def _drive_lab(page, lab) -> dict[str, float]:
         timeout=60_000,
     )
     assert panel.locator("tr[data-run-id]").count() == 5000
+    # the user's metrics lead the columns, a step counter next; sys/* samples never before them
+    headers = panel.locator("thead th").all_text_contents()
+    assert headers[6:9] == ["acc", "loss", "epoch"], headers
     shown_ms = (time.perf_counter() - started) * 1e3
     render_ms = float(panel.get_attribute("data-render-ms"))
     first = panel.locator("tr[data-run-id]").first
