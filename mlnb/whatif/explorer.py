@@ -286,6 +286,13 @@ class WhatIf(widgets.VBox):
         return "\n".join(self.messages)
 
     @property
+    def header_text(self) -> str:
+        """The header as plain text: "row 10 of 228 (0 to 227), index label 298"."""
+        n = len(self.data)
+        label = self.data.index[self.position]
+        return f"row {self.position:,} of {n:,} (0 to {n - 1:,}), index label {label}"
+
+    @property
     def prediction_text(self) -> str:
         """The prediction area as plain text."""
         return editor.lines_text(self._prediction_lines)
@@ -297,7 +304,6 @@ class WhatIf(widgets.VBox):
             raise WhatIfError(f"row must be from 0 to {n - 1}, got {position}.")
         with self._state_lock:
             self.position = int(position)
-            label = self.data.index[self.position]
             self._edited = {
                 **self.data.iloc[self.position].to_dict(),
                 **self._edits.get(self.position, {}),
@@ -311,10 +317,7 @@ class WhatIf(widgets.VBox):
                     )
             finally:
                 self._loading = False
-            self.row_label.value = (
-                f"row <b>{self.position:,}</b> of {n:,} (0 to {n - 1:,}), "
-                f"index label <b>{html.escape(str(label))}</b>"
-            )
+            self.row_label.value = html.escape(self.header_text)
             self.refresh("predict", "views")
 
     def edit(self, **values: Any) -> None:
