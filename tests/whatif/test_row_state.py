@@ -436,3 +436,16 @@ def test_counterfactual_excludes_the_query_by_position_after_concat(trained):
         assert explorer.position == len(data) - 1
     finally:
         explorer.close()
+
+
+def test_an_index_label_made_of_html_shows_as_text(trained):
+    frame, _, model = trained
+    data = frame.iloc[:3].set_axis(["<img src=x onerror=alert(1)>", "b", "c"])
+    explorer = WhatIf(model, data, debounce_seconds=0)
+    try:
+        assert "<img" not in explorer.row_label.value
+        assert _text(explorer.row_label.value) == (
+            "row 0 of 3 (0 to 2), index label <img src=x onerror=alert(1)>"
+        )
+    finally:
+        explorer.close()
