@@ -91,7 +91,7 @@ def nearest_counterfactual(
     fixed: Iterable[str] = (),
     threshold: float | None = None,
     regression: bool = False,
-    exclude: Any = None,
+    exclude_position: int | None = None,
 ) -> Counterfactual | None:
     """Find the row of ``frame`` nearest to ``query`` whose prediction differs.
 
@@ -106,7 +106,9 @@ def nearest_counterfactual(
         threshold: regression only — how far a prediction must be to count as
             different; default one standard deviation of ``predictions``.
         regression: whether predictions are values rather than classes.
-        exclude: an index label never to return (the query's own row).
+        exclude_position: the position (0-based, not the index label) of a row never
+            to return: the query's own row. Index labels may repeat (``pd.concat``
+            without ``ignore_index``), so excluding by label could skip other rows.
 
     Returns:
         The nearest :class:`Counterfactual`, or None when no row qualifies.
@@ -130,8 +132,12 @@ def nearest_counterfactual(
     allowed = different.copy()
     for name in fixed:
         allowed &= _equal(frame[name], query[name])
-    if exclude is not None:
-        allowed &= np.asarray(frame.index != exclude)
+    if exclude_position is not None:
+        if not 0 <= exclude_position < len(frame):
+            raise WhatIfError(
+                f"exclude_position must be from 0 to {len(frame) - 1}, got {exclude_position}."
+            )
+        allowed[int(exclude_position)] = False
     if not allowed.any():
         return None
     dist = distances(frame, query, features, metric)

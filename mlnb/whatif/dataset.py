@@ -11,6 +11,7 @@ panel shows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -118,14 +119,51 @@ def encode_target(target: pd.Series, adapter: Any) -> np.ndarray:
 
 
 def rows_where(column: pd.Series, value: Any) -> np.ndarray:
-    """Positions where ``column`` equals ``value`` (typed as text; numbers also by value)."""
+    """Positions where ``column`` equals ``value``.
+
+    A number typed as text matches at the precision it was typed with — what the
+    panel shows can be typed back: "14.67" finds every value that rounds to it
+    (within ±0.005), "1235" every value within ±0.5, "1.235e+04" within ±5. Other
+    values match by their text.
+    """
     import pandas as pd
 
-    matches = np.flatnonzero(column.astype(str).to_numpy() == str(value))
-    if matches.size == 0 and pd.api.types.is_numeric_dtype(column.dtype):
-        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-        matches = np.flatnonzero(np.isclose(column.to_numpy(dtype=float), number))
-    return matches
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        tolerance = typed_tolerance(value)
+        if tolerance is not None:
+            number = float(_ascii_number(value)) if isinstance(value, str) else float(value)
+            numbers = column.to_numpy(dtype=float)
+            if tolerance == 0.0:  # a number from Python, not typed: equal up to float error
+                return np.flatnonzero(np.isclose(numbers, number, rtol=1e-9, atol=0.0))
+            # a relative epsilon so that 14.675 (stored as 14.67499…) still rounds to 14.67 or 14.68
+            slack = tolerance * (1 + 1e-9) + abs(number) * 1e-12
+            return np.flatnonzero(np.abs(numbers - number) <= slack)
+    return np.flatnonzero(column.astype(str).to_numpy() == str(value).strip())
+
+
+_NUMBER = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?")
+
+
+def typed_tolerance(value: Any) -> float | None:
+    """Half a unit in the last digit of a number as typed ("14.67" → 0.005); None if not a number.
+
+    A number that is not text (a float passed from Python) matches exactly (0.0).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return None if np.isnan(float(value)) else 0.0
+    match = _NUMBER.fullmatch(_ascii_number(value))
+    if match is None:
+        return None
+    decimals = len(match.group(2) or match.group(3) or "")
+    exponent = int(match.group(4) or 0)
+    return 0.5 * 10.0 ** (exponent - decimals)
+
+
+def _ascii_number(value: Any) -> str:
+    """Typed text with the minus sign the panel shows (U+2212) read as "-"."""
+    return str(value).strip().replace("\u2212", "-")
 
 
 def _model_feature_names(model: Any) -> list[str] | None:

@@ -3,6 +3,13 @@
 Numeric features get a ``FloatSlider`` over the observed range, categoricals a
 ``Dropdown``, booleans a ``Checkbox``. A column that cannot be varied (constant,
 all NaN) keeps its widget but disabled, with the reason beside it.
+
+A slider holds the row's exact value and shows it with :data:`DISPLAY_FORMAT`, the
+format every number of the panel is shown in. It has no step (``step=None``): the
+browser's slider would otherwise snap a value to ``min + k·step`` and show (and,
+with ``continuous_update``, send back) a number that is not the row's. It sends its
+value when released (``continuous_update=False``), so the browser never sends a
+value the user did not set — not even a late one after the row changed.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,7 +27,44 @@ import pandas as pd
 from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL, Feature
 
-_STEPS = 200
+#: How the panel shows a number: 4 significant digits. It is the sliders' ``readout_format``,
+#: which the browser applies with d3-format; :func:`shown` formats the same way in Python.
+DISPLAY_FORMAT = ".4g"
+_DIGITS = 4
+_MINUS = "\u2212"  # d3-format writes negative numbers with the minus sign, not a hyphen
+
+
+def shown(value: Any) -> str:
+    """``value`` as the panel shows it: numbers exactly as a slider's readout does.
+
+    d3-format's ``".4g"`` is JavaScript's ``toPrecision(4)``: four significant
+    digits, trailing zeros kept (``100`` → ``"100.0"``), an exponent only below
+    1e-6 or from 1e4 (``12345.6`` → ``"1.235e+4"``), ties rounded away from zero,
+    and ``"−"`` (U+2212) for negative numbers. The counterfactual table uses it too,
+    so one value reads the same everywhere, and typing it back finds the row
+    (:func:`mlnb.whatif.dataset.rows_where`).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        return str(value)
+    number = float(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return f"{_MINUS if number < 0 else ''}Infinity"
+    exact = Decimal(abs(number))
+    exponent = exact.adjusted() if exact else 0
+    digits = exact.scaleb(-exponent).quantize(Decimal(1).scaleb(1 - _DIGITS), ROUND_HALF_UP)
+    if digits >= 10:  # 9.9996 rounds up to 10.00: one more digit before the point
+        exponent += 1
+        digits = exact.scaleb(-exponent).quantize(Decimal(1).scaleb(1 - _DIGITS), ROUND_HALF_UP)
+    if exponent < -6 or exponent >= _DIGITS:
+        text = f"{digits}e{'+' if exponent >= 0 else '-'}{abs(exponent)}"
+    else:
+        text = format(exact.quantize(Decimal(1).scaleb(exponent + 1 - _DIGITS), ROUND_HALF_UP), "f")
+    negative = number < 0 and any(c in "123456789" for c in text.split("e")[0])
+    return f"{_MINUS}{text}" if negative else text
 
 
 def feature_widget(feature: Feature) -> widgets.Widget:
@@ -41,11 +86,11 @@ def feature_widget(feature: Feature) -> widgets.Widget:
         widget = widgets.FloatSlider(
             min=low,
             max=high,
-            step=_step(low, high),
+            step=None,
             value=low,
             description=feature.name,
-            readout_format=".4g",
-            continuous_update=True,
+            readout_format=DISPLAY_FORMAT,
+            continuous_update=False,
             style=style,
             layout=layout,
         )
@@ -53,11 +98,6 @@ def feature_widget(feature: Feature) -> widgets.Widget:
         widget.disabled = True
         widget.tooltip = feature.disabled_reason
     return widget
-
-
-def _step(low: float, high: float) -> float:
-    span = high - low
-    return float(span / _STEPS) if span > 0 else 0.01
 
 
 def feature_row(feature: Feature, widget: widgets.Widget) -> widgets.Widget:
@@ -78,8 +118,12 @@ def set_widget_value(widget: widgets.Widget, feature: Feature, value: Any) -> No
             widget.options = [*widget.options, text]
         widget.value = text
     else:
-        if _missing(value):
-            return  # the slider keeps its place; the edited value stays NaN until moved
+        if _missing(value):  # a slider cannot hold NaN: hide its number and say so
+            widget.readout = False
+            widget.description = f"{feature.name} (NaN)"
+            return
+        widget.readout = True
+        widget.description = feature.name
         number = float(value)
         if number > widget.max:
             widget.max = number
@@ -97,7 +141,10 @@ def widget_value(widget: widgets.Widget, feature: Feature, original: Any) -> Any
         return original if str(original) == widget.value else widget.value
     if feature.kind == BOOLEAN:
         return bool(widget.value)
-    return float(widget.value)
+    number = float(widget.value)
+    if not _missing(original) and shown(number) == shown(original):
+        return original  # the value shown, typed or snapped back: the row's own value
+    return number
 
 
 def _missing(value: Any) -> bool:
@@ -113,24 +160,42 @@ def prediction_lines(
     adapter: ModelAdapter,
     original: np.ndarray | None,
     edited: np.ndarray | None,
-    threshold: float,
+    threshold: float | tuple[float, float],
+    *,
+    edited_any: bool = True,
+    threshold_source: str | None = None,
 ) -> list[tuple[str, str]]:
-    """``(label, text)`` lines: the original and edited predictions and their change."""
+    """``(label, text)`` lines: the original and edited predictions and their change.
+
+    Args:
+        threshold: the binary threshold applied, or ``(original's, edited point's)``
+            when they differ (per-slice thresholds: an edit can move the point to
+            another slice).
+        edited_any: whether the point has an edit; when not, the change is "none".
+        threshold_source: where a threshold that is not the slider's comes from
+            (e.g. "per-slice threshold of mean_radius slice 2: ≤ 13.27"), shown with it.
+    """
+    before, after = threshold if isinstance(threshold, tuple) else (threshold, threshold)
     lines = [
-        ("original", _describe(adapter, original, threshold)),
-        ("edited", _describe(adapter, edited, threshold)),
+        ("original", _describe(adapter, original, before)),
+        ("edited", _describe(adapter, edited, after)),
     ]
+    if adapter.task == BINARY and threshold_source:
+        lines.append(("threshold", threshold_source))
+    label = f"change in P({adapter.classes[1]})" if adapter.task == BINARY else "change"
     if original is None or edited is None:
-        lines.append(("change", "—"))
+        lines.append((label, "—"))
+    elif not edited_any:
+        lines.append((label, "none (no feature edited)"))
     elif adapter.task == REGRESSION:
-        lines.append(("change", f"{float(edited) - float(original):+.4g}"))
+        lines.append((label, f"{float(edited) - float(original):+.4g}"))
     elif adapter.task == BINARY:
-        lines.append((f"change in P({adapter.classes[1]})", f"{edited[1] - original[1]:+.3f}"))
+        lines.append((label, f"{edited[1] - original[1]:+.3f}"))
     else:
         deltas = ", ".join(
             f"P({name}) {edited[i] - original[i]:+.3f}" for i, name in enumerate(adapter.classes)
         )
-        lines.append(("change", deltas))
+        lines.append((label, deltas))
     return lines
 
 
@@ -141,7 +206,7 @@ def _describe(adapter: ModelAdapter, scores: np.ndarray | None, threshold: float
         return f"{float(scores):.6g}"
     if adapter.task == BINARY:
         label = adapter.classes[int(scores[1] >= threshold)]
-        return f"{label} (P({adapter.classes[1]}) = {scores[1]:.3f}, threshold {threshold:.2f})"
+        return f"{label} (P({adapter.classes[1]}) = {scores[1]:.3f}, threshold {threshold:.3f})"
     best = int(np.argmax(scores))
     return f"{adapter.classes[best]} (P = {scores[best]:.3f})"
 

@@ -9,6 +9,11 @@ returns the wrong shape produces a sentence in the message area; the panel keeps
 working. What the user found can be taken back to Python: :attr:`edited_rows`,
 :attr:`counterfactual`, :attr:`threshold`, :attr:`slice_thresholds`, :attr:`pdp`.
 
+The shown row, its edits and every update hold one lock: a debounced update runs
+on a timer thread, and a row switch (or an edit) waits for it to finish instead of
+changing the row under it, so no update ever sees half of one row and half of
+another. Edits are kept per row *position* (index labels may repeat).
+
 The tabs live in :mod:`~mlnb.whatif.views` and :mod:`~mlnb.whatif.performance_view`;
 they see the panel only through :class:`~mlnb.whatif.host.ExplorerHost` (state,
 :meth:`WhatIf.refresh`, :meth:`WhatIf.load_row`), so they never import this module.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -117,9 +123,10 @@ class WhatIf(widgets.VBox):
                 "performance use every row."
             )
         self.position = 0
-        self._edits: dict[Any, dict[str, Any]] = {}
-        self._edited: dict[str, Any] = {}
+        self._edits: dict[int, dict[str, Any]] = {}
+        self._edited: dict[str, Any] = self._row(0)
         self._loading = False
+        self._state_lock = threading.RLock()
         self.counterfactual: Counterfactual | None = None
         self.slice_thresholds: dict[Any, float] | None = None
         self.slice_feature: str | None = None
@@ -176,9 +183,10 @@ class WhatIf(widgets.VBox):
         )
         self.reset_button = widgets.Button(description="reset", tooltip="undo this row's edits")
         self.threshold_slider = widgets.FloatSlider(
-            min=0.0, max=1.0, step=0.01, value=0.5, description="threshold",
-            continuous_update=True, layout=widgets.Layout(display=None if self._binary else "none"),
+            min=0.0, max=1.0, step=0.001, value=0.5, description="threshold",
+            readout_format=".3f", continuous_update=False,
         )  # fmt: skip
+        self.threshold_note = widgets.HTML()
         self.inputs = {f.name: editor.feature_widget(f) for f in self.features}
         self.counterfactual_view = CounterfactualView(self, fixed)
         self.pdp_view = PartialDependenceView(self)
@@ -204,7 +212,11 @@ class WhatIf(widgets.VBox):
         )
         header = widgets.HBox([self.row_input, self.row_label, self.reset_button])
         search = widgets.HBox([self.search_column, self.search_value])
-        self.children = [self.message, header, search, self.threshold_slider, self.tabs]
+        threshold_row = widgets.HBox(
+            [self.threshold_slider, self.threshold_note],
+            layout=widgets.Layout(display=None if self._binary else "none"),
+        )
+        self.children = [self.message, header, search, threshold_row, self.tabs]
         self.row_input.observe(lambda change: self.load_row(change["new"]), names="value")
         self.search_value.observe(lambda change: self._search(change["new"]), names="value")
         self.reset_button.on_click(lambda _: self.reset())
@@ -222,26 +234,36 @@ class WhatIf(widgets.VBox):
     # ------------------------------------------------------------ public API
     @property
     def threshold(self) -> float:
-        """The binary decision threshold on P(positive class), as set by the slider."""
-        return float(self.threshold_slider.value)
+        """The binary decision threshold on P(positive class): the slider's, as it shows it.
+
+        The slider shows three decimals and the threshold applied is rounded to them,
+        so the number on screen is the number used. Per-slice thresholds, when a
+        strategy sets them, replace it (:attr:`slice_thresholds`; the slider is then
+        disabled and says so).
+        """
+        return round(float(self.threshold_slider.value), 3)
 
     @threshold.setter
     def threshold(self, value: float) -> None:
-        self.threshold_slider.value = float(value)
+        self.threshold_slider.value = round(float(value), 3)
 
     @property
     def edited_point(self) -> pd.Series:
         """The current point with the user's edits applied."""
-        return pd.Series(self._edited, name=self.data.index[self.position])[list(self.data.columns)]
+        with self._state_lock:
+            values = dict(self._edited)
+            label = self.data.index[self.position]
+        return pd.Series(values, name=label)[list(self.data.columns)]
 
     @property
     def edited_rows(self) -> pd.DataFrame:
         """Every row the user edited, with the edits applied (indexed like the data)."""
-        labels = [label for label, edits in self._edits.items() if edits]
-        rows = self.data.loc[labels].copy()
-        for label in labels:
-            for name, value in self._edits[label].items():
-                rows.loc[label, name] = value
+        with self._state_lock:
+            edits = {pos: dict(e) for pos, e in sorted(self._edits.items()) if e}
+        rows = self.data.iloc[list(edits)].copy()
+        for i, changed in enumerate(edits.values()):
+            for name, value in changed.items():
+                rows.iloc[i, rows.columns.get_loc(name)] = value
         return rows
 
     @property
@@ -265,28 +287,39 @@ class WhatIf(widgets.VBox):
         return "\n".join(self.messages)
 
     @property
+    def header_text(self) -> str:
+        """The header as plain text: "row 10 of 228 (0 to 227), index label 298"."""
+        n = len(self.data)
+        label = self.data.index[self.position]
+        return f"row {self.position:,} of {n:,} (0 to {n - 1:,}), index label {label}"
+
+    @property
     def prediction_text(self) -> str:
         """The prediction area as plain text."""
         return editor.lines_text(self._prediction_lines)
 
     def load_row(self, position: int) -> None:
         """Show row ``position`` (0-based), with any edits made to it before."""
-        if not 0 <= position < len(self.data):
-            raise WhatIfError(f"row must be from 0 to {len(self.data) - 1}, got {position}.")
-        self.position = int(position)
-        label = self.data.index[self.position]
-        self._edited = {**self._row(self.position), **self._edits.get(label, {})}
-        self._loading = True
-        try:
-            self.row_input.value = self.position
-            for feature in self.features:
-                editor.set_widget_value(
-                    self.inputs[feature.name], feature, self._edited[feature.name]
-                )
-        finally:
-            self._loading = False
-        self.row_label.value = f"index <b>{html.escape(str(label))}</b> of {len(self.data):,} rows"
-        self.refresh("predict", "views")
+        n = len(self.data)
+        if not 0 <= position < n:
+            raise WhatIfError(f"row must be from 0 to {n - 1}, got {position}.")
+        with self._state_lock:
+            self.position = int(position)
+            self._edited = {
+                **self._row(self.position),
+                **self._edits.get(self.position, {}),
+            }
+            self._loading = True
+            try:
+                self.row_input.value = self.position
+                for feature in self.features:
+                    editor.set_widget_value(
+                        self.inputs[feature.name], feature, self._edited[feature.name]
+                    )
+            finally:
+                self._loading = False
+            self.row_label.value = html.escape(self.header_text)
+            self.refresh("predict", "views")
 
     def edit(self, **values: Any) -> None:
         """Set features of the current point, e.g. ``explorer.edit(age=40)``; sliders widen."""
@@ -295,15 +328,22 @@ class WhatIf(widgets.VBox):
             raise WhatIfError(
                 f"{unknown[0]!r} is not a feature; features: {', '.join(self.inputs)}."
             )
-        for name, value in values.items():
-            editor.set_widget_value(self.inputs[name], self.feature_by_name[name], value)
-            self._record_edit(name, value)
-        self.refresh("predict", "views")
+        with self._state_lock:
+            self._loading = True
+            try:
+                for name, value in values.items():
+                    editor.set_widget_value(self.inputs[name], self.feature_by_name[name], value)
+            finally:
+                self._loading = False
+            for name, value in values.items():
+                self._record_edit(name, value)
+            self.refresh("predict", "views")
 
     def reset(self) -> None:
         """Undo every edit of the current row."""
-        self._edits.pop(self.data.index[self.position], None)
-        self.load_row(self.position)
+        with self._state_lock:
+            self._edits.pop(self.position, None)
+            self.load_row(self.position)
 
     def find(self, column: str, value: Any) -> list[int]:
         """Positions of the rows where ``column`` equals ``value``; shows the first."""
@@ -359,29 +399,46 @@ class WhatIf(widgets.VBox):
             self.find(self.search_column.value, value.strip())
 
     def _on_edit(self, name: str) -> None:
-        if self._loading:
-            return
-        feature = self.feature_by_name[name]
-        original = self.data.iloc[self.position][name]
-        self._record_edit(name, editor.widget_value(self.inputs[name], feature, original))
-        self.refresh("predict", "views")
+        with self._state_lock:
+            if self._loading:
+                return
+            feature = self.feature_by_name[name]
+            widget = self.inputs[name]
+            original = self.data.iloc[self.position][name]
+            value = editor.widget_value(widget, feature, original)
+            self._record_edit(name, value)
+            if getattr(widget, "readout", True) is False:
+                self._loading = True  # a NaN slider the user moved shows its number again
+                try:
+                    editor.set_widget_value(widget, feature, value)
+                finally:
+                    self._loading = False
+            self.refresh("predict", "views")
 
     def _record_edit(self, name: str, value: Any) -> None:
-        label = self.data.index[self.position]
-        original = self.data.iloc[self.position][name]
-        edits = self._edits.setdefault(label, {})
-        if editor.same_value(value, original):
-            edits.pop(name, None)
-        else:
-            edits[name] = value
-        self._edited[name] = value
+        with self._state_lock:
+            original = self.data.iloc[self.position][name]
+            edits = self._edits.setdefault(self.position, {})
+            if editor.same_value(value, original):
+                edits.pop(name, None)
+                value = original
+            else:
+                edits[name] = value
+            if not edits:
+                self._edits.pop(self.position, None)
+            self._edited[name] = value
 
     def _run_updates(self, keys: set[str]) -> None:
+        with self._state_lock:
+            self._run_updates_locked(keys)
+
+    def _run_updates_locked(self, keys: set[str]) -> None:
         try:
-            if "predict" in keys:
-                self._update_prediction()
-            if "performance" in keys:
+            if "performance" in keys:  # first: it sets the thresholds the prediction uses
                 self._guard("performance", self.performance_view.refresh)
+                self._show_threshold_state()
+            if keys & {"predict", "performance"}:
+                self._update_prediction()
             if keys & {"predict", "counterfactual"} and self.counterfactual_view.toggle.value:
                 self._guard("counterfactual", self.counterfactual_view.refresh)
             selected = self.tabs.selected_index
@@ -421,15 +478,46 @@ class WhatIf(widgets.VBox):
             point = self.point_frame()
             try:
                 self.original_scores = self._original_scores()
-                self.edited_scores = self.adapter.predict(point)[0]
+                self.edited_scores = (
+                    self.adapter.predict(point)[0]
+                    if self._edits.get(self.position)
+                    else self.original_scores  # not edited: the row's own prediction
+                )
                 self._errors.pop("prediction", None)
             except MlnbError as exc:
                 self._errors["prediction"] = str(exc)
-            threshold = float(self.threshold_for(point)[0])
+            row = self.data.iloc[[self.position]]
+            before = float(self.threshold_for(row)[0])
+            after = float(self.threshold_for(point)[0])
             self._prediction_lines = editor.prediction_lines(
-                self.adapter, self.original_scores, self.edited_scores, threshold
-            )
+                self.adapter, self.original_scores, self.edited_scores, (before, after),
+                edited_any=bool(self._edits.get(self.position)),
+                threshold_source=self._threshold_source(row, point),
+            )  # fmt: skip
         self.prediction.value = editor.lines_html(self._prediction_lines)
+
+    def _threshold_source(self, row: pd.DataFrame, point: pd.DataFrame) -> str | None:
+        """Where the applied thresholds come from, when not from the slider."""
+        if not (self._binary and self.slice_thresholds and self.slice_feature is not None):
+            return None
+        name = self.slice_feature
+        before = self.performance_view.slice_of(row[name])[0]
+        after = self.performance_view.slice_of(point[name])[0]
+        text = f"per-slice thresholds by {name}, not the slider: original in slice {before}"
+        if after != before:
+            return f"{text}, edited point in slice {after}"
+        return f"{text} (the edited point too)"
+
+    def _show_threshold_state(self) -> None:
+        """Disable the slider and say so while per-slice thresholds replace it."""
+        per_slice = bool(self.slice_thresholds) and self.slice_feature is not None
+        self.threshold_slider.disabled = per_slice
+        self.threshold_note.value = (
+            f"<i>not applied: per-slice thresholds by {html.escape(str(self.slice_feature))} "
+            "are (see Performance)</i>"
+            if per_slice
+            else ""
+        )
 
     def _original_scores(self) -> np.ndarray:
         if self.scores is not None:

@@ -3,7 +3,9 @@
 Overall metrics, the confusion matrix and ROC curve at the current threshold; a
 cost ratio and WIT's threshold strategies for binary tasks; metrics per slice of a
 chosen feature (its categories, or quantile bins of a numeric one). The threshold
-chosen here is the one the editor and the counterfactual use.
+chosen here is the one the editor and the counterfactual use. Thresholds are shown
+with three decimals and rounded to them before they are applied, so the number on
+screen is the number used.
 """
 
 from __future__ import annotations
@@ -188,7 +190,8 @@ class PerformanceView:
             raise WhatIfError(
                 f"choose a feature to slice by: the {strategy.replace('_', ' ')} strategy sets one threshold per slice."
             )
-        thresholds = slice_thresholds(y, score, slices, strategy, ratio)
+        found = slice_thresholds(y, score, slices, strategy, ratio)
+        thresholds = {name: round(float(value), 3) for name, value in found.items()}
         ex.slice_thresholds = thresholds
         ex.slice_feature = self.slice_by.value
         return thresholds

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mlnb.exceptions import WhatIfError
-from mlnb.whatif import charts
+from mlnb.whatif import charts, editor
 from mlnb.whatif.adapters import MULTICLASS, REGRESSION
 from mlnb.whatif.counterfactual import (
     METRICS,
@@ -90,7 +90,7 @@ class CounterfactualView:
         result = nearest_counterfactual(
             ex.data, labels, ex.edited_point, query, ex.features, metric=self.metric.value,
             fixed=self.fixed.value, threshold=float(self.threshold.value) if regression else None,
-            regression=regression, exclude=ex.data.index[ex.position],
+            regression=regression, exclude_position=ex.position,
         )  # fmt: skip
         ex.counterfactual = result
         if result is None:
@@ -118,7 +118,7 @@ def _labels(explorer: ExplorerHost, scores: np.ndarray, thresholds: np.ndarray) 
 
 def _counterfactual_html(classes: list[str], result: Counterfactual, regression: bool) -> str:
     def name(value: Any) -> str:
-        return f"{float(value):.4g}" if regression else classes[int(value)]
+        return editor.shown(float(value)) if regression else classes[int(value)]
 
     head = (
         f"nearest counterfactual: row {result.position} (index {result.index}), predicted "
@@ -137,7 +137,7 @@ def _counterfactual_html(classes: list[str], result: Counterfactual, regression:
 
 
 def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
+    return editor.shown(value)
 
 
 class PartialDependenceView:

@@ -38,7 +38,9 @@ def test_distances_scale_numeric_by_std_and_count_a_category_mismatch_as_one(peo
 
 def test_nearest_row_with_another_class_and_what_differs(people):
     frame, predicted, features = people
-    result = nearest_counterfactual(frame, predicted, frame.loc["a"], 0, features, exclude="a")
+    result = nearest_counterfactual(
+        frame, predicted, frame.loc["a"], 0, features, exclude_position=0
+    )
     # b: 1/std_age + 1 ≈ 1.11; c: 30/std_hours ≈ 1.83; d: 20/std_age ≈ 2.5 → b
     assert result.index == "b"
     assert result.changed_features == ["age", "sex"]
@@ -49,16 +51,22 @@ def test_nearest_row_with_another_class_and_what_differs(people):
 def test_fixed_features_must_match(people):
     frame, predicted, features = people
     result = nearest_counterfactual(
-        frame, predicted, frame.loc["a"], 0, features, fixed=["sex"], exclude="a"
+        frame, predicted, frame.loc["a"], 0, features, fixed=["sex"], exclude_position=0
     )
     assert result.index == "c"
     assert result.changed_features == ["hours"]
     result = nearest_counterfactual(
-        frame, predicted, frame.loc["a"], 0, features, fixed=["sex", "hours"], exclude="a"
+        frame, predicted, frame.loc["a"], 0, features, fixed=["sex", "hours"], exclude_position=0
     )
     assert result.index == "d"
     none = nearest_counterfactual(
-        frame, predicted, frame.loc["a"], 0, features, fixed=["sex", "hours", "age"], exclude="a"
+        frame,
+        predicted,
+        frame.loc["a"],
+        0,
+        features,
+        fixed=["sex", "hours", "age"],
+        exclude_position=0,
     )
     assert none is None
 
@@ -83,11 +91,18 @@ def test_regression_threshold_defaults_to_one_std_of_predictions():
     predictions = np.array([0.0, 0.5, 1.0, 5.0, 9.0])  # std ≈ 3.4
     features = describe_features(frame)
     result = nearest_counterfactual(
-        frame, predictions, frame.iloc[0], 0.0, features, regression=True, exclude=0
+        frame, predictions, frame.iloc[0], 0.0, features, regression=True, exclude_position=0
     )
     assert result.position == 3  # 0.5 and 1.0 are within one std of 0
     custom = nearest_counterfactual(
-        frame, predictions, frame.iloc[0], 0.0, features, regression=True, threshold=0.4, exclude=0
+        frame,
+        predictions,
+        frame.iloc[0],
+        0.0,
+        features,
+        regression=True,
+        threshold=0.4,
+        exclude_position=0,
     )
     assert custom.position == 1
 
