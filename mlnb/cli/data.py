@@ -6,6 +6,7 @@
     mlnb data validate train.csv --infer schema.json
     mlnb data validate serving.parquet --schema schema.json --strict
     mlnb data drift train.csv serving.parquet --numeric-threshold 0.2 --strict
+    mlnb data drift train.csv serving.parquet --method ks --alpha 0.01 --strict
 
 Files are read with pandas by extension (``.csv``, ``.tsv``, ``.parquet``,
 ``.json``, ``.jsonl``, ``.feather``; :func:`mlnb.data.files.read_table`). Exit
@@ -47,8 +48,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     drift.add_argument("reference")
     drift.add_argument("current")
-    drift.add_argument("--categorical-threshold", type=float, default=0.1)
-    drift.add_argument("--numeric-threshold", type=float, default=0.1)
+    drift.add_argument(
+        "--method",
+        "--stattest",
+        choices=("distance", "ks", "chisquare", "psi", "wasserstein"),
+        default="distance",
+        help="statistic and test (default distance: JS / L-infinity with a chi-squared test)",
+    )
+    drift.add_argument(
+        "--alpha", type=float, default=0.05, help="significance level of each column's test"
+    )
+    drift.add_argument(
+        "--categorical-threshold", type=float, default=None, help="default 0.1 where it applies"
+    )
+    drift.add_argument(
+        "--numeric-threshold", type=float, default=None, help="default 0.1 where it applies"
+    )
     drift.add_argument("--bins", type=int, default=10)
     drift.add_argument("--json", action="store_true", help="print the report as JSON")
     drift.add_argument("--strict", action="store_true", help="exit 1 when any column drifts")
@@ -75,6 +90,8 @@ def main(args: argparse.Namespace) -> int:
     report = data.compare(
         read_table(args.reference),
         read_table(args.current),
+        method=args.method,
+        alpha=args.alpha,
         categorical_threshold=args.categorical_threshold,
         numeric_threshold=args.numeric_threshold,
         bins=args.bins,

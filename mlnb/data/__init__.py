@@ -6,7 +6,8 @@
   missing rates, saved as JSON a person can edit;
 * :func:`validate` — anomalies of new data against a schema;
 * :func:`compare` — per-column drift/skew (L-infinity for counted columns,
-  Jensen-Shannon distance in base 2 for numeric ones) with thresholds and verdicts;
+  Jensen-Shannon distance in base 2 for numeric ones, or KS, chi-squared, PSI or
+  Wasserstein) with thresholds and a SciPy test behind every verdict;
 * :func:`overview` — an ipywidgets panel showing all of it.
 
 This package imports pandas and ipywidgets, so nothing that ``import mlnb`` or

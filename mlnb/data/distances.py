@@ -4,7 +4,8 @@
   of the non-missing reference rows and its share of the non-missing current
   rows (TFDV's comparator for categorical skew and drift).
 * :func:`jensen_shannon_distance` — ``sqrt(JSD)`` with log base 2, in ``[0, 1]``,
-  over the shares :func:`binned_shares` puts in the reference's quantile bins.
+  over the shares :func:`binned_shares` puts in the reference's quantile bins
+  (with open bins for the values beyond either end of the reference's range).
 
 Each comes with a *noise* figure: the distance two samples of the same
 distribution typically show at these sample sizes (chi-square approximations,
@@ -32,23 +33,56 @@ def jensen_shannon_noise(bins: int, n_reference: int, n_current: int) -> float:
     return math.sqrt((bins - 1) * (1 / n_reference + 1 / n_current) / (8 * math.log(2)))
 
 
-def binned_shares(
-    ref: ColumnProfile, cur: ColumnProfile, bins: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of each side in the reference's quantile bins: edges at its minimum, its
-    ``bins`` quantiles and its maximum, plus an open bin below and one above."""
+def bin_edges(ref: ColumnProfile, bins: int) -> np.ndarray:
+    """The reference's quantile edges: its minimum, ``bins - 1`` inner quantiles and its
+    maximum (ties merged), from the sketch (exact up to :data:`~mlnb.data.profile.SKETCH_SIZE` values)."""
     points = ref.sketch_values
     assert points is not None  # a numeric column with values always has a sketch
     inner = points[np.round(np.linspace(0, len(points) - 1, bins + 1)).astype(np.int64)]
-    edges = np.unique(inner)  # includes the minimum and maximum; ties merge bins
-    below_ref = ref.fraction_below(edges)
-    below_cur = cur.fraction_below(edges)
-    return _masses(below_ref), _masses(below_cur)
+    return np.unique(inner)
 
 
-def _masses(below: np.ndarray) -> np.ndarray:
-    cumulative = np.concatenate(([0.0], below, [1.0]))
+def binned_shares(
+    ref: ColumnProfile, cur: ColumnProfile, bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of each side in the reference's quantile bins.
+
+    The bins are ``(-inf, min)``, ``[min, e1)``, …, ``[e_last, max]`` and ``(max, +inf)``:
+    the open bins hold exactly the values beyond the reference's range, on either side,
+    so a constant column that moves, capped values that jump past the cap, or a flag's
+    1s that become 7s all land in a bin the reference leaves empty.
+    """
+    edges = bin_edges(ref, bins)
+    return _masses(ref, edges), _masses(cur, edges)
+
+
+def _masses(side: ColumnProfile, edges: np.ndarray) -> np.ndarray:
+    below = side.fraction_below(edges[:-1])
+    at_most = side.fraction_at_most(edges[-1:])
+    cumulative = np.concatenate(([0.0], below, at_most, [1.0]))
     return np.clip(np.diff(cumulative), 0.0, None)
+
+
+def sketch_error(ref: ColumnProfile, cur: ColumnProfile, p: np.ndarray, q: np.ndarray) -> float:
+    """How far the JS distance of ``p`` and ``q`` may be off because a side's shares were
+    interpolated from its 1,001-value sketch (0 when both are exact).
+
+    Each edge's share is within one sketch step (``1/(SKETCH_SIZE - 1)``) of the truth,
+    so a bin's share is within two steps a side; this returns the JS distance such
+    errors give, ``sqrt(sum(e_i**2 / m_i) / (8 ln 2))`` over the pooled shares ``m_i``.
+    """
+    step = sum(
+        0.0
+        if side.sketch_exact or side.sketch_values is None
+        else 1 / (len(side.sketch_values) - 1)
+        for side in (ref, cur)
+    )
+    if step == 0.0:
+        return 0.0
+    pooled = (p + q) / 2
+    used = pooled > 0
+    error = np.minimum(2 * step, 2 * pooled[used])
+    return float(min(1.0, math.sqrt(np.sum(error**2 / pooled[used]) / (8 * math.log(2)))))
 
 
 def jensen_shannon_distance(p: np.ndarray, q: np.ndarray) -> float:

@@ -89,7 +89,7 @@ def column_values(name: str, series: pd.Series) -> ColumnValues:
     if isinstance(dtype, pd.CategoricalDtype):
         return _counted(CATEGORICAL, series, rows)
     if ptypes.is_datetime64_any_dtype(dtype):
-        return _datetimes(series, rows)
+        return _datetimes(name, series, rows)
     if ptypes.is_timedelta64_dtype(dtype):
         return _numbers(series.dt.total_seconds(), rows, str(dtype))
     if ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):
@@ -106,14 +106,97 @@ def _numbers(series: pd.Series, rows: int, dtype: str) -> ColumnValues:
     return ColumnValues(NUMERIC, dtype, rows, rows - len(numbers), numbers=numbers)
 
 
-def _datetimes(series: pd.Series, rows: int) -> ColumnValues:
+def _datetimes(name: str, series: pd.Series, rows: int, note: str | None = None) -> ColumnValues:
     dtype = str(series.dtype)
     if getattr(series.dtype, "tz", None) is not None:
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = series.to_numpy(dtype="datetime64[ns]")
+    values = series.to_numpy()  # datetime64 in the column's own unit: never wraps around
     present = ~np.isnat(values)
-    numbers = values[present].astype("int64").astype("float64")
-    return ColumnValues(DATETIME, dtype, rows, rows - len(numbers), numbers=numbers)
+    numbers, outside = datetimes_as_ns(values[present])
+    if outside:
+        precision = float(np.spacing(np.max(np.abs(numbers)))) / 1000
+        extra = (
+            f"column {name!r}: {outside:,} value{'s are' if outside != 1 else ' is'} outside pandas' nanosecond "
+            f"range ({NS_RANGE_TEXT}); mlnb keeps every datetime as float64 nanoseconds since "
+            f"1970 (within {precision:.2g} µs at these dates) and shows them as they are; no date was changed."
+        )
+        note = f"{note} {extra}" if note else extra
+    return ColumnValues(DATETIME, dtype, rows, rows - len(numbers), numbers=numbers, note=note)
+
+
+#: the datetimes a pandas ``datetime64[ns]`` column can hold
+NS_RANGE_TEXT = "1677-09-21 … 2262-04-11"
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def datetimes_as_ns(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """``datetime64`` values (any unit, no NaT) as float64 nanoseconds since 1970, and how
+    many of them lie outside the ``datetime64[ns]`` range.
+
+    The values are read in their own unit and scaled in floating point, so a date such
+    as 9999-12-31 is kept (exact for whole days, within microseconds otherwise) instead
+    of wrapping around the int64 nanosecond range as ``astype("datetime64[ns]")`` does.
+    """
+    unit, step = np.datetime_data(values.dtype)
+    per_unit = _NS_PER_UNIT.get(unit)
+    if per_unit is None:  # numpy-only units ("D", "m", "h"): convert to seconds first
+        values = values.astype("datetime64[s]")
+        per_unit = _NS_PER_UNIT["s"]
+    else:
+        per_unit *= step
+    ints = values.view("int64")
+    limit = np.iinfo(np.int64).max // per_unit
+    outside = int(np.count_nonzero((ints > limit) | (ints < -limit)))
+    return ints.astype("float64") * float(per_unit), outside
+
+
+def format_datetime(value: float, rounding: str = "nearest") -> str:
+    """Float nanoseconds since 1970 as a timestamp text, also outside the nanosecond range.
+
+    Inside it, the text is ``str(pd.Timestamp(...))``; outside it (where float64 holds
+    microseconds at best), the same layout to the microsecond — rounded to the nearest,
+    or ``"floor"``/``"ceil"`` for schema bounds that must keep the value inside — so
+    9999-12-31 never reads as 1816-03-29.
+    """
+    whole = int(value)
+    if _NS_MIN < whole < _NS_MAX:
+        return str(pd.Timestamp(whole))
+    if rounding == "floor":
+        micros = whole // 1000
+    elif rounding == "ceil":
+        micros = -(-whole // 1000)
+    else:
+        micros = (whole + 500) // 1000
+    seconds, fraction = divmod(micros, 1_000_000)
+    text = str(np.datetime64(seconds, "s")).replace("T", " ")
+    return text + (f".{fraction:06d}" if fraction else "")
+
+
+_NS_MIN, _NS_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+def iso_datetime(value: float, rounding: str = "nearest") -> str:
+    """Float nanoseconds since 1970 as ISO 8601 text (see :func:`format_datetime`)."""
+    return format_datetime(value, rounding).replace(" ", "T")
+
+
+def integer_dtype(name: str | None) -> bool:
+    """Whether a dtype written as text (``"int64"``, ``"Int32"``, ``"uint8[pyarrow]"``) holds integers."""
+    if not name:
+        return False
+    try:
+        return bool(ptypes.is_integer_dtype(pd.api.types.pandas_dtype(name)))
+    except (TypeError, ValueError, ImportError):
+        return False
+
+
+def parse_datetime(text: str) -> float:
+    """ISO 8601 text (a schema bound) as float nanoseconds since 1970 UTC, any year pandas reads."""
+    stamp = pd.Timestamp(text)
+    if stamp.tz is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    numbers, _ = datetimes_as_ns(np.array([stamp.to_datetime64()]))
+    return float(numbers[0])
 
 
 def _counted(kind: str, series: pd.Series, rows: int, note: str | None = None) -> ColumnValues:
@@ -139,7 +222,14 @@ def _objects(name: str, series: pd.Series, rows: int) -> ColumnValues:
         return _numbers(pd.to_numeric(series, errors="coerce"), rows, dtype)
     if kind == DATETIME:
         converted = pd.to_datetime(series, errors="coerce", utc=True)
-        found = _datetimes(converted, rows)
+        lost = int(converted.isna().sum() - series.isna().sum())
+        note = (
+            f"column {name!r}: {lost:,} value{'s' if lost != 1 else ''} could not be read as "
+            "datetimes and count as missing."
+            if lost > 0
+            else None
+        )
+        found = _datetimes(name, converted, rows, note)
         found.dtype = dtype
         return found
     if kind == MIXED:

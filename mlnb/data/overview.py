@@ -157,7 +157,10 @@ class DataOverview(widgets.VBox):
             verdict = "DRIFT" if d.drift else "no drift"
             parts.append(
                 f"<p><b>{html.escape(verdict)}</b>: {html.escape(d.statistic)} {value} "
-                f"(threshold {d.threshold:g}; n {d.n_reference:,} vs {d.n_current:,}). "
+                f"(threshold {'—' if math.isnan(d.threshold) else f'{d.threshold:g}'}; "
+                f"{html.escape(d.test or 'no test')} p-value "
+                f"{'—' if math.isnan(d.p_value) else f'{d.p_value:.3g}'}; "
+                f"n {d.n_reference:,} vs {d.n_current:,}). "
                 f"{html.escape(d.detail)}</p>"
             )
             if d.note:
@@ -248,8 +251,7 @@ def _drift_cell(drift: DriftReport, name: str) -> str:
     d = drift.columns.get(name)
     if d is None:
         return "not in reference"
-    value = "—" if math.isnan(d.value) else f"{d.value:.3f}"
-    return f"{value} / {d.threshold:g}{' DRIFT' if d.drift else ''}"
+    return d.short()
 
 
 def _anomaly_html(anomaly: Anomaly) -> str:

@@ -68,6 +68,9 @@ class ColumnProfile:
     counts: pd.Series | None = None
     other_count: int = 0
     notes: list[str] = field(default_factory=list)
+    #: every non-missing value, sorted (numeric and datetime columns profiled with
+    #: ``keep_values=True`` only; :func:`mlnb.data.compare` uses and then drops them)
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def missing_rate(self) -> float:
@@ -86,12 +89,27 @@ class ColumnProfile:
         head = self.counts.iloc[:k]
         return list(zip(head.index.tolist(), head.to_numpy().tolist(), strict=True))
 
+    @property
+    def sketch_exact(self) -> bool:
+        """True when the shares this profile gives are exact: it holds its values, or
+        its sketch holds every value (at most :data:`SKETCH_SIZE`)."""
+        return self.values is not None or self.count <= SKETCH_SIZE
+
+    @property
+    def sample(self) -> np.ndarray | None:
+        """The values tests run on: every value when kept, else the sketch (every value
+        up to :data:`SKETCH_SIZE`, evenly ranked ones beyond)."""
+        return self.values if self.values is not None else self.sketch_values
+
     def fraction_below(self, edges: np.ndarray) -> np.ndarray:
         """Estimated share of non-missing values strictly below each edge.
 
-        Exact when the column had at most :data:`SKETCH_SIZE` values; otherwise
-        interpolated between sketch ranks, within 1/1000 of the truth.
+        Exact when the profile holds its values or the column had at most
+        :data:`SKETCH_SIZE` values; otherwise interpolated between sketch ranks,
+        within 1/1000 of the truth.
         """
+        if self.values is not None:
+            return np.searchsorted(self.values, edges, side="left") / len(self.values)
         points, ranks = self.sketch_values, self.sketch_ranks
         if points is None or ranks is None or self.count == 0:
             return np.zeros(len(edges))
@@ -108,12 +126,34 @@ class ColumnProfile:
             below[inside] = np.where(exact_gap, hi_r, lo_r + 1 + share * (hi_r - lo_r - 1))
         return below / self.count
 
+    def fraction_at_most(self, edges: np.ndarray) -> np.ndarray:
+        """Estimated share of non-missing values at or below each edge (see :meth:`fraction_below`)."""
+        if self.sketch_values is None or self.count == 0:
+            return np.zeros(len(edges))
+        if self.values is not None:
+            return np.searchsorted(self.values, edges, side="right") / len(self.values)
+        points, ranks = self.sketch_values, self.sketch_ranks
+        if ranks is None:
+            return np.zeros(len(edges))
+        j = np.searchsorted(points, edges, side="right")  # points[:j] <= edge < points[j]
+        inside = (j > 0) & (j < len(points))
+        at_most = np.where(j >= len(points), float(self.count), 0.0)
+        if inside.any():
+            jj = j[inside]
+            lo_v, hi_v = points[jj - 1], points[jj]
+            lo_r, hi_r = ranks[jj - 1].astype(float), ranks[jj].astype(float)
+            span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
+            share = np.clip((edges[inside] - lo_v) / span, 0.0, 1.0)
+            exact_gap = hi_r - lo_r <= 1
+            at_most[inside] = np.where(exact_gap, lo_r + 1, lo_r + 1 + share * (hi_r - lo_r - 1))
+        return at_most / self.count
+
     def format(self, value: float | None) -> str:
         """A value of this column as text (timestamps for datetime columns)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "—"
         if self.kind == kinds.DATETIME and math.isfinite(value):
-            return str(pd.Timestamp(int(value)))
+            return kinds.format_datetime(value)
         return display.format_value(float(value))
 
     def summary(self) -> str:
@@ -240,6 +280,7 @@ def profile(
     bins: int = HISTOGRAM_BINS,
     workers: int | None = None,
     what: str = "the data",
+    keep_values: bool = False,
 ) -> DataProfile:
     """Compute per-column statistics of ``data``.
 
@@ -250,6 +291,8 @@ def profile(
         bins: equal-width bins of each numeric column's histogram.
         workers: threads profiling columns in parallel (default: CPU count, at most 8).
         what: how error messages name the data.
+        keep_values: also keep each numeric/datetime column's sorted values on its
+            profile (``values``), so tests can run on all of them, not on the sketch.
 
     Returns:
         A :class:`DataProfile`; its ``notes`` list everything unusual found
@@ -265,7 +308,9 @@ def profile(
     names = list(frame.columns)
 
     def one(name: str) -> ColumnProfile:
-        return profile_column(name, frame[name], max_domain=max_domain, bins=bins)
+        return profile_column(
+            name, frame[name], max_domain=max_domain, bins=bins, keep_values=keep_values
+        )
 
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers > 1 and len(names) > 1:
@@ -277,7 +322,12 @@ def profile(
 
 
 def profile_column(
-    name: str, series: pd.Series, *, max_domain: int = MAX_DOMAIN, bins: int = HISTOGRAM_BINS
+    name: str,
+    series: pd.Series,
+    *,
+    max_domain: int = MAX_DOMAIN,
+    bins: int = HISTOGRAM_BINS,
+    keep_values: bool = False,
 ) -> ColumnProfile:
     """Statistics of one column (see :func:`profile`)."""
     values = kinds.column_values(name, series)
@@ -293,7 +343,7 @@ def profile_column(
     if values.note:
         column.notes.append(values.note)
     if values.numbers is not None:
-        _summarise_numbers(column, values.numbers, bins)
+        _summarise_numbers(column, values.numbers, bins, keep_values)
     elif values.counts is not None:
         _summarise_counts(column, values.counts, max_domain)
     if column.count == 0:
@@ -301,7 +351,9 @@ def profile_column(
     return column
 
 
-def _summarise_numbers(column: ColumnProfile, numbers: np.ndarray, bins: int) -> None:
+def _summarise_numbers(
+    column: ColumnProfile, numbers: np.ndarray, bins: int, keep_values: bool = False
+) -> None:
     n = len(numbers)
     if n == 0:
         return
@@ -333,6 +385,8 @@ def _summarise_numbers(column: ColumnProfile, numbers: np.ndarray, bins: int) ->
     ranks = np.round(np.linspace(0, n - 1, size)).astype(np.int64)
     column.sketch_values = ordered[ranks]
     column.sketch_ranks = ranks
+    if keep_values:
+        column.values = ordered
 
 
 def _summarise_counts(column: ColumnProfile, counts: pd.Series, max_domain: int) -> None:

@@ -26,8 +26,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from mlnb.data import kinds
 from mlnb.data.profile import MAX_DOMAIN, ColumnProfile, DataProfile, profile
 from mlnb.exceptions import SchemaFileError
@@ -175,8 +173,8 @@ def _infer_column(column: ColumnProfile, max_domain: int) -> ColumnSchema:
     if column.kind in kinds.NUMBER_KINDS and column.count:
         inferred.min, inferred.max = column.min, column.max
         if column.kind == kinds.DATETIME and column.min is not None and column.max is not None:
-            inferred.min = pd.Timestamp(int(column.min)).isoformat()
-            inferred.max = pd.Timestamp(int(column.max)).isoformat()
+            inferred.min = kinds.iso_datetime(column.min, "floor")
+            inferred.max = kinds.iso_datetime(column.max, "ceil")
     elif column.counts is not None:
         if column.unique <= max_domain and not column.domain_capped:
             inferred.domain = sorted(column.counts.index.tolist())
@@ -253,8 +251,5 @@ def _as_number(value: float | str | None, default: float) -> float:
     if value is None:
         return default
     if isinstance(value, str):
-        stamp = pd.Timestamp(value)
-        if stamp.tz is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return float(stamp.as_unit("ns").value)
+        return kinds.parse_datetime(value)
     return float(value)

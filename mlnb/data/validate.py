@@ -211,8 +211,36 @@ def _check_column(name: str, series: pd.Series, expected: ColumnSchema, k: int) 
     if values.counts is not None and expected.domain is not None:
         found += _check_domain(name, values.counts, expected.domain, k)
     if values.numbers is not None:
+        if expected.kind == kinds.NUMERIC and kinds.integer_dtype(expected.dtype):
+            found += _check_whole(name, values.numbers, expected, k)
         found += _check_range(name, values.numbers, expected, k)
     return found
+
+
+def _check_whole(name: str, numbers: np.ndarray, expected: ColumnSchema, k: int) -> list[Anomaly]:
+    """An integer column (by the schema's dtype) that received fractions: TFDV's type anomaly.
+
+    Whole floats pass (an int column with a missing value is float64 in pandas).
+    """
+    finite = numbers[np.isfinite(numbers)]
+    fractions = finite[finite != np.round(finite)]
+    infinite = len(numbers) - len(finite)
+    n = len(fractions) + infinite
+    if n == 0:
+        return []
+    parts = []
+    if len(fractions):
+        parts.append(f"{len(fractions):,} with a fraction")
+    if infinite:
+        parts.append(f"{infinite:,} infinite")
+    description = (
+        f"the schema's dtype is {expected.dtype} (whole numbers), but {n:,} value{'s' if n != 1 else ''} "
+        f"({n / len(numbers):.1%}) {'are' if n != 1 else 'is'} not whole: {', '.join(parts)}."
+    )
+    shown = np.concatenate(
+        [fractions[:k], numbers[~np.isfinite(numbers)][: max(0, k - len(fractions[:k]))]]
+    )
+    return [Anomaly(name, TYPE_CHANGE, description, _examples(shown.tolist()))]
 
 
 def _check_domain(name: str, counts: pd.Series, domain: list[str], k: int) -> list[Anomaly]:
@@ -255,7 +283,7 @@ def _check_range(name: str, numbers: np.ndarray, expected: ColumnSchema, k: int)
 def _formatter(kind: str) -> Callable[[float], str]:
     if kind == kinds.DATETIME:
         return lambda v: (
-            str(pd.Timestamp(int(v))) if math.isfinite(v) else display.format_value(float(v))
+            kinds.format_datetime(v) if math.isfinite(v) else display.format_value(float(v))
         )
     return lambda v: display.format_value(float(v))
 

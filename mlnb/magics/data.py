@@ -21,6 +21,13 @@ from mlnb.magics.base import MlnbMagics, parse_args, user_errors
 _MAX_DOMAIN_HELP = "distinct values tracked per categorical column (default 1000)"
 _LOG_HELP = "also log the numbers to the active run (mlnb.runs) and keep the result as an artifact"
 _STRICT_HELP = "raise an error when anything is found, so a notebook run as a pipeline step fails"
+#: mlnb.data.drift.METHODS, written out so loading the magics does not import pandas
+_METHODS = ("distance", "ks", "chisquare", "psi", "wasserstein")
+_METHOD_HELP = (
+    "statistic and test: distance (default: JS / L-infinity + chi-squared), ks, chisquare, "
+    "psi, wasserstein"
+)
+_ALPHA_HELP = "significance level of each column's test (default 0.05)"
 
 
 @magics_class
@@ -115,17 +122,19 @@ class DataMagics(MlnbMagics):
     @magic_arguments()
     @argument("reference", help="the reference (training) DataFrame: a variable or expression")
     @argument("current", help="the current (serving) DataFrame: a variable or expression")
+    @argument("--method", "--stattest", choices=_METHODS, default=None, help=_METHOD_HELP)
+    @argument("--alpha", type=float, default=None, help=_ALPHA_HELP)
     @argument(
         "--categorical-threshold",
         type=float,
         default=None,
-        help="L-infinity threshold of categorical/boolean columns (default 0.1)",
+        help="distance threshold of categorical/boolean columns (default 0.1)",
     )
     @argument(
         "--numeric-threshold",
         type=float,
         default=None,
-        help="Jensen-Shannon distance (base 2) threshold of numeric/datetime columns (default 0.1)",
+        help="distance threshold of numeric/datetime columns (default 0.1)",
     )
     @argument(
         "--threshold",
@@ -149,13 +158,16 @@ class DataMagics(MlnbMagics):
         """Per-column drift between a reference and a current DataFrame, in the overview panel.
 
         Categorical columns use the L-infinity distance, numeric ones the
-        Jensen-Shannon distance (base 2) on the reference's decile bins; both are
-        in [0, 1] and drift above 0.1 unless told otherwise.
+        Jensen-Shannon distance (base 2) on the reference's decile bins; a column
+        drifts when its distance is above 0.1 (unless told otherwise) and its
+        chi-squared test is significant at --alpha. --method picks KS, chi-squared,
+        PSI or Wasserstein instead.
 
         Examples::
 
             %drift train serving
             %drift train serving --numeric-threshold 0.2 --threshold age=0.3 -o report
+            %drift train serving --method ks --alpha 0.01
         """
         args = parse_args(self.drift, line)
         if args is None:  # --help was shown
@@ -169,6 +181,10 @@ class DataMagics(MlnbMagics):
             options["categorical_threshold"] = args.categorical_threshold
         if args.numeric_threshold is not None:
             options["numeric_threshold"] = args.numeric_threshold
+        if args.method is not None:
+            options["method"] = args.method
+        if args.alpha is not None:
+            options["alpha"] = args.alpha
         run = _target_run() if args.log else None  # refuse before the work
         reference = self._value(args.reference)
         current = self._value(args.current)

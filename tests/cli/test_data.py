@@ -64,3 +64,32 @@ def test_bad_files_are_one_line(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().err == (
         f"mlnb: {header_only} has no rows (its 2 columns are empty) — there is nothing to profile or compare.\n"
     )
+
+
+def test_strict_drift_exits_1_on_values_past_the_reference_range(tmp_path: Path, capsys) -> None:
+    """The review's cases: a constant 1.0 → 1000.0, a cap of 100 whose capped rows become
+    1e6, a 0/1 flag whose 1s become 7s — each alone must fail `--strict`."""
+    rng = np.random.default_rng(3)
+    n = 1000
+    capped = np.minimum(rng.normal(80, 20, n), 100.0)
+    flag = (rng.random(n) < 0.3).astype(int)
+    ref = pd.DataFrame({"const": np.ones(n), "capped": capped, "flag": flag})
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    changed = {
+        "const": np.full(n, 1000.0),
+        "capped": np.where(capped >= 100.0, 1e6, capped),
+        "flag": np.where(flag == 1, 7, 0),
+    }
+    for name, values in changed.items():
+        path = tmp_path / f"{name}.csv"
+        ref.assign(**{name: values}).to_csv(path, index=False)
+        for method in ("distance", "ks", "psi"):
+            args = ["data", "drift", str(tmp_path / "ref.csv"), str(path), "--strict"]
+            assert main([*args, "--method", method]) == 1, (name, method)
+            assert capsys.readouterr().out.startswith(f"drift: 1 of 3 columns drift ({name})")
+    same = ["data", "drift", str(tmp_path / "ref.csv"), str(tmp_path / "ref.csv"), "--strict"]
+    assert main([*same, "--stattest", "chisquare", "--alpha", "0.01"]) == 0
+    assert main([*same, "--method", "ks", "--numeric-threshold", "0.2"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "mlnb: numeric_threshold does not apply: method 'ks' judges numeric columns"
+    )
