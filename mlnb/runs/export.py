@@ -38,14 +38,15 @@ import posixpath
 import re
 import shutil
 import struct
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlnb import display
 from mlnb.exceptions import InvalidArgumentError, MissingDependencyError, RunsError
 from mlnb.runs.names import mlflow_key, one_to_one
 from mlnb.runs.records import RunRecord, dumps
@@ -79,7 +80,7 @@ _EXACT_INT = 2**53
 
 
 @dataclass(frozen=True)
-class ExportResult(display.Report):
+class ExportResult:
     """What happened to one run, and where it went.
 
     Attributes:
@@ -121,6 +122,9 @@ class ExportResult(display.Report):
     def text(self) -> str:
         """The lines, joined."""
         return "\n".join(self.lines())
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 class ExportError(RunsError):
@@ -289,8 +293,9 @@ def _shape(store: Store, record: RunRecord) -> _Shape:
     known = set(metric_keys)
     shared = [k for k in record.summary if k in known]
     last: dict[str, float] = {}
-    for row in store.metrics(record.id, shared) if shared else []:
-        last[row.key] = row.value
+    if shared:  # (every key at once past SQLite's limit on query parameters)
+        for row in store.metrics(record.id, shared if len(shared) <= 500 else None):
+            last[row.key] = row.value
     numbers: dict[str, float | int] = {}
     text: dict[str, Any] = {}
     names: dict[str, str] = {}
@@ -468,7 +473,12 @@ def to_mlflow(store: Store, records: Sequence[RunRecord], tracking_uri: str) -> 
         from mlflow import MlflowClient
     except ImportError:
         raise MissingDependencyError("mlflow", "exporting runs to MLflow", "mlflow") from None
-    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri)
+    except Exception as exc:  # an unknown scheme, a store MLflow refuses to open
+        raise ExportError(
+            f"cannot open the MLflow tracking store {tracking_uri!r}: {_reason(exc)}."
+        ) from exc
     shapes = [_shape(store, record) for record in records]
     names = _mlflow_names(shapes)
     experiments: dict[str, str] = {}
@@ -843,3 +853,15 @@ def _session_end(record: RunRecord) -> Any:
 
 register("mlflow", to_mlflow)
 register("tensorboard", to_tensorboard)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this module sets the attribute ``mlnb.runs.export`` to the module,
+    hiding the lazy ``mlnb.runs.export`` function: calling the module calls the function,
+    so ``mlnb.runs.export("mlflow", uri)`` works whichever was imported first."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[ExportResult]:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
