@@ -225,7 +225,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """An int or float a double can hold, at least approximately (not a bool, not 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, float) or abs(value) <= sys.float_info.max
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -779,6 +782,12 @@ def _tensorboard_hparams(shape: _Shape) -> tuple[dict[str, Any], list[str]]:
             value = str(value)
         elif _is_number(value) and abs(value) > _EXACT_INT and float(value) != value:
             lossy.append(f"hparam {name!r} = {value} rounded to the double {float(value)!r}")
+        elif isinstance(value, int) and not isinstance(value, bool) and not _is_number(value):
+            lossy.append(
+                f"hparam {name!r}, a whole number of {len(str(abs(value)))} digits (beyond a "
+                "double), written as text"
+            )
+            value = str(value)
         hparams[name] = value
     for key, value in shape.summary_text.items():
         name = f"summary/{key}"

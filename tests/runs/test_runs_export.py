@@ -229,3 +229,24 @@ def test_an_unusable_tracking_uri_is_one_sentence(logged: mlnb.runs.Run) -> None
     message = str(caught.value)
     assert message.startswith(f"cannot open the MLflow tracking store {uri!r}: ")
     assert "\n" not in message and message.endswith(".")
+
+
+def test_numbers_beyond_a_double_export_as_text(home: Path, tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    run = mlnb.start("huge", project="p", config={"n": 10**400}, system_interval=None)
+    run.log({"x": 1.0})
+    run.summary["count"] = 10**400
+    run.summary["exact"] = 2**53 + 1
+    run.finish()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (ml,) = export("mlflow", uri)
+    data = MlflowClient(tracking_uri=uri).get_run(ml.location).data
+    assert data.params["n"] == str(10**400) and data.tags["mlnb.summary.count"] == str(10**400)
+    assert data.metrics["exact"] == float(2**53 + 1)
+    assert any(x.startswith("summary 'exact' = 9007199254740993 is stored as") for x in ml.lossy)
+    (tb,) = export("tensorboard", str(tmp_path / "tb"))
+    assert (
+        tb.lossy[0] == "hparam 'n', a whole number of 401 digits (beyond a double), written as text"
+    )
+    assert "summary 'exact' = 9007199254740993 is beyond exact doubles (2**53)" in tb.lossy
