@@ -112,7 +112,7 @@ def _rm(store: Store, args: argparse.Namespace) -> int:
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
-    from mlnb.runs.export import export
+    from mlnb.runs.export import ExportError, export
 
     if args.to == "mlflow":
         if not args.tracking_uri:
@@ -126,13 +126,16 @@ def _export(store: Store, args: argparse.Namespace) -> int:
                 "--to tensorboard needs a folder: mlnb runs export --to tensorboard DIR."
             )
         target = args.dir
-    results = export(args.to, target, args.runs, project=args.project, store=store)
+    try:
+        results = export(args.to, target, args.runs, project=args.project, store=store)
+    except ExportError as exc:  # the other runs were handled: show them, then the sentence
+        for result in exc.results:
+            print(result.text())
+        raise
     if not results:
         print(f"no finished runs to export in {store.home}")
-    for result in results:
-        print(
-            f"{result.action} {result.name} ({result.run_id}): {result.points} points → {result.location}"
-        )
+    for result in results:  # the headline, every renamed name and every lossy conversion
+        print(result.text())
     return 0
 
 

@@ -78,10 +78,11 @@ class FreeReport(display.Report):
 
     @property
     def reclaimed(self) -> int:
-        """The headline figure: GPU bytes given back to the driver, or host bytes without a GPU."""
+        """The headline figure: GPU bytes given back to the driver, or host bytes without a GPU;
+        0 when memory grew meanwhile (:attr:`released` and :attr:`host_freed` keep the sign)."""
         if self.reserved_before:
-            return sum(self.released.values())
-        return self.host_freed
+            return max(0, sum(self.released.values()))
+        return max(0, self.host_freed)
 
     def lines(self) -> list[str]:
         """The report as sentences."""
@@ -98,12 +99,13 @@ class FreeReport(display.Report):
             out.append(
                 f"{device}: allocated {h(self.allocated_before[device])} → {h(self.allocated_after.get(device, 0))}, "
                 f"reserved {h(self.reserved_before.get(device))} → {h(self.reserved_after.get(device))} "
-                f"({h(self.released.get(device, 0))} given back to the driver)."
+                f"({_change(self.released.get(device, 0), 'given back to the driver', 'the allocator reserved {} more')})."
             )
         if not self.allocated_before:
             out.append("no GPU allocator in use; host memory only.")
         out.append(
-            f"host RSS {h(self.host_rss_before)} → {h(self.host_rss_after)} ({h(self.host_freed)} reclaimed)."
+            f"host RSS {h(self.host_rss_before)} → {h(self.host_rss_after)} "
+            f"({_change(self.host_freed, 'reclaimed', 'the process grew {}')})."
         )
         if self.still_held is not None and self.still_held.holders:
             top = ", ".join(f"{x.name} {h(x.nbytes)}" for x in self.still_held.top(5))
@@ -115,6 +117,16 @@ class FreeReport(display.Report):
     def text(self) -> str:
         """Plain text, one sentence a line."""
         return "\n".join(self.lines())
+
+
+def _change(freed: int, verb: str, grew: str) -> str:
+    """``"1.0 GiB reclaimed"``, ``"nothing reclaimed"`` or ``"nothing reclaimed; the process
+    grew 16.0 KiB"`` — never a negative amount."""
+    if freed > 0:
+        return f"{display.human_bytes(freed)} {verb}"
+    if freed < 0:
+        return f"nothing {verb}; {grew.format(display.human_bytes(-freed))}"
+    return f"nothing {verb}"
 
 
 def _frames(tb: TracebackType | None) -> list[Any]:

@@ -7,13 +7,14 @@ and fail-safe through ``self.hooks``).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from mlnb import display
-from mlnb.exceptions import InvalidArgumentError
+from mlnb.exceptions import InvalidArgumentError, RunsError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors
 from mlnb.runs import session, views
 from mlnb.runs.cells import CellRecorder
@@ -33,6 +34,7 @@ class RunsMagics(MlnbMagics):
         self.hooks.register("cell-log-pre", "pre_run_cell", self.recorder.pre_run_cell)
         self.hooks.register("cell-log-post", "post_run_cell", self.recorder.post_run_cell)
         self.live_plot: Any = None
+        self.one_line_errors = OneLineErrors(shell)
 
     @line_magic
     @user_errors
@@ -210,5 +212,47 @@ class RunsMagics(MlnbMagics):
         show_object(Image(data=png.getvalue(), format="png"))
 
     def close(self) -> None:
-        """Remove the cell-log hooks; running runs keep running."""
+        """Remove the cell-log hooks and the error display; running runs keep running."""
+        self.one_line_errors.remove()
         super().close()
+
+
+class OneLineErrors:
+    """Show a :class:`~mlnb.exceptions.RunsError` raised by a cell as its one sentence.
+
+    ``mlnb.log(...)`` with no active run (after ``%run_stop``), a text metric, an
+    unknown run: the cell fails with ``NoActiveRunError: cannot log: …`` and no
+    traceback into mlnb (``%tb`` and ``%debug`` still have it). Other exceptions go to
+    the shell's previous custom handler, if any, or IPython's usual traceback.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.installed = False
+        if shell is None or not hasattr(shell, "set_custom_exc"):
+            return
+        self.previous = (shell.custom_exceptions, shell.CustomTB)
+        shell.set_custom_exc((*shell.custom_exceptions, RunsError), self.handle)
+        self.mine = shell.CustomTB
+        self.installed = True
+
+    def handle(
+        self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
+    ) -> None:
+        if not isinstance(value, RunsError):
+            previous_types, previous_handler = self.previous
+            if isinstance(value, previous_types):
+                return previous_handler(etype, value, tb, tb_offset=tb_offset)
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            return None
+        sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+        if sys.version_info >= (3, 12):
+            sys.last_exc = value
+        shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+        return None
+
+    def remove(self) -> None:
+        """Put back the shell's previous handler (unless someone replaced ours since)."""
+        if self.installed and self.shell.CustomTB is self.mine:
+            self.shell.custom_exceptions, self.shell.CustomTB = self.previous
+        self.installed = False

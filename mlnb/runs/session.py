@@ -127,7 +127,13 @@ def require_active(action: str = "log") -> Run:
 
 
 def log(data: Mapping[str, Any], step: int | None = None) -> None:
-    """Log to the active run: ``mlnb.log({"loss": 0.3}, step=i)``; see :meth:`Run.log`."""
+    """Log to the active run: ``mlnb.log({"loss": 0.3}, step=i)``; see :meth:`Run.log`.
+
+    Raises:
+        NoActiveRunError: no run is active (e.g. after ``%run_stop``); with the
+            extension loaded the cell shows just its sentence (see
+            :class:`mlnb.magics.runs.OneLineErrors`).
+    """
     run = _active
     if run is None or run.status != "running":
         raise NoActiveRunError("log")

@@ -84,3 +84,29 @@ def test_free_removes_output_cache_entries_that_hold_tensors(shell):
     assert "just text" in out.values()
     assert any(item.startswith("Out[") for item in report.dropped)
     assert "__" in report.dropped and shell.user_ns["__"] == ""
+
+
+def test_free_never_reports_a_negative_amount():
+    """RSS or the allocator's reserve can grow during free(): say so, never "-16.0 KiB reclaimed"."""
+    from mlnb.gpu.free import FreeReport
+
+    grew = FreeReport(
+        dropped=[],
+        tensor_bytes=0,
+        collected=3,
+        allocated_before={"cuda:0": 0},
+        allocated_after={"cuda:0": 0},
+        reserved_before={"cuda:0": 2 * 1024**2},
+        reserved_after={"cuda:0": 4 * 1024**2},
+        host_rss_before=100 * 1024**2,
+        host_rss_after=100 * 1024**2 + 16 * 1024,
+    )
+    text = grew.text()
+    assert "-" not in text.replace("→", "")  # no negative figure anywhere
+    assert "host RSS 100.0 MiB → 100.0 MiB (nothing reclaimed; the process grew 16.0 KiB)." in text
+    assert "(nothing given back to the driver; the allocator reserved 2.0 MiB more)." in text
+    assert grew.reclaimed == 0 and grew.host_freed == -16 * 1024  # the signed figure stays
+    same = FreeReport([], 0, 0, {}, {}, {}, {}, 10, 10)
+    assert same.text().endswith("host RSS 10 B → 10 B (nothing reclaimed).") and same.reclaimed == 0
+    shrank = FreeReport([], 0, 0, {}, {}, {}, {}, 3 * 1024**2, 1024**2)
+    assert "(2.0 MiB reclaimed)." in shrank.text() and shrank.reclaimed == 2 * 1024**2

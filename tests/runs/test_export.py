@@ -107,3 +107,146 @@ def test_mlflow_keys_are_made_valid() -> None:
     assert mlflow_key("a//b/") == "a/b"
     assert mlflow_key("acc@top-1 (%)") == "acc_top-1 ___"
     assert mlflow_key("../x") == "x"
+
+
+def test_export_lists_renames_and_lossy_values_and_prints_them(
+    logged: mlnb.runs.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlnb.cli import main
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["runs", "export", "--to", "mlflow", "--tracking-uri", uri]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"exported wide net ({logged.id}): 92 points → ")
+    assert lines[1:] == [
+        "  lossy: metric 'spike': 1 +inf point(s) read back as 1.797e+308: "
+        "this MLflow store does not keep +inf"
+    ]
+    assert main(["runs", "export", "--to", "mlflow", "--tracking-uri", uri]) == 0
+    assert capsys.readouterr().out.startswith(f"skipped wide net ({logged.id}): already there → ")
+
+
+def test_export_result_text() -> None:
+    from mlnb.runs.export import ExportResult
+
+    result = ExportResult(
+        "abc", "r", "exported", "/tb/r", 3, (("metric", "a b?", "a b_"),), ("x became 0",), ("n",)
+    )
+    assert result.text() == (
+        "exported r (abc): 3 points → /tb/r\n"
+        "  renamed metric 'a b?' → 'a b_'\n"
+        "  lossy: x became 0\n"
+        "  note: n"
+    )
+    assert str(ExportResult("abc", "r", "failed", "disk full", 0)) == "failed r (abc): disk full"
+
+
+def test_flat_config_keeps_empty_sections_and_both_of_two_equal_paths() -> None:
+    from mlnb.runs.export import flat_config
+
+    flat, notes = flat_config({"a.b": 1, "a": {"b": 2, "c": {}}, "d": {"e": {"f": None}}})
+    assert flat == {"a.b": 1, "a.b (2)": 2, "a.c": {}, "d.e.f": None}
+    assert notes == ["two config entries flatten to 'a.b'; the second is 'a.b (2)'"]
+
+
+def test_one_to_one_names_do_not_depend_on_order_or_company() -> None:
+    from mlnb.runs.names import one_to_one
+
+    names = ["loss (train)", "loss [train]", "loss _train_", "acc", "x" * 260, "é?"]
+    forward = one_to_one(names)
+    assert one_to_one(reversed(names)) == forward
+    assert forward["loss _train_"] == "loss _train_" and forward["acc"] == "acc"
+    assert forward["é?"] == "é_"  # no clash: just cleaned
+    assert len(forward["x" * 260]) == 250 and forward["x" * 260].startswith("x" * 243 + "-")
+    clashing = {forward["loss (train)"], forward["loss [train]"]}
+    assert len(clashing) == 2 and all(n.startswith("loss _train_-") for n in clashing)
+    # the suffix depends on the original alone: same in another export with other names
+    again = one_to_one(["loss (train)", "loss _train_", "zzz"])
+    assert again["loss (train)"] == forward["loss (train)"]
+
+
+def test_a_failed_export_prints_the_other_runs_then_one_sentence(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlflow import MlflowClient
+
+    from mlnb.cli import main
+
+    for name in ("a", "b"):
+        run = mlnb.start(name, project="p", system_interval=None)
+        run.log({"x": 1.0})
+        run.finish()
+
+    def refuse(self: object, run_id: str, **kwargs: object) -> None:
+        if kwargs.get("metrics"):
+            raise RuntimeError("INVALID_PARAMETER_VALUE: refused\nsecond line")
+        return real(self, run_id, **kwargs)
+
+    real = MlflowClient.log_batch
+    monkeypatch.setattr(MlflowClient, "log_batch", refuse)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["runs", "export", "--to", "mlflow", "--tracking-uri", uri]) == 2
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert [line.split(" ")[0] for line in out] == ["failed", "failed"]
+    assert "INVALID_PARAMETER_VALUE: refused (the MLflow run " in out[0]
+    (err,) = [x for x in captured.err.splitlines() if x.startswith("mlnb:")]  # (MLflow logs INFO)
+    assert "Traceback" not in captured.err
+    assert err.startswith("mlnb: could not export 2 of 2 runs to MLflow, first 'b' (")
+    assert err.endswith("— fix the cause and export again.") and "Traceback" not in err
+    monkeypatch.setattr(MlflowClient, "log_batch", real)
+    assert main(["runs", "export", "--to", "mlflow", "--tracking-uri", uri]) == 0
+    assert capsys.readouterr().out.count("exported") == 2
+
+
+def test_mlnb_runs_export_is_callable_after_the_module_was_imported(
+    logged: mlnb.runs.Run, tmp_path: Path
+) -> None:
+    """``from mlnb.runs.export import ExportError`` first used to turn ``mlnb.runs.export``
+    into the module ("'module' object is not callable"); checked in a fresh interpreter."""
+    import subprocess
+
+    from runs_helpers import PYTHON, child_env
+
+    code = (
+        "from mlnb.runs.export import ExportError\n"
+        "import mlnb.runs\n"
+        f"(r,) = mlnb.runs.export('tensorboard', {str(tmp_path / 'tb')!r})\n"
+        "print(r.action, mlnb.runs.export.ExportError is ExportError)"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code], env=child_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "exported True", done.stderr
+
+
+def test_an_unusable_tracking_uri_is_one_sentence(logged: mlnb.runs.Run) -> None:
+    from mlnb.runs.export import ExportError
+
+    uri = "nosuch://store"  # a scheme MLflow has no store for
+    with pytest.raises(ExportError) as caught:
+        export("mlflow", uri)
+    message = str(caught.value)
+    assert message.startswith(f"cannot open the MLflow tracking store {uri!r}: ")
+    assert "\n" not in message and message.endswith(".")
+
+
+def test_numbers_beyond_a_double_export_as_text(home: Path, tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    run = mlnb.start("huge", project="p", config={"n": 10**400}, system_interval=None)
+    run.log({"x": 1.0})
+    run.summary["count"] = 10**400
+    run.summary["exact"] = 2**53 + 1
+    run.finish()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (ml,) = export("mlflow", uri)
+    data = MlflowClient(tracking_uri=uri).get_run(ml.location).data
+    assert data.params["n"] == str(10**400) and data.tags["mlnb.summary.count"] == str(10**400)
+    assert data.metrics["exact"] == float(2**53 + 1)
+    assert any(x.startswith("summary 'exact' = 9007199254740993 is stored as") for x in ml.lossy)
+    (tb,) = export("tensorboard", str(tmp_path / "tb"))
+    assert (
+        tb.lossy[0] == "hparam 'n', a whole number of 401 digits (beyond a double), written as text"
+    )
+    assert "summary 'exact' = 9007199254740993 is beyond exact doubles (2**53)" in tb.lossy
