@@ -112,7 +112,8 @@ def _rm(store: Store, args: argparse.Namespace) -> int:
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
-    from mlnb.runs.export import ExportError, export
+    from mlnb.runs.export_shape import ExportError
+    from mlnb.runs.exporting import export
 
     if args.to == "mlflow":
         if not args.tracking_uri:

@@ -24,7 +24,7 @@ _LAZY = {
     "parallel_coordinates": "mlnb.runs.comparison:parallel_coordinates",
     "LivePlot": "mlnb.runs.live:LivePlot",
     "progress": "mlnb.runs.progress:progress",
-    "export": "mlnb.runs.export:export",
+    "export": "mlnb.runs.exporting:export",
     "Checkpoint": "mlnb.runs.checkpoints:Checkpoint",
 }
 

@@ -22,7 +22,8 @@ import pytest
 import mlnb
 from mlnb.exceptions import MlnbError
 from mlnb.runs import Store, export
-from mlnb.runs.export import MLFLOW_PARAM_LIMIT, ExportError, ExportResult, flat_config
+from mlnb.runs.export_mlflow import MLFLOW_PARAM_LIMIT
+from mlnb.runs.export_shape import ExportError, ExportResult, flat_config
 from mlnb.runs.names import MLFLOW_KEY_LIMIT, mlflow_key
 
 mlflow = pytest.importorskip("mlflow")

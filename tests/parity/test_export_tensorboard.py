@@ -21,7 +21,8 @@ import pytest
 import mlnb
 from mlnb.exceptions import MlnbError
 from mlnb.runs import Store, export
-from mlnb.runs.export import ExportError, ExportResult, flat_config, tensorboard_dir
+from mlnb.runs.export_shape import ExportError, ExportResult, flat_config
+from mlnb.runs.export_tensorboard import tensorboard_dir
 
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing import event_accumulator

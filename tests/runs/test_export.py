@@ -11,7 +11,8 @@ import pytest
 import mlnb
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.runs import export
-from mlnb.runs.export import mlflow_key, tensorboard_dir
+from mlnb.runs.export_tensorboard import tensorboard_dir
+from mlnb.runs.names import mlflow_key
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def test_export_lists_renames_and_lossy_values_and_prints_them(
 
 
 def test_export_result_text() -> None:
-    from mlnb.runs.export import ExportResult
+    from mlnb.runs.export_shape import ExportResult
 
     result = ExportResult(
         "abc", "r", "exported", "/tb/r", 3, (("metric", "a b?", "a b_"),), ("x became 0",), ("n",)
@@ -142,7 +143,7 @@ def test_export_result_text() -> None:
 
 
 def test_flat_config_keeps_empty_sections_and_both_of_two_equal_paths() -> None:
-    from mlnb.runs.export import flat_config
+    from mlnb.runs.export_shape import flat_config
 
     flat, notes = flat_config({"a.b": 1, "a": {"b": 2, "c": {}}, "d": {"e": {"f": None}}})
     assert flat == {"a.b": 1, "a.b (2)": 2, "a.c": {}, "d.e.f": None}
@@ -200,19 +201,20 @@ def test_a_failed_export_prints_the_other_runs_then_one_sentence(
 
 
 def test_mlnb_runs_export_is_callable_after_the_module_was_imported(
-    logged: mlnb.runs.Run, tmp_path: Path
+    logged: mlnb.runs.Run, tmp_path: Path, child_env
 ) -> None:
-    """``from mlnb.runs.export import ExportError`` first used to turn ``mlnb.runs.export``
-    into the module ("'module' object is not callable"); checked in a fresh interpreter."""
+    """Importing the exporter modules first never hides the ``mlnb.runs.export`` function
+    (no module of that name shadows it); checked in a fresh interpreter."""
     import subprocess
 
-    from runs_helpers import PYTHON, child_env
+    from tests.helpers import PYTHON
 
     code = (
-        "from mlnb.runs.export import ExportError\n"
+        "from mlnb.runs.export_shape import ExportError\n"
+        "import mlnb.runs.exporting, mlnb.runs.export_mlflow, mlnb.runs.export_tensorboard\n"
         "import mlnb.runs\n"
         f"(r,) = mlnb.runs.export('tensorboard', {str(tmp_path / 'tb')!r})\n"
-        "print(r.action, mlnb.runs.export.ExportError is ExportError)"
+        "print(r.action, callable(mlnb.runs.export))"
     )
     done = subprocess.run(
         [PYTHON, "-c", code], env=child_env(), capture_output=True, text=True, timeout=120
@@ -221,7 +223,7 @@ def test_mlnb_runs_export_is_callable_after_the_module_was_imported(
 
 
 def test_an_unusable_tracking_uri_is_one_sentence(logged: mlnb.runs.Run) -> None:
-    from mlnb.runs.export import ExportError
+    from mlnb.runs.export_shape import ExportError
 
     uri = "nosuch://store"  # a scheme MLflow has no store for
     with pytest.raises(ExportError) as caught:

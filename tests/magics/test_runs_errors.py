@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from runs_helpers import child_env
 
 from mlnb.exceptions import NoActiveRunError
 
@@ -18,7 +17,7 @@ SENTENCE = (
 
 @pytest.mark.kernel
 def test_log_after_run_stop_is_one_sentence_in_a_kernel(
-    kernel: object, home: Path, monkeypatch: pytest.MonkeyPatch
+    kernel: object, home: Path, monkeypatch: pytest.MonkeyPatch, child_env
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     nb = kernel(
