@@ -93,7 +93,6 @@ class Run:
         self._finish_lock = threading.Lock()
         self._stop = threading.Event()
         self._warned = False
-        self._last_logged: dict[str, float] = {}
         self.provenance: dict[str, Any] = {}
         record = RunRecord(
             id=self.id,
@@ -152,7 +151,6 @@ class Run:
             values = self._checked_values(data)
         self._next_step = step + 1
         self._append((step, values, _now(), self._cell))
-        self._last_logged = values
 
     def _checked_values(self, data: Any) -> dict[str, float]:
         if not isinstance(data, Mapping):
@@ -168,8 +166,18 @@ class Run:
 
     @property
     def latest(self) -> dict[str, float]:
-        """The latest value of each metric (keys missing from the last ``log`` call may lag one flush)."""
-        return {**self._last_values, **self._last_logged}
+        """The latest value of each metric: what the summary will say once the run flushes.
+
+        Reads the flushed values, then the points still queued, in the order they were
+        logged (``log`` itself stays a plain append; this is paid by the reader, e.g. a
+        progress bar's postfix a few times a second).
+        """
+        latest = dict(self._last_values)  # first: a flush between the two reads can leave
+        for _step, values, _when, _cell in list(
+            self._buffer
+        ):  # this read a step behind, never reordered
+            latest.update(values)
+        return latest
 
     def log_system(self, values: dict[str, float], step: int) -> None:
         """Log already-checked float values at ``step`` without moving the run's own step."""
