@@ -174,7 +174,8 @@ def _export(store: Store, args: argparse.Namespace) -> int:
     except Exception as exc:
         if not type(exc).__module__.startswith("mlflow"):
             raise
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = reason.split(". ")[0].rstrip(".")  # MLflow's first sentence
         raise InvalidArgumentError(
             f"MLflow cannot use the tracking URI {target!r}: {reason}."
         ) from None

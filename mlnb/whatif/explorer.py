@@ -388,7 +388,9 @@ class WhatIf(widgets.VBox):
 
     def close(self) -> None:
         """Stop the debounce timer and close every widget."""
-        self._debouncer.close()
+        debouncer = getattr(self, "_debouncer", None)  # None: refused before it was built
+        if debouncer is not None:
+            debouncer.close()
         super().close()
 
     def to_wit(self) -> Any:
