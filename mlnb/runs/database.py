@@ -317,7 +317,7 @@ class Database:
                 f"it aside or set {ENV_HOME} to another folder.",
             )
         if isinstance(exc, sqlite3.IntegrityError):
-            return StoreError(where, f"the run store {where} refused a write ({exc}).")
+            return StoreError(where, f"the run store {where} refused the request ({exc}).")
         return StoreError(
             where,
             f"{where} is not a readable run store ({exc}); mlnb left it untouched — move "

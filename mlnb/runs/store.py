@@ -55,6 +55,9 @@ _STATUS_SQL = {
     "crashed": ("status IN ('crashed', 'running')",),
 }
 
+#: SQLite's integers are 64-bit: a larger LIMIT or OFFSET (2**63 from a user) is clamped to this
+_SQL_MAX = 2**62
+
 _RUN_COLUMNS = (
     "id, name, project, status, started, ended, heartbeat, pid, pid_started, host, "
     "config, tags, summary, provenance, error"
@@ -273,7 +276,7 @@ class Store(Database):
             clauses.append(f"status IN ({','.join('?' * len(wanted_status))})")
             params.extend(sorted(wanted_status))
         if limit and not tags and not wanted_status & {"running", "crashed"}:
-            sql_limit = f" LIMIT {int(limit)}"
+            sql_limit = f" LIMIT {min(int(limit), _SQL_MAX)}"
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._read(
             f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started DESC{sql_limit}", params
@@ -341,7 +344,7 @@ class Store(Database):
             total = len(entries)
             entries = entries[offset : offset + limit if limit else None]
         else:
-            page = f" LIMIT {int(limit) if limit else -1} OFFSET {offset}"
+            page = f" LIMIT {min(int(limit), _SQL_MAX) if limit else -1} OFFSET {min(offset, _SQL_MAX)}"
             rows = self._read(
                 f"SELECT {columns} FROM runs {where} ORDER BY started DESC{page}", params
             )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mlnb.exceptions import RunNotFoundError, RunsError, StoreError
+from mlnb.exceptions import InvalidArgumentError, RunNotFoundError, RunsError, StoreError
 from mlnb.runs import database, liveness
 from mlnb.runs.records import RunRecord
 from mlnb.runs.schema import MIGRATIONS, SCHEMA_VERSION
@@ -344,3 +344,19 @@ def test_a_wal_store_in_a_read_only_folder_is_read_whole(tmp_path: Path) -> None
         with Store(folder, readonly=True) as store:
             assert [r.name for r in store.list_runs()] == ["in-the-log"]
         assert file_states(folder) == before
+
+
+def test_huge_limits_are_clamped_not_passed_to_sqlite(home: Path) -> None:
+    with Store(home) as store:
+        store.create_run(
+            RunRecord("big000000001", "b", "p", "finished", 1.0, 2.0, 2.0, None, None), None
+        )
+        assert [r.name for r in store.list_runs(limit=2**63)] == ["b"]
+        rows, total = store.list_summaries(limit=2**63, offset=2**63)
+        assert rows == [] and total == 1
+        with pytest.raises(
+            InvalidArgumentError, match=r"limit must be a whole number ≥ 1, got 0\."
+        ):
+            store.list_runs(limit=0)
+        with pytest.raises(InvalidArgumentError, match=r"status must be one of .*, got 'bogus'\."):
+            store.list_runs(status="bogus")
