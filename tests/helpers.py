@@ -164,3 +164,112 @@ def log_run(home, name, *, project="demo", points=5, finish=True, tags=()):
     if finish:
         run.finish()
     return run
+
+
+# --- damaged stores (tests/faults/) ------------------------------------------------
+
+
+def file_states(folder: Path) -> dict[str, bytes | None]:
+    """Every file under ``folder`` (a store) by relative name → its bytes (None for a folder).
+
+    Left out: ``-shm`` files (SQLite's shared index, rebuilt by any reader) and an EMPTY
+    ``-wal`` (a read-only SQLite connection to a WAL store makes one and cannot remove it; it
+    holds nothing). A ``-wal`` with content is compared like any file."""
+    if not folder.is_dir():
+        return {".": folder.read_bytes()} if folder.exists() else {}
+    return {
+        str(path.relative_to(folder)): None if path.is_dir() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if not path.name.endswith("-shm")
+        and not (path.name.endswith("-wal") and path.stat().st_size == 0)
+    }
+
+
+def mount_works() -> bool:
+    """Whether this process may mount file systems (root with CAP_SYS_ADMIN, not in CI)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder], capture_output=True
+        )
+        if done.returncode != 0:
+            return False
+        subprocess.run(["umount", folder], check=True)
+    return True
+
+
+class ReadOnly:
+    """Make a folder read-only for this process and undo it: a read-only bind mount as root
+    (root ignores permissions), ``chmod a-w`` otherwise. ``how`` says which was used."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.how = ""
+
+    def __enter__(self) -> ReadOnly:
+        import subprocess
+
+        if os.geteuid() != 0:
+            for path in [*self.folder.rglob("*"), self.folder]:
+                path.chmod(0o555 if path.is_dir() else 0o444)
+            self.how = "chmod"
+            return self
+        if not mount_works():
+            pytest.skip("root ignores permissions and cannot mount here: no read-only folder")
+        folder = str(self.folder)
+        subprocess.run(["mount", "--bind", folder, folder], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", folder], check=True)
+        self.how = "read-only bind mount"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import subprocess
+
+        if self.how == "chmod":
+            for path in [self.folder, *self.folder.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        elif self.how:
+            done = subprocess.run(["umount", str(self.folder)], capture_output=True)
+            if done.returncode != 0:  # a connection still open: detach it anyway
+                subprocess.run(["umount", "-l", str(self.folder)], check=True)
+
+
+LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+conn.execute("BEGIN EXCLUSIVE")
+conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+class LockedStore:
+    """Another process holding ``runs.db`` exclusively (``locking_mode = EXCLUSIVE``, ``BEGIN
+    EXCLUSIVE``: even WAL readers must wait) until the context ends."""
+
+    def __init__(self, db: Path, seconds: float = 120.0) -> None:
+        self.db = db
+        self.seconds = seconds
+        self.process: Any = None
+
+    def __enter__(self) -> LockedStore:
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [PYTHON, "-c", LOCK_HOLDER, str(self.db), str(self.seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "locked"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.kill()
+        self.process.wait()

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import warnings
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from mlnb import __version__
 from mlnb.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
-from mlnb.exceptions import MlnbError
+from mlnb.exceptions import MlnbError, MlnbWarning
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -74,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.handler(args) or 0)
     except MlnbError as exc:
         warn(str(exc))
         return EXIT_BAD_INPUT
@@ -82,3 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn("interrupted.")
         return EXIT_INTERRUPTED
 
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+    _default: Any = warnings.showwarning,
+) -> None:
+    """mlnb's own warnings as one ``mlnb: ...`` line on stderr; others as Python prints them."""
+    if issubclass(category, MlnbWarning):
+        text = str(message)
+        warn(text.removeprefix("mlnb: "))
+    else:
+        _default(message, category, filename, lineno, file, line)

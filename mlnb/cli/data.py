@@ -23,6 +23,10 @@ import argparse
 import json
 
 from mlnb.cli.common import EXIT_RUN_FAILED
+from mlnb.exceptions import InvalidArgumentError
+
+#: the most quantile bins ``--bins`` takes (more is not a histogram any more)
+MAX_BINS = 1000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     drift.add_argument(
         "--numeric-threshold", type=float, default=None, help="default 0.1 where it applies"
     )
-    drift.add_argument("--bins", type=int, default=10)
+    drift.add_argument("--bins", type=int, default=10, help=f"2 to {MAX_BINS} (default 10)")
     drift.add_argument("--json", action="store_true", help="print the report as JSON")
     drift.add_argument("--strict", action="store_true", help="exit 1 when any column drifts")
 
@@ -81,12 +85,21 @@ def main(args: argparse.Namespace) -> int:
     if args.data_action == "validate":
         frame = read_table(args.file)
         if args.infer:
-            path = data.infer_schema(frame).save(args.infer)
+            try:
+                path = data.infer_schema(frame).save(args.infer)
+            except OSError as exc:
+                raise InvalidArgumentError(
+                    f"--infer {args.infer}: cannot write the schema there ({exc.strerror or exc})."
+                ) from None
             print(f"mlnb: wrote the schema of {frame.shape[1]} columns to {path}.")
             return 0
         validation = data.validate(frame, args.schema, what=args.file)
         print(validation.text())
         return EXIT_RUN_FAILED if args.strict and not validation.ok else 0
+    if not 2 <= args.bins <= MAX_BINS:
+        raise InvalidArgumentError(
+            f"--bins must be a whole number from 2 to {MAX_BINS}, got {args.bins}."
+        )
     report = data.compare(
         read_table(args.reference),
         read_table(args.current),

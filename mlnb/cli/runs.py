@@ -54,14 +54,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the chosen action."""
+    """Run the chosen action.
+
+    Every action reads the store read-only (it is never created or converted); ``rm``
+    opens it for writing only after every run it names was found.
+    """
     if args.action is None:
         raise InvalidArgumentError("say what to do: mlnb runs ls | show | compare | rm | export.")
     from mlnb.runs.store import Store
 
-    readonly = args.action in ("ls", "list", "show", "compare", "export")
-    with Store(args.home, readonly=readonly) as store:
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        raise InvalidArgumentError(f"--limit must be a whole number ≥ 1, got {args.limit}.")
+    if args.action == "compare" and args.out:
+        _check_image_path(args.out)
+    with Store(args.home, readonly=True) as store:
         return ACTIONS[args.action](store, args)
+
+
+def _check_image_path(out: str) -> None:
+    """``--out``: a file in an existing folder, with an image type matplotlib can write."""
+    from pathlib import Path
+
+    path = Path(out)
+    suffix = path.suffix.lower().lstrip(".")
+    from matplotlib.figure import Figure
+
+    types = Figure().canvas.get_supported_filetypes()
+    if suffix not in types:
+        raise InvalidArgumentError(
+            f"--out {out}: cannot tell the image type from {path.suffix or 'no extension'!r} — "
+            f"end the name with one of {', '.join('.' + t for t in sorted(types))}."
+        )
+    if path.is_dir():
+        raise InvalidArgumentError(f"--out {out} is a folder; give a file name such as curves.png.")
+    if not path.parent.is_dir():
+        raise InvalidArgumentError(
+            f"--out {out}: the folder {path.parent} does not exist — create it first."
+        )
 
 
 def _ls(store: Store, args: argparse.Namespace) -> int:
@@ -99,15 +128,24 @@ def _compare(store: Store, args: argparse.Namespace) -> int:
         from mlnb.runs.comparison import compare
 
         figure = compare([r.id for r in records], args.metric, store=store)
-        figure.savefig(args.out)
+        try:
+            figure.savefig(args.out)
+        except OSError as exc:
+            raise InvalidArgumentError(
+                f"--out {args.out}: cannot write it ({exc.strerror or exc})."
+            ) from None
         print(f"curves written to {args.out}")
     return 0
 
 
 def _rm(store: Store, args: argparse.Namespace) -> int:
-    for record in store.runs_to_delete(args.runs, force=args.force):
-        store.delete_run(record.id)
-        print(f"removed {record.name} ({record.id})")
+    from mlnb.runs.store import Store
+
+    records = store.runs_to_delete(args.runs, force=args.force)  # all found, or nothing changes
+    with Store(store.home) as writable:
+        for record in records:
+            writable.delete_run(record.id)
+            print(f"removed {record.name} ({record.id})")
     return 0
 
 
@@ -127,17 +165,48 @@ def _export(store: Store, args: argparse.Namespace) -> int:
                 "--to tensorboard needs a folder: mlnb runs export --to tensorboard DIR."
             )
         target = args.dir
+        _check_folder(target)
     try:
         results = export(args.to, target, args.runs, project=args.project, store=store)
     except ExportError as exc:  # the other runs were handled: show them, then the sentence
         for result in exc.results:
             print(result.text())
         raise
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"cannot write the export to {target} ({exc.strerror or exc})."
+        ) from None
+    except Exception as exc:
+        if not type(exc).__module__.startswith("mlflow"):
+            raise
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = reason.split(". ")[0].rstrip(".")  # MLflow's first sentence
+        raise InvalidArgumentError(
+            f"MLflow cannot use the tracking URI {target!r}: {reason}."
+        ) from None
     if not results:
         print(f"no finished runs to export in {store.home}")
     for result in results:  # the headline, every renamed name and every lossy conversion
         print(result.text())
     return 0
+
+
+def _check_folder(target: str) -> None:
+    """A TensorBoard log folder that exists (or can be made) and can be written."""
+    import os
+    from pathlib import Path
+
+    folder = Path(target)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidArgumentError(f"{target} is a file; TensorBoard needs a folder to write to.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"cannot create the TensorBoard folder {target} ({exc.strerror or exc})."
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidArgumentError(f"the TensorBoard folder {target} cannot be written.")
 
 
 ACTIONS = {"ls": _ls, "list": _ls, "show": _show, "compare": _compare, "rm": _rm, "export": _export}

@@ -83,11 +83,16 @@ class _DeviceRow:
         self.spark.value = f"<code>{load} {html.escape(util)} {html.escape(sparkline(list(self.utilization)))}</code>"
 
 
+#: the panel's interval bounds in seconds (``inf`` would overflow the thread's wait)
+MIN_INTERVAL = 0.05
+MAX_INTERVAL = 3600.0
+
+
 class GpuPanel:
     """A live panel; ``panel.widget`` is the ipywidgets box shown in the notebook.
 
     Args:
-        interval: seconds between reads (at least 0.05).
+        interval: seconds between reads (0.05 to 3600).
         history: how many utilisation readings the sparkline keeps.
         read: the function that reads devices (``mlnb.gpu.status`` by default).
     """
@@ -95,9 +100,14 @@ class GpuPanel:
     def __init__(
         self, interval: float = 1.0, history: int = 60, read: Callable[[], StatusReport] = status
     ) -> None:
-        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval < 0.05:
+        if (
+            not isinstance(interval, (int, float))
+            or isinstance(interval, bool)
+            or not MIN_INTERVAL <= interval <= MAX_INTERVAL  # NaN and infinities fail too
+        ):
             raise InvalidArgumentError(
-                f"panel interval must be a number of seconds ≥ 0.05, got {interval!r}."
+                f"panel interval must be a number of seconds from {MIN_INTERVAL} to "
+                f"{MAX_INTERVAL:g}, got {interval!r}."
             )
         import ipywidgets
 

@@ -94,12 +94,41 @@ def _is_cell_magic(method: Callable[..., Any]) -> bool:
     return owner is not None and method.__name__ in getattr(owner, "magics", {}).get("cell", {})
 
 
-def user_traceback(shell: InteractiveShell, exc: BaseException, filename: str) -> BaseException:
+class CellSyntaxError(Exception):
+    """A syntax error in a cell a magic runs, shown the way IPython shows one for a plain cell.
+
+    IPython prints a raised ``SyntaxError`` with every frame it passed through (mlnb's
+    included) and ignores ``_render_traceback_`` for it; this wrapper is not a
+    ``SyntaxError``, so its ``_render_traceback_`` — the cell's line and a caret — is used.
+    """
+
+    def __init__(self, error: SyntaxError, structured: list[str]) -> None:
+        super().__init__(f"{type(error).__name__}: {error.msg}")
+        self.error = error
+        self._structured = structured
+
+    def _render_traceback_(self) -> list[str]:
+        return self._structured
+
+
+def user_traceback(
+    shell: InteractiveShell, exc: BaseException, filename: str, magic: str = "this magic"
+) -> BaseException:
     """Make IPython show ``exc`` with only the frames from the user's cell onwards.
 
     Code a magic executes for the user (``%%repro``) fails inside mlnb's frames; the
     user should see their own cell's traceback, once, as if the cell had run plainly.
+    A syntax error shows as IPython shows it for a plain cell (the line and a caret);
+    top-level ``await``, which only IPython's own cell runner can run, is one sentence.
     """
+    if isinstance(exc, SyntaxError):
+        reason = exc.msg or ""
+        if "outside" in reason and ("await" in reason or "async" in reason):
+            return UsageError(
+                f"{magic} cannot run top-level `await` ({reason}) — run that code in a plain "
+                "cell, or put it in an async function and call asyncio.run(...) in the cell."
+            )
+        return CellSyntaxError(exc, shell.SyntaxTB.structured_traceback(type(exc), exc, None))
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next

@@ -18,6 +18,8 @@ from mlnb import display
 from mlnb.exceptions import InvalidArgumentError, MlnbError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors
 
+#: the most quantile bins --bins takes (more is not a histogram any more)
+MAX_BINS = 1000
 _MAX_DOMAIN_HELP = "distinct values tracked per categorical column (default 1000)"
 _LOG_HELP = "also log the numbers to the active run (mlnb.runs) and keep the result as an artifact"
 _STRICT_HELP = "raise an error when anything is found, so a notebook run as a pipeline step fails"
@@ -98,7 +100,13 @@ class DataMagics(MlnbMagics):
             from mlnb.data.schema import infer_schema
 
             schema = infer_schema(data, max_domain=args.max_domain)
-            path = schema.save(args.infer)
+            try:
+                path = schema.save(args.infer)
+            except OSError as exc:
+                raise InvalidArgumentError(
+                    f"%validate --infer {args.infer}: cannot write the schema there "
+                    f"({exc.strerror or exc})."
+                ) from None
             self._store(args.out, schema)
             print(
                 f"mlnb: wrote the schema of {len(schema.columns)} columns to {path} — edit it by hand, "
@@ -176,6 +184,10 @@ class DataMagics(MlnbMagics):
         from mlnb.data.overview import DataOverview
         from mlnb.data.validate import validate
 
+        if not 2 <= args.bins <= MAX_BINS:
+            raise InvalidArgumentError(
+                f"%drift: --bins must be a whole number from 2 to {MAX_BINS}, got {args.bins}."
+            )
         options: dict[str, Any] = {"thresholds": _thresholds(args.threshold), "bins": args.bins}
         if args.categorical_threshold is not None:
             options["categorical_threshold"] = args.categorical_threshold

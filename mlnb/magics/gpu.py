@@ -183,7 +183,10 @@ class GpuMagics(MlnbMagics):
                 )
         code = self.ipython.transform_cell(cell)
         filename = self.ipython.compile.cache(code, self.ipython.execution_count, raw_code=cell)
-        body, last = split_cell(code, filename)
+        try:
+            body, last = split_cell(code, filename)
+        except SyntaxError as exc:
+            raise user_traceback(self.ipython, exc, filename, "%%oom_guard") from None
         user_ns = self.ipython.user_ns
 
         def run_cell(size: int | None = None) -> Any:
@@ -202,7 +205,7 @@ class GpuMagics(MlnbMagics):
         except OutOfMemoryError:
             raise
         except Exception as exc:
-            raise user_traceback(self.ipython, exc, filename) from exc.__cause__
+            raise user_traceback(self.ipython, exc, filename, "%%oom_guard") from exc.__cause__
 
     def _batch_value(self, name: str) -> int:
         if name not in self.ipython.user_ns:

@@ -19,6 +19,7 @@ from mlnb.magics.base import MlnbMagics, parse_args, user_errors
 from mlnb.runs import session, views
 from mlnb.runs.cells import CellRecorder
 from mlnb.runs.records import STATUSES
+from mlnb.runs.store import Store
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -142,13 +143,14 @@ class RunsMagics(MlnbMagics):
         args = parse_args(self.runs, line)
         if args is None:  # help was shown
             return None
-        records = session.open_store().list_runs(
-            project=args.project, tags=args.tag, status=args.status, limit=args.limit
-        )
-        if not records:
-            print(
-                f"mlnb: no runs match in {session.open_store().home} — `%run_start NAME` starts one."
+        if args.limit < 1:
+            raise InvalidArgumentError(f"%runs: --limit must be at least 1, got {args.limit}.")
+        with Store(readonly=True) as store:  # looking never creates or changes the store
+            records = store.list_runs(
+                project=args.project, tags=args.tag, status=args.status, limit=args.limit
             )
+        if not records:
+            print(f"mlnb: no runs match in {store.home} — `%run_start NAME` starts one.")
             return
         rendered = views.runs_list(records)
         display.show(rendered.text(), rendered.html())
@@ -169,13 +171,12 @@ class RunsMagics(MlnbMagics):
         args = parse_args(self.run_show, line)
         if args is None:  # help was shown
             return None
-        store = session.open_store()
         if args.run is None:
             active = session.require_active("show a run")
-            record = active.record()
+            rendered = views.run_details(active.record(), active.store)
         else:
-            record = store.get_run(args.run)
-        rendered = views.run_details(record, store)
+            with Store(readonly=True) as store:
+                rendered = views.run_details(store.get_run(args.run), store)
         display.show(rendered.text(), rendered.html())
 
     @line_magic
@@ -206,7 +207,7 @@ class RunsMagics(MlnbMagics):
 
         from mlnb.runs.comparison import compare
 
-        figure = compare(args.runs, args.metric, store=session.open_store())
+        figure = compare(args.runs, args.metric)
         png = io.BytesIO()
         figure.savefig(png, format="png")
         show_object(Image(data=png.getvalue(), format="png"))

@@ -154,7 +154,7 @@ class SeedMagics(MlnbMagics):
                 code, self.ipython.user_ns, args.runs, filename=filename
             )
         except Exception as exc:
-            raise user_traceback(self.ipython, exc, filename) from exc.__cause__
+            raise user_traceback(self.ipython, exc, filename, "%%repro") from exc.__cause__
         display.show(report.text(), report.html())
         return report.result
 

@@ -77,6 +77,8 @@ class WhatIfMagics(MlnbMagics):
         args = parse_args(self.whatif, line)
         if args is None:
             return None
+        if args.sample < 1:
+            raise WhatIfError(f"%whatif: --sample must be at least 1, got {args.sample}.")
         from mlnb.whatif.explorer import WhatIf
 
         model = self._lookup(args.model, "model")

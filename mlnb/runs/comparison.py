@@ -7,15 +7,15 @@ filter makes, the way pandas treats it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeAlias
 
 from mlnb import display
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.runs.records import RunRecord
-from mlnb.runs.session import open_store as shared_store
 from mlnb.runs.store import Store
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
@@ -23,8 +23,14 @@ StrPath: TypeAlias = "str | os.PathLike[str]"
 BASE_COLUMNS = ("id", "name", "project", "status", "started", "duration_s", "tags")
 
 
-def _store(store: Store | None, home: StrPath | None) -> Store:
-    return store if store is not None else shared_store(home)
+@contextlib.contextmanager
+def _store(store: Store | None, home: StrPath | None) -> Iterator[Store]:
+    """``store``, or the store at ``home`` opened read-only (never created) for this call."""
+    if store is not None:
+        yield store
+        return
+    with Store(home, readonly=True) as opened:
+        yield opened
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -66,7 +72,8 @@ def table(
     """
     import pandas as pd
 
-    records = _store(store, home).list_runs(project=project, tags=tags, status=status, limit=limit)
+    with _store(store, home) as source:
+        records = source.list_runs(project=project, tags=tags, status=status, limit=limit)
     rows = [run_row(record, include_system=include_system) for record in records]
     frame = pd.DataFrame(rows, columns=_columns(rows))
     if sort_by is not None:
@@ -130,11 +137,10 @@ def metrics_frame(
     """Long-form pandas DataFrame of points: ``run_id, run, key, step, value, time, cell``."""
     import pandas as pd
 
-    source = _store(store, home)
     frames = []
-    for ref in runs:
-        record = source.get_run(ref)
-        rows = source.metrics(record.id, keys)
+    with _store(store, home) as source:
+        found = [(record, source.metrics(record.id, keys)) for record in map(source.get_run, runs)]
+    for record, rows in found:
         frame = pd.DataFrame(rows, columns=["key", "step", "value", "time", "cell"])
         frame.insert(0, "run", record.name)
         frame.insert(0, "run_id", record.id)
@@ -166,30 +172,35 @@ def compare(
 
     if not runs:
         raise InvalidArgumentError("compare() needs at least one run id or name.")
-    source = _store(store, home)
-    records = [source.get_run(ref) for ref in runs]
-    if metrics is None:
-        key_sets = [set(source.metric_keys(r.id)) for r in records]
-        metrics = sorted(k for k in set.intersection(*key_sets) if not k.startswith("sys/"))
-    if not metrics:
-        raise InvalidArgumentError(
-            f"the runs {', '.join(r.name for r in records)} share no metric to compare — name some with metrics=[...]."
-        )
+    with _store(store, home) as source:
+        records = [source.get_run(ref) for ref in runs]
+        if metrics is None:
+            key_sets = [set(source.metric_keys(r.id)) for r in records]
+            metrics = sorted(k for k in set.intersection(*key_sets) if not k.startswith("sys/"))
+        if not metrics:
+            raise InvalidArgumentError(
+                f"the runs {', '.join(r.name for r in records)} share no metric to compare — name some with metrics=[...]."
+            )
+        curves = {
+            (record.id, key): source.metrics(record.id, [key])
+            for key in metrics
+            for record in records
+        }
     figure = Figure(figsize=(5.5 * min(len(metrics), 3), 3.6 * math.ceil(len(metrics) / 3)))
     columns = min(len(metrics), 3)
     drawn = 0
     for index, key in enumerate(metrics):
         ax = figure.add_subplot(math.ceil(len(metrics) / 3), columns, index + 1)
         for record in records:
-            rows = source.metrics(record.id, [key])
+            rows = curves[record.id, key]
             if rows:
                 drawn += 1
                 ax.plot(
                     [r.step for r in rows],
                     [r.value for r in rows],
-                    label=f"{record.name} ({record.id[:6]})",
+                    label=_plain(f"{record.name} ({record.id[:6]})"),
                 )
-        ax.set_title(key)
+        ax.set_title(_plain(key))
         ax.set_xlabel("step")
         if ax.lines:
             ax.legend(fontsize="small")
@@ -197,6 +208,12 @@ def compare(
         raise InvalidArgumentError(f"none of the runs logged {', '.join(metrics)}.")
     figure.tight_layout()
     return display.as_image(figure)
+
+
+def _plain(text: str) -> str:
+    """``text`` as matplotlib shows it literally: ``$`` would start mathtext, which fails on
+    names like ``$\\undefinedcmd$``; a metric or run name is a name, not a formula."""
+    return text.replace("$", r"\$")
 
 
 def parallel_coordinates(
@@ -221,12 +238,12 @@ def parallel_coordinates(
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
-    source = _store(store, home)
-    records = (
-        [source.get_run(ref) for ref in runs]
-        if runs
-        else source.list_runs(project=project, tags=tags)
-    )
+    with _store(store, home) as source:
+        records = (
+            [source.get_run(ref) for ref in runs]
+            if runs
+            else source.list_runs(project=project, tags=tags)
+        )
     rows = [run_row(r) for r in records]
     if not any(metric in row for row in rows):
         raise InvalidArgumentError(f"no run has a summary metric {metric!r}.")
@@ -258,15 +275,15 @@ def parallel_coordinates(
         else:
             ax.plot(range(len(axes_names)), ys, color="grey", linestyle="--", alpha=0.6)
     ax.set_xticks(
-        range(len(axes_names)), [n.removeprefix("config.") for n in axes_names], rotation=20
+        range(len(axes_names)), [_plain(n.removeprefix("config.")) for n in axes_names], rotation=20
     )
     for position, name in enumerate(axes_names):
         ax.axvline(position, color="black", linewidth=0.8)
-        ax.text(position, 1.02, labels[name][1], ha="center", fontsize="small")
-        ax.text(position, -0.06, labels[name][0], ha="center", va="top", fontsize="small")
+        ax.text(position, 1.02, _plain(labels[name][1]), ha="center", fontsize="small")
+        ax.text(position, -0.06, _plain(labels[name][0]), ha="center", va="top", fontsize="small")
     ax.set_ylim(-0.1, 1.1)
     ax.set_yticks([])
-    ax.set_title(f"{metric} by params ({len(rows)} runs)")
+    ax.set_title(_plain(f"{metric} by params ({len(rows)} runs)"))
     figure.tight_layout()
     return display.as_image(figure)
 

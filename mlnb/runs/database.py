@@ -3,15 +3,23 @@
 :class:`Database` owns one WAL-mode connection shared by a process's threads.
 Every write is one ``BEGIN IMMEDIATE`` transaction; SQLite waits on a busy lock
 (``busy_timeout``) and :meth:`Database._retry` retries on top for up to
-:data:`RETRY_SECONDS`. SQLite's errors for files that cannot be used (read-only,
-not a database, from a newer mlnb) become one :class:`~mlnb.exceptions.StoreError`
-sentence, and the file is never overwritten.
+:data:`RETRY_SECONDS`. Readers wait at most :data:`READ_BUSY_TIMEOUT` seconds for
+a store another process holds exclusively, then say so. Every SQLite error —
+a read-only folder, a file that is not a database, damaged pages, a missing
+table, a newer schema, a full disk — becomes one :class:`~mlnb.exceptions.StoreError`
+sentence, and the file is never overwritten: a writer checks that the file is an
+mlnb store *before* it switches it to WAL mode, and a reader never creates the
+store or changes its journal mode. A store in a folder that cannot be written is
+read as it is, write-ahead log included (from a private copy when SQLite cannot
+share the log's index there).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +35,8 @@ DB_NAME = "runs.db"
 BUSY_TIMEOUT_MS = 10_000
 #: how long a write keeps retrying a locked store before giving up with a StoreError
 RETRY_SECONDS = 120.0
+#: seconds a reader waits for a store another process holds exclusively (the lab server: less)
+READ_BUSY_TIMEOUT = 5.0
 
 T = TypeVar("T")
 
@@ -49,26 +59,38 @@ class Database:
     Args:
         home: the store folder (default: :func:`default_home`).
         readonly: open for reading only; a missing store then reads as empty instead
-            of being created.
+            of being created, and nothing in the folder is changed.
+        busy_timeout: seconds a reader waits for a store held exclusively by another
+            process (default :data:`READ_BUSY_TIMEOUT`).
 
     Raises:
-        StoreError: the folder is read-only, the file is not a run store, or its
-            schema is newer than this mlnb.
+        StoreError: the folder is read-only (writers), the file is not a run store or
+            is damaged, its schema is newer than this mlnb, or it stayed locked.
     """
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, *, readonly: bool = False):
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        readonly: bool = False,
+        busy_timeout: float | None = None,
+    ):
         self.home = Path(home).expanduser().absolute() if home else default_home()
         self.path = self.home / DB_NAME
         self.readonly = readonly
+        self.pid = os.getpid()  # a connection must not be used across fork
+        self._busy_timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._snapshot: Path | None = None
+        self._check_paths()
         if readonly:
             if self.path.exists():
                 self._conn = self._guard(self._connect_readonly)
         else:
             self._ensure_writable_folder()
             self._conn = self._guard(self._connect)
-            self._retry(self._migrate)
+            self._guard(lambda: self._retry(self._migrate))
 
     # --- opening ---------------------------------------------------------------
 
@@ -76,6 +98,20 @@ class Database:
     def artifacts_dir(self) -> Path:
         """Where run artifacts live: ``<home>/artifacts``."""
         return self.home / "artifacts"
+
+    def _check_paths(self) -> None:
+        if self.home.exists() and not self.home.is_dir():
+            raise StoreError(
+                self.home,
+                f"{ENV_HOME} points at {self.home}, which is a file, not a folder — set "
+                f"{ENV_HOME} to a folder for the run store.",
+            )
+        if self.path.is_dir():
+            raise StoreError(
+                self.path,
+                f"{self.path} is a folder, not a run store file; mlnb left it untouched — "
+                f"move it aside or set {ENV_HOME} to another folder.",
+            )
 
     def _ensure_writable_folder(self) -> None:
         try:
@@ -104,33 +140,74 @@ class Database:
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
-        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            # is it an mlnb store (or empty)? asked before anything can change the file
+            self._retry(lambda: self._checked_version(conn))
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
-    def _connect_readonly(self) -> sqlite3.Connection:
-        try:
-            conn = self._open_uri("mode=ro")
-            version = self._version(conn)
-        except sqlite3.OperationalError as exc:
-            if "unable to open" not in str(exc).lower() or os.access(self.home, os.W_OK):
-                raise
-            # a WAL store in a folder we cannot write: read the file as it was last checkpointed
-            conn = self._open_uri("mode=ro&immutable=1")
-            version = self._version(conn)
+    def _checked_version(self, conn: sqlite3.Connection) -> int:
+        """The schema version, after refusing a foreign, newer or damaged store."""
+        version = self._version(conn)
         if version > SCHEMA_VERSION:
             raise self._newer_schema_error(version)
+        if version:
+            problem = schema.damage(conn, version)
+            if problem:
+                raise StoreError(
+                    self.path,
+                    f"the run store {self.path} is damaged ({problem}); mlnb left it untouched "
+                    f"— move it aside or set {ENV_HOME} to another folder.",
+                )
+        return version
+
+    def _connect_readonly(self) -> sqlite3.Connection | None:
+        """A read-only connection, or None for an empty file (a store never written: it reads
+        as empty, like a missing one — e.g. the zero-length file a full disk leaves)."""
+        conn = self._open_uri(self.path, "mode=ro")
+        try:
+            if self._checked_version(conn) == 0:
+                conn.close()
+                return None
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            text = str(exc).lower()
+            if "unable to open" not in text and "readonly" not in text:
+                raise
+        # a WAL store in a folder this process cannot write: SQLite cannot share the
+        # log's index, so read the store as it is from a private copy of file and log
+        wal = self.path.with_name(DB_NAME + "-wal")
+        if not (wal.exists() and wal.stat().st_size):
+            conn = self._open_uri(self.path, "mode=ro&immutable=1")
+        else:
+            self._snapshot = Path(tempfile.mkdtemp(prefix="mlnb-store-"))
+            shutil.copyfile(self.path, self._snapshot / DB_NAME)
+            shutil.copyfile(wal, self._snapshot / wal.name)
+            conn = self._open_uri(self._snapshot / DB_NAME, "mode=rw")
+        try:
+            version = self._checked_version(conn)
+        except BaseException:
+            conn.close()
+            raise
+        if version == 0:
+            conn.close()
+            return None
         return conn
 
-    def _open_uri(self, options: str) -> sqlite3.Connection:
+    def _open_uri(self, path: Path, options: str) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            f"{self.path.as_uri()}?{options}",
+            f"{path.as_uri()}?{options}",
             uri=True,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=self._busy_timeout,
             isolation_level=None,
             check_same_thread=False,
         )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
         return conn
 
     def _version(self, conn: sqlite3.Connection) -> int:
@@ -154,12 +231,11 @@ class Database:
         conn = self._conn
         assert conn is not None
         with self._lock:
-            self._guard(lambda: conn.execute("BEGIN IMMEDIATE"))
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                version = self._guard(lambda: self._version(conn))
-                if version > SCHEMA_VERSION:
-                    raise self._newer_schema_error(version)
-                schema.migrate(conn, version)
+                version = self._checked_version(conn)
+                if version < SCHEMA_VERSION:
+                    schema.migrate(conn, version)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -181,6 +257,9 @@ class Database:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._snapshot is not None:
+                shutil.rmtree(self._snapshot, ignore_errors=True)
+                self._snapshot = None
 
     def __enter__(self) -> Database:
         return self
@@ -191,29 +270,59 @@ class Database:
     # --- error mapping and retries ---------------------------------------------
 
     def _guard(self, fn: Callable[[], T]) -> T:
-        """Run ``fn``; turn SQLite's unusable-file errors into one StoreError sentence."""
+        """Run ``fn``; turn every SQLite error into one StoreError sentence.
+
+        Writers' "locked"/"busy" errors pass through to :meth:`_retry`, which waits.
+        """
         try:
             return fn()
-        except sqlite3.OperationalError as exc:
-            text = str(exc).lower()
-            if "readonly" in text or "read-only" in text:
-                raise self._read_only_error() from None
-            if "unable to open" in text:
-                raise StoreError(
-                    self.path,
-                    f"cannot open the run store {self.path} ({exc}) — check that the folder "
-                    f"exists and is readable, or set {ENV_HOME} to another folder.",
-                ) from None
-            raise
-        except sqlite3.DatabaseError as exc:
-            text = str(exc).lower()
-            if "not a database" in text or "malformed" in text or "corrupt" in text:
-                raise StoreError(
-                    self.path,
-                    f"{self.path} is not a readable run store ({exc}); mlnb left it untouched "
-                    f"— move it aside or set {ENV_HOME} to another folder.",
-                ) from None
-            raise
+        except sqlite3.Error as exc:
+            if (
+                not self.readonly
+                and isinstance(exc, sqlite3.OperationalError)
+                and _is_transient(exc)
+            ):
+                raise
+            raise self._store_error(exc) from None
+
+    def _store_error(self, exc: sqlite3.Error) -> StoreError:
+        """The one sentence for a SQLite error on this store."""
+        text = str(exc).lower()
+        where = self.path
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                where,
+                f"the run store {where} is locked by another process (it held the store "
+                f"for more than {self._busy_timeout:g} s); nothing was read or changed — "
+                "try again when that process is done.",
+            )
+        if "full" in text:
+            return StoreError(
+                where,
+                f"the disk holding the run store {self.home} is full ({exc}) — free some "
+                "space and try again.",
+            )
+        if not self.readonly and ("readonly" in text or "read-only" in text):
+            return self._read_only_error()
+        if "unable to open" in text:
+            return StoreError(
+                where,
+                f"cannot open the run store {where} ({exc}) — check that the folder exists "
+                f"and is readable, or set {ENV_HOME} to another folder.",
+            )
+        if "no such table" in text or "no such column" in text or "has no column" in text:
+            return StoreError(
+                where,
+                f"the run store {where} is damaged ({exc}); mlnb left it untouched — move "
+                f"it aside or set {ENV_HOME} to another folder.",
+            )
+        if isinstance(exc, sqlite3.IntegrityError):
+            return StoreError(where, f"the run store {where} refused the request ({exc}).")
+        return StoreError(
+            where,
+            f"{where} is not a readable run store ({exc}); mlnb left it untouched — move "
+            f"it aside or set {ENV_HOME} to another folder.",
+        )
 
     def _retry(self, fn: Callable[[], T]) -> T:
         """Run ``fn``, retrying while another process holds the write lock."""
@@ -223,13 +332,13 @@ class Database:
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
-                if not _is_transient(exc):
-                    raise
+                if not _is_transient(exc) or self.readonly:
+                    raise  # a reader does not wait longer than its busy timeout
                 if time.monotonic() > deadline:
                     raise StoreError(
                         self.path,
                         f"the run store {self.path} stayed locked by another process for "
-                        f"{RETRY_SECONDS:.0f} s — nothing was lost in memory; retry, or stop "
+                        f"{RETRY_SECONDS:g} s — nothing was lost in memory; retry, or stop "
                         "the process that holds it.",
                     ) from None
                 time.sleep(delay)

@@ -88,6 +88,12 @@ def decode(typecode: str, data: bytes) -> array:
     return values
 
 
+def intact(blobs: tuple[bytes, bytes, bytes, bytes]) -> bool:
+    """Whether a stored chunk's four arrays can be decoded: whole 8-byte items, equal lengths."""
+    sizes = {len(blob) if isinstance(blob, bytes) else -1 for blob in blobs}
+    return len(sizes) == 1 and sizes.pop() % 8 == 0
+
+
 def rows(key: str, chunks: Iterable[tuple[bytes, bytes, bytes, bytes]]) -> list[MetricRow]:
     """Decode a metric's stored chunks (in write order) into rows sorted by step."""
     out: list[MetricRow] = []

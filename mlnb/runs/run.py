@@ -4,7 +4,11 @@
 in-memory queue (about a microsecond a point); a daemon thread writes the queue
 to the store every :data:`FLUSH_INTERVAL` seconds, refreshes the run's heartbeat,
 and drains it once more at :meth:`Run.finish` and at interpreter exit. If the
-store cannot be written, the points stay in memory and the next flush retries.
+store cannot be written (a full disk), the points stay in memory and the next
+flush retries; :meth:`Run.finish` then says so in one sentence and can be called
+again once the disk has room. A run belongs to the process that started it: a
+forked child that logs to it or finishes it is refused with a sentence, never
+silently dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from types import TracebackType
 from typing import Any
 
 from mlnb.config import project as configured_project
-from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning, RunsError
+from mlnb.exceptions import (
+    InvalidArgumentError,
+    MetricValueError,
+    MlnbWarning,
+    RunsError,
+    StoreError,
+)
 from mlnb.runs import liveness, points
 from mlnb.runs import values as checks
 from mlnb.runs.records import (
@@ -93,6 +103,8 @@ class Run:
         self._finish_lock = threading.Lock()
         self._stop = threading.Event()
         self._warned = False
+        self._closed = False  # closers ran and the flush thread stopped (finish began)
+        self.owner_pid = os.getpid()
         self.provenance: dict[str, Any] = {}
         record = RunRecord(
             id=self.id,
@@ -136,6 +148,8 @@ class Run:
             raise RunsError(
                 f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."
             )
+        if self.owner_pid != os.getpid():
+            raise self._foreign_process_error("log to")
         if step is None:
             step = self._next_step
         elif type(step) is not int or step < 0 or step > MAX_STEP:
@@ -151,6 +165,13 @@ class Run:
             values = self._checked_values(data)
         self._next_step = step + 1
         self._append((step, values, _now(), self._cell))
+
+    def _foreign_process_error(self, action: str) -> RunsError:
+        return RunsError(
+            f"cannot {action} run {self.name!r} ({self.id}) from process {os.getpid()}: it "
+            f"belongs to process {self.owner_pid}, which started it (this one is a fork) — "
+            "start a run in this process with `mlnb.start(..., active=False)`."
+        )
 
     def _checked_values(self, data: Any) -> dict[str, float]:
         if not isinstance(data, Mapping):
@@ -244,6 +265,35 @@ class Run:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def artifact_path(self, name: str) -> Path:
+        """Where an artifact called ``name`` is stored: always inside :meth:`run_dir`.
+
+        Raises:
+            InvalidArgumentError: ``name`` is empty, absolute, or climbs out with ``..``.
+        """
+        text = os.fspath(name) if isinstance(name, (str, os.PathLike)) else None
+        parts = Path(text).parts if text else ()
+        if (
+            not text
+            or Path(text).is_absolute()
+            or text.startswith(("/", "\\"))
+            or ".." in parts
+            or "\x00" in text
+            or not parts
+        ):
+            raise InvalidArgumentError(
+                f"artifact name {name!r} must be a relative path inside the run's folder "
+                "(no leading '/', no '..'), e.g. 'plots/loss.png'."
+            )
+        folder = self.run_dir()
+        target = folder / text
+        if not target.resolve().is_relative_to(folder.resolve()):
+            raise InvalidArgumentError(
+                f"artifact name {name!r} leads outside the run's folder {folder} (through a "
+                "symbolic link); choose another name."
+            )
+        return target
+
     def log_artifact(
         self,
         path: str | os.PathLike[str],
@@ -261,7 +311,7 @@ class Run:
         source = Path(path)
         if not source.is_file():
             raise InvalidArgumentError(f"log_artifact: {source} is not a file.")
-        target = self.run_dir() / (name or source.name)
+        target = self.artifact_path(name or source.name)
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.resolve() != target.resolve():
             (shutil.move if move else shutil.copy2)(source, target)
@@ -273,8 +323,12 @@ class Run:
     def log_text(
         self, name: str, text: str, *, kind: str = "file", meta: Mapping[str, Any] | None = None
     ) -> Path:
-        """Store ``text`` as an artifact file named ``name``."""
-        target = self.run_dir() / name
+        """Store ``text`` as an artifact file named ``name`` (a relative path inside the run's folder).
+
+        Raises:
+            InvalidArgumentError: ``name`` is absolute or climbs out of the folder with ``..``.
+        """
+        target = self.artifact_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         self.store.add_artifact(self.id, artifact_for_file(target, name, kind, meta or {}))
@@ -319,6 +373,8 @@ class Run:
             StoreError: the store could not be written; the points stay queued and
                 the next flush (or :meth:`finish`) tries again.
         """
+        if self.owner_pid != os.getpid():
+            raise self._foreign_process_error("write")
         with self._flush_lock:
             buffer, last = self._buffer, self._last_values
             items = [buffer.popleft() for _ in range(len(buffer))]
@@ -369,31 +425,52 @@ class Run:
     def finish(self, status: str = "finished", error: str | None = None) -> RunRecord:
         """Stop the run: flush every point, record end time, status and error; idempotent.
 
+        If the store cannot be written (a full disk), the run stays ``running``, every
+        point stays in memory, and the error says so; call ``finish()`` again once the
+        store can be written.
+
         Args:
             status: ``"finished"``, ``"failed"`` or ``"killed"``.
             error: what went wrong, for a failed run.
 
         Returns:
             The stored record of the run.
+
+        Raises:
+            StoreError: the store could not be written; nothing was lost, retry.
+            RunsError: the run belongs to another process (this one is a fork of it).
         """
         if status not in FINISH_STATUSES:
             raise InvalidArgumentError(
                 f"status must be one of {', '.join(FINISH_STATUSES)}, got {status!r}."
             )
+        if self.owner_pid != os.getpid():
+            raise self._foreign_process_error("finish")
         with self._finish_lock:
             if self.status != "running":
                 return self.store.get_run(self.id)
-            for closer in reversed(self._closers):
-                self._safely(closer)
-            self._stop.set()
-            for thread in (self._thread, self._provenance_thread):
-                if thread is not threading.current_thread():
-                    thread.join(timeout=30)
+            if not self._closed:
+                for closer in reversed(self._closers):
+                    self._safely(closer)
+                self._stop.set()
+                for thread in (self._thread, self._provenance_thread):
+                    if thread is not threading.current_thread():
+                        thread.join(timeout=30)
+                self._closed = True
+                self.close_cell(status == "finished", error)
+            try:
+                self.flush()
+                ended = time.time()
+                self.store.append(self.id, status=status, ended=ended, heartbeat=ended, error=error)
+            except StoreError as exc:
+                kept = sum(len(chunk) for chunk in self._unsaved.values()) + len(self._buffer)
+                raise StoreError(
+                    exc.path,
+                    f"run {self.name!r} ({self.id}) is not finished: {str(exc).rstrip('.')}; "
+                    f"its {kept} unsaved point(s) are kept in memory — fix that, then call "
+                    "run.finish() (or %run_stop) again to save them.",
+                ) from None
             self.status = status
-            self.close_cell(status == "finished", error)
-            self.flush()
-            ended = time.time()
-            self.store.append(self.id, status=status, ended=ended, heartbeat=ended, error=error)
             for closer in reversed(self._after_closers):
                 self._safely(closer)
         return self.store.get_run(self.id)

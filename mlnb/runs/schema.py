@@ -39,9 +39,15 @@ _V2 = """
 CREATE INDEX metric_chunks_by_run_key ON metric_chunks (run_id, key);
 CREATE INDEX runs_by_project ON runs (project, started);
 """
+_V3 = """
+CREATE INDEX runs_by_started ON runs (started);
+CREATE INDEX runs_by_status ON runs (status, started);
+"""
 #: schema migrations in order; the store's version is how many of them it has applied
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_expected: dict[int, dict[str, set[str]]] = {}
 
 
 def version(conn: sqlite3.Connection) -> int | None:
@@ -55,12 +61,47 @@ def version(conn: sqlite3.Connection) -> int | None:
     return int(row[0] or 0)
 
 
-def migrate(conn: sqlite3.Connection, current: int) -> int:
+def columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Table name → its column names."""
+    rows = conn.execute(
+        "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p "
+        "WHERE m.type = 'table'"
+    ).fetchall()
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    return found
+
+
+def damage(conn: sqlite3.Connection, current: int) -> str | None:
+    """What a store at version ``current`` lacks (a table, a column), or None if nothing.
+
+    One query over ``sqlite_master``: cheap enough for every open.
+    """
+    expected = _expected.get(current)
+    if expected is None:
+        scratch = sqlite3.connect(":memory:")
+        try:
+            migrate(scratch, 0, until=current)
+            expected = _expected[current] = columns(scratch)
+        finally:
+            scratch.close()
+    found = columns(conn)
+    for table, wanted in expected.items():
+        if table not in found:
+            return f"table {table} is missing"
+        missing = sorted(wanted - found[table])
+        if missing:
+            return f"table {table} lacks column {', '.join(missing)}"
+    return None
+
+
+def migrate(conn: sqlite3.Connection, current: int, *, until: int = SCHEMA_VERSION) -> int:
     """Apply the migrations after ``current`` (inside the caller's transaction); returns the new version."""
     if current == 0:
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+    for number, script in enumerate(MIGRATIONS[current:until], start=current + 1):
         for statement in filter(str.strip, script.split(";")):
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-    return SCHEMA_VERSION
+    return until

@@ -40,7 +40,7 @@ def open_store(home: str | os.PathLike[str] | None = None) -> Store:
     path = Path(home).expanduser().absolute() if home else default_home()
     with _lock:
         found = _stores.get(path)
-        if found is None or found._conn is None:
+        if found is None or found._conn is None or found.pid != os.getpid():  # not across fork
             found = _stores[path] = Store(path)
         return found
 
@@ -92,8 +92,12 @@ def start(
             ``active=False`` was given.
     """
     global _active
+    if system_interval:  # checked before the run exists, so a bad value leaves no run behind
+        from mlnb.runs.sysmetrics import check_interval
+
+        check_interval(system_interval)
     with _lock:
-        current = _active if _active is not None and _active.status == "running" else None
+        current = active_run()
         if active and current is not None:
             if not replace:
                 raise RunActiveError(current.name, current.id)
@@ -115,7 +119,9 @@ def start(
 def active_run() -> Run | None:
     """The active run, or None."""
     run = _active
-    return run if run is not None and run.status == "running" else None
+    if run is None or run.status != "running" or run.owner_pid != os.getpid():
+        return None  # a forked child does not inherit the parent's active run
+    return run
 
 
 def require_active(action: str = "log") -> Run:
@@ -180,6 +186,8 @@ def _install_exit_hooks() -> None:
 def _finish_at_exit() -> None:
     """Flush and finish every running run when the interpreter exits normally."""
     for run in live_runs():
+        if run.owner_pid != os.getpid():
+            continue  # a forked child exiting must not finish its parent's run
         try:
             if _uncaught is None:
                 run.finish("finished")

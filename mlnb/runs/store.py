@@ -11,7 +11,10 @@ transaction, SQLite waits on a busy lock (``busy_timeout``) and mlnb retries on
 top, so "database is locked" never reaches the user. A store that cannot be
 used — a read-only folder, a file that is not a SQLite database, a schema from a
 newer mlnb — raises one :class:`~mlnb.exceptions.StoreError` sentence and mlnb
-never overwrites the file.
+never overwrites the file. A damaged row does not hide the others: a field that
+is not valid JSON reads as empty and a metric chunk that cannot be decoded is
+skipped, each with an :class:`~mlnb.exceptions.MlnbWarning` naming the run, so
+the run can still be listed, shown and removed.
 
 Public read API (used by the CLI, the magics, pipelines and the lab panel):
 :meth:`Store.list_runs`, :meth:`Store.get_run`, :meth:`Store.metrics`,
@@ -23,15 +26,18 @@ Environment variables:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mlnb.exceptions import RunNotFoundError, RunsError
+from mlnb.exceptions import InvalidArgumentError, MlnbWarning, RunNotFoundError, RunsError
 from mlnb.runs import liveness, points
 from mlnb.runs.database import ENV_HOME, SCHEMA_VERSION, Database, default_home
 from mlnb.runs.records import (
+    STATUSES,
     ArtifactRow,
     CellRow,
     MetricRow,
@@ -42,6 +48,15 @@ from mlnb.runs.records import (
 )
 
 __all__ = ["ENV_HOME", "SCHEMA_VERSION", "Store", "default_home"]
+
+#: statuses a list can filter by (``crashed`` includes runs whose process died while running)
+_STATUS_SQL = {
+    "running": ("status = 'running'",),
+    "crashed": ("status IN ('crashed', 'running')",),
+}
+
+#: SQLite's integers are 64-bit: a larger LIMIT or OFFSET (2**63 from a user) is clamped to this
+_SQL_MAX = 2**62
 
 _RUN_COLUMNS = (
     "id, name, project, status, started, ended, heartbeat, pid, pid_started, host, "
@@ -58,11 +73,27 @@ class Store(Database):
         home: the store folder (default: ``$MLNB_HOME`` or ``./.mlnb``).
         readonly: open for reading only; a missing store then reads as empty instead
             of being created.
+        busy_timeout: seconds a reader waits for a store another process holds.
+        warn_damage: warn about damaged rows (they are always in :attr:`damage_notes`).
 
     Raises:
         StoreError: the folder is read-only, the file is not a run store, or its
             schema is newer than this mlnb.
     """
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        readonly: bool = False,
+        busy_timeout: float | None = None,
+        warn_damage: bool = True,
+    ) -> None:
+        #: the damaged rows reads came across, one sentence each
+        self.damage_notes: list[str] = []
+        #: warn (MlnbWarning) about damaged rows; the lab server turns this off, reads the notes
+        self.warn_damage = warn_damage
+        super().__init__(home, readonly=readonly, busy_timeout=busy_timeout)
 
     def __enter__(self) -> Store:
         return self
@@ -70,7 +101,16 @@ class Store(Database):
     # --- writing (used by Run) -------------------------------------------------
 
     def create_run(self, record: RunRecord, pid_started: float | None) -> None:
-        """Insert a new run."""
+        """Insert a new run.
+
+        Raises:
+            RunsError: the store already has a run with this id.
+        """
+        if self._read("SELECT 1 FROM runs WHERE id = ?", (record.id,)):
+            raise RunsError(
+                f"the run store {self.home} already has a run with id {record.id!r} — "
+                "a run id is used once; let mlnb choose a new one."
+            )
         self._write(
             lambda c: c.execute(
                 f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -214,7 +254,16 @@ class Store(Database):
         name: str | None = None,
         limit: int | None = None,
     ) -> list[RunRecord]:
-        """Runs, newest first, filtered by project, tags (all must match), status and name."""
+        """Runs, newest first, filtered by project, tags (all must match), status and name.
+
+        Raises:
+            InvalidArgumentError: ``limit`` is not a positive whole number, or a status
+                is not one of :data:`~mlnb.runs.records.STATUSES`.
+        """
+        _check_limit(limit)
+        wanted_status = {status} if isinstance(status, str) else set(status or ())
+        for state in wanted_status:
+            _check_status(state)
         clauses, params = [], []
         if project is not None:
             clauses.append("project = ?")
@@ -222,10 +271,17 @@ class Store(Database):
         if name is not None:
             clauses.append("name = ?")
             params.append(name)
+        sql_limit = ""
+        if wanted_status and not wanted_status & {"running", "crashed"}:
+            clauses.append(f"status IN ({','.join('?' * len(wanted_status))})")
+            params.extend(sorted(wanted_status))
+        if limit and not tags and not wanted_status & {"running", "crashed"}:
+            sql_limit = f" LIMIT {min(int(limit), _SQL_MAX)}"
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started DESC", params)
+        rows = self._read(
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started DESC{sql_limit}", params
+        )
         records = [self._record(row) for row in rows]
-        wanted_status = {status} if isinstance(status, str) else set(status or ())
         records = [
             r
             for r in records
@@ -233,68 +289,134 @@ class Store(Database):
         ]
         return records[:limit] if limit else records
 
+    def count_runs(self) -> int:
+        """How many runs the store holds."""
+        rows = self._read("SELECT count(*) FROM runs")
+        return int(rows[0][0]) if rows else 0
+
     def list_summaries(
-        self, *, project: str | None = None, status: str | None = None, limit: int | None = None
+        self,
+        *,
+        project: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         """A light listing for tables (the lab's Runs panel): no config or provenance parsed.
 
+        Only the page asked for is read (the ``runs_by_started``/``runs_by_status``
+        indexes keep that fast on 100,000 runs); ``total`` is counted in SQL.
+
         Returns:
-            (rows, total): at most ``limit`` dicts, newest first, each with ``id, name,
-            project, status, started, ended, duration, host, tags, summary`` (NaN and
-            infinities as strings), ``notebook`` and ``output`` paths from the provenance,
-            and ``error``; ``total`` counts every match before the limit.
+            (rows, total): at most ``limit`` dicts from ``offset`` on, newest first, each
+            with ``id, name, project, status, started, ended, duration, host, tags,
+            summary`` (NaN and infinities as strings), ``notebook`` and ``output`` paths
+            from the provenance, and ``error``; ``total`` counts every match.
+
+        Raises:
+            InvalidArgumentError: a bad ``limit``, ``offset`` or ``status``.
         """
+        _check_limit(limit)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidArgumentError(f"offset must be a whole number ≥ 0, got {offset!r}.")
+        if status is not None:
+            _check_status(status)
         clauses, params = [], []
         if project is not None:
             clauses.append("project = ?")
             params.append(project)
+        live_filter = status in ("running", "crashed")
+        if status is not None:
+            clauses.extend(_STATUS_SQL.get(status, ("status = ?",)))
+            if not live_filter:
+                params.append(status)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._read(
-            "SELECT id, name, project, status, started, ended, heartbeat, pid, pid_started, host,"
+        columns = (
+            "id, name, project, status, started, ended, heartbeat, pid, pid_started, host,"
             " tags, summary, json_extract(provenance, '$.notebook.path'),"
             " json_extract(provenance, '$.pipeline.output_path'), error"
-            f" FROM runs {where} ORDER BY started DESC",
-            params,
         )
-        found: list[dict[str, Any]] = []
-        summaries: list[str] = []
-        total = 0
-        for row in rows:
-            (run_id, name, proj, state, started, ended, heartbeat, pid, pid_started, host) = row[
-                :10
-            ]
-            tags, summary, notebook, output, error = row[10:]
-            if state == "running":
-                reason = liveness.dead_reason(pid, pid_started, host, heartbeat)
-                if reason is not None:
-                    state, ended, error = "crashed", heartbeat or started, reason
-            if status is not None and state != status:
-                continue
-            total += 1
-            if limit is not None and len(found) >= limit:
-                continue
-            end = ended or heartbeat or time.time()
-            found.append(
-                {
-                    "id": run_id,
-                    "name": name,
-                    "project": proj,
-                    "status": state,
-                    "started": started,
-                    "ended": ended,
-                    "duration": max(0.0, end - started),
-                    "host": host,
-                    "tags": [] if tags == "[]" else loads(tags, []),
-                    "notebook": notebook,
-                    "output": output,
-                    "error": error,
-                }
+        if live_filter:
+            # few runs are 'running' in the table: read them all, then page
+            rows = self._read(f"SELECT {columns} FROM runs {where} ORDER BY started DESC", params)
+            entries = [self._summary_row(row) for row in rows]
+            entries = [e for e in entries if e[0]["status"] == status]
+            total = len(entries)
+            entries = entries[offset : offset + limit if limit else None]
+        else:
+            page = f" LIMIT {min(int(limit), _SQL_MAX) if limit else -1} OFFSET {min(offset, _SQL_MAX)}"
+            rows = self._read(
+                f"SELECT {columns} FROM runs {where} ORDER BY started DESC{page}", params
             )
-            summaries.append(summary or "{}")
-        # one JSON parse for every summary: per-row json.loads was most of a 5,000-run listing
-        for entry, summary in zip(found, loads_finite(f"[{','.join(summaries)}]", []), strict=True):
+            entries = [self._summary_row(row) for row in rows]
+            counted = self._read(f"SELECT count(*) FROM runs {where}", params)
+            total = int(counted[0][0]) if counted else 0
+        found = [entry for entry, _summary in entries]
+        summaries = [summary for _entry, summary in entries]
+        for entry, summary in zip(found, self._summaries(found, summaries), strict=True):
             entry["summary"] = summary
         return found, total
+
+    def _summary_row(self, row: tuple[Any, ...]) -> tuple[dict[str, Any], str]:
+        run_id, name, proj, state, started, ended, heartbeat, pid, pid_started, host = row[:10]
+        tags, summary, notebook, output, error = row[10:]
+        if state == "running":
+            reason = liveness.dead_reason(pid, pid_started, host, heartbeat)
+            if reason is not None:
+                state, ended, error = "crashed", heartbeat or started, reason
+        end = ended or heartbeat or time.time()
+        entry = {
+            "id": run_id,
+            "name": name,
+            "project": proj,
+            "status": state,
+            "started": started,
+            "ended": ended,
+            "duration": max(0.0, end - started),
+            "host": host,
+            "tags": [] if tags == "[]" else self._field(tags, [], run_id, "tags"),
+            "notebook": notebook if isinstance(notebook, str) else None,
+            "output": output if isinstance(output, str) else None,
+            "error": error,
+        }
+        return entry, summary or "{}"
+
+    def _summaries(self, found: list[dict[str, Any]], texts: list[str]) -> list[Any]:
+        # one JSON parse for every summary: per-row json.loads was most of a 5,000-run listing
+        try:
+            parsed = loads_finite(f"[{','.join(texts)}]", [])
+            if len(parsed) == len(texts) and all(isinstance(p, dict) for p in parsed):
+                return list(parsed)
+        except ValueError:
+            pass
+        return [
+            self._field(text, {}, entry["id"], "summary", finite=True)
+            for entry, text in zip(found, texts, strict=True)
+        ]
+
+    def _field(
+        self, text: Any, default: Any, run_id: str, column: str, *, finite: bool = False
+    ) -> Any:
+        """A JSON column of one run; a damaged one reads as ``default`` with a warning."""
+        try:
+            value = (loads_finite if finite else loads)(text, default)
+        except (ValueError, TypeError):
+            value = None
+        if value is not None and type(value) is type(default):
+            return value
+        self._damaged(
+            f"run {run_id}: its stored {column} is damaged (not valid JSON) and is shown "
+            f"empty; the run can still be shown and removed (`mlnb runs rm {run_id}`)."
+        )
+        return default
+
+    def _damaged(self, note: str) -> None:
+        """Say once that a row is damaged: an MlnbWarning, and in :attr:`damage_notes`."""
+        if note in self.damage_notes:
+            return
+        self.damage_notes.append(note)
+        if self.warn_damage:
+            warnings.warn(note, MlnbWarning, stacklevel=4)
 
     def get_run(self, ref: str) -> RunRecord:
         """One run by id, unique id prefix, or name (the newest run of that name).
@@ -330,8 +452,19 @@ class Store(Database):
             sql += f" AND key IN ({','.join('?' * len(keys))})"
             params += list(keys)
         by_key: dict[str, list[tuple[bytes, bytes, bytes, bytes]]] = {}
+        damaged: dict[str, int] = {}
         for key, *blobs in self._read(sql + " ORDER BY key, rowid", params):
-            by_key.setdefault(key, []).append(tuple(blobs))
+            chunk = (blobs[0], blobs[1], blobs[2], blobs[3])
+            if points.intact(chunk):
+                by_key.setdefault(key, []).append(chunk)
+            else:
+                damaged[key] = damaged.get(key, 0) + 1
+        if damaged:
+            listed = ", ".join(f"{key!r} ({n})" for key, n in sorted(damaged.items()))
+            self._damaged(
+                f"run {run_id}: {sum(damaged.values())} stored chunk(s) of points cannot be "
+                f"decoded and are left out: {listed}; the other points are shown."
+            )
         return [row for key, chunks in by_key.items() for row in points.rows(key, chunks)]
 
     def metric_keys(self, run_id: str) -> list[str]:
@@ -369,7 +502,9 @@ class Store(Database):
             params.append(kind)
         rows = self._read(sql + " ORDER BY created", params)
         return [
-            ArtifactRow(name, path, kind_, size, sha256, created, loads(meta, {}))
+            ArtifactRow(
+                name, path, kind_, size, sha256, created, self._field(meta, {}, run_id, "meta")
+            )
             for name, path, kind_, size, sha256, created, meta in rows
         ]
 
@@ -407,10 +542,10 @@ class Store(Database):
             heartbeat=heartbeat,
             pid=pid,
             host=host,
-            config=loads(config, {}),
-            tags=tuple(loads(tags, [])),
-            summary=loads(summary, {}),
-            provenance=loads(provenance, {}),
+            config=self._field(config, {}, run_id, "config"),
+            tags=tuple(self._field(tags, [], run_id, "tags")),
+            summary=self._field(summary, {}, run_id, "summary"),
+            provenance=self._field(provenance, {}, run_id, "provenance"),
             error=error,
         )
 
@@ -422,3 +557,13 @@ class Store(Database):
                 (ended, reason, run_id),
             )
         )
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidArgumentError(f"limit must be a whole number ≥ 1, got {limit!r}.")
+
+
+def _check_status(status: object) -> None:
+    if status not in STATUSES:
+        raise InvalidArgumentError(f"status must be one of {', '.join(STATUSES)}, got {status!r}.")

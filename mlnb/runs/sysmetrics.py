@@ -104,6 +104,30 @@ def default_readers(disk_path: str = ".") -> list[Reader]:
     return readers
 
 
+#: the longest interval between samples (a day); longer ones are a mistake, and ``inf`` would
+#: overflow the sampler's wait
+MAX_INTERVAL = 86_400.0
+
+
+def check_interval(interval: object) -> float:
+    """``interval`` as seconds between samples, or one sentence why it cannot be.
+
+    Raises:
+        InvalidArgumentError: not a number from :data:`MIN_INTERVAL` to :data:`MAX_INTERVAL`
+            (NaN, infinities and negative numbers included).
+    """
+    if (
+        isinstance(interval, bool)
+        or not isinstance(interval, (int, float))
+        or not MIN_INTERVAL <= interval <= MAX_INTERVAL
+    ):
+        raise InvalidArgumentError(
+            f"system-metrics interval must be a number of seconds from {MIN_INTERVAL} to "
+            f"{MAX_INTERVAL:g} (0 or None turns sampling off), got {interval!r}."
+        )
+    return float(interval)
+
+
 class SystemSampler:
     """A daemon thread that logs ``sys/...`` metrics to a run every ``interval`` seconds.
 
@@ -114,12 +138,8 @@ class SystemSampler:
     """
 
     def __init__(self, run: Run, interval: float, readers: Sequence[Reader] | None = None):
-        if not isinstance(interval, (int, float)) or interval < MIN_INTERVAL:
-            raise InvalidArgumentError(
-                f"system-metrics interval must be a number of seconds ≥ {MIN_INTERVAL}, got {interval!r}."
-            )
+        self.interval = check_interval(interval)
         self.run = run
-        self.interval = float(interval)
         self.samples = 0
         self._readers = list(readers) if readers is not None else None
         self._failed: set[int] = set()

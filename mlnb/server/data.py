@@ -2,7 +2,9 @@
 
 Kept apart from the tornado handlers so it is testable without a server. GPU data
 comes from :func:`mlnb.gpu.status`, runs from :class:`mlnb.runs.Store` opened
-read-only; any failure becomes a ``message`` the panel shows, never a 500.
+read-only with a short busy timeout (:data:`BUSY_TIMEOUT`); any failure becomes a
+``message`` the panel shows, never a 500. These functions block (SQLite): the
+handlers run them off the event loop.
 """
 
 from __future__ import annotations
@@ -86,30 +88,71 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
 
+#: seconds a request waits for a store another process holds before answering with a message
+BUSY_TIMEOUT = 1.0
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be read now (damaged, locked, unreadable): ``message`` says why."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
 def _store() -> Store:
     from mlnb.runs import Store
 
-    return Store(home=None, readonly=True)
+    return Store(home=None, readonly=True, busy_timeout=BUSY_TIMEOUT, warn_damage=False)
 
 
 def list_runs(
-    *, limit: int, project: str | None = None, status: str | None = None, root: Path | None = None
+    *,
+    limit: int,
+    offset: int = 0,
+    project: str | None = None,
+    status: str | None = None,
+    root: Path | None = None,
 ) -> dict[str, Any]:
-    """Runs newest first, at most ``limit``, with ``total`` before the limit."""
+    """Runs newest first: at most ``limit`` from ``offset`` on, with ``total`` matches.
+
+    Never raises for the store: a broken store is ``runs: []`` with the sentence in ``message``.
+    """
+    from mlnb.exceptions import MlnbError
+
+    where = store_location()
     try:
         with _store() as store:
-            rows, total = store.list_summaries(project=project, status=status, limit=limit)
-    except Exception as exc:  # a corrupt or unreadable store: say so, keep the lab working
-        log.warning("mlnb: reading the run store failed", exc_info=True)
-        return {"runs": [], "total": 0, "store": store_location(), "message": str(exc)}
+            rows, total = store.list_summaries(
+                project=project, status=status, limit=limit, offset=offset
+            )
+            in_store = store.count_runs() if not total and (project or status) else total
+            notes = store.damage_notes
+    except MlnbError as exc:  # a corrupt, locked or unreadable store: say so, keep the lab working
+        log.warning("mlnb: reading the run store failed: %s", exc)
+        return {"runs": [], "total": 0, "store": where, "message": str(exc)}
     runs = [_summary(row, root) for row in rows]
-    message = "" if total else f"no runs yet in {store_location()} — start one with %run_start."
-    return {"runs": runs, "total": total, "store": store_location(), "message": message}
+    if total:
+        message = " ".join(notes)
+    elif in_store:
+        asked = " and ".join(
+            f"{name} {value!r}"
+            for name, value in (("project", project), ("status", status))
+            if value
+        )
+        message = f"no runs with {asked} among the {in_store} runs in {where}."
+    else:
+        message = f"no runs yet in {where} — start one with %run_start."
+    return {"runs": runs, "total": total, "store": where, "message": message}
 
 
 def get_run(run_id: str, root: Path | None = None) -> dict[str, Any] | None:
-    """One run in full (config, provenance, cells), or None if the store has no such run."""
-    from mlnb.exceptions import MlnbError
+    """One run in full (config, provenance, cells), or None if the store has no such run.
+
+    Raises:
+        StoreUnavailable: the store cannot be read.
+    """
+    from mlnb.exceptions import RunNotFoundError, StoreError
 
     try:
         with _store() as store:
@@ -119,23 +162,39 @@ def get_run(run_id: str, root: Path | None = None) -> dict[str, Any] | None:
             cells = [
                 {"seq": c.seq, "source": c.source, "status": c.status} for c in store.cells(run_id)
             ]
-    except MlnbError:
+            notes = store.damage_notes
+    except RunNotFoundError:
         return None
+    except StoreError as exc:
+        raise StoreUnavailable(str(exc)) from None
     detail = record.to_dict()
     provenance = detail.get("provenance") or {}
+    notebook = provenance.get("notebook") if isinstance(provenance, dict) else None
+    pipeline = provenance.get("pipeline") if isinstance(provenance, dict) else None
     detail.update(
         start_time=detail["started"],
         end_time=detail["ended"],
-        notebook_path=_relative((provenance.get("notebook") or {}).get("path"), root),
-        output_path=_relative((provenance.get("pipeline") or {}).get("output_path"), root),
+        notebook_path=_relative(_text(notebook, "path"), root),
+        output_path=_relative(_text(pipeline, "output_path"), root),
         cells=cells,
+        message=" ".join(notes),
     )
     return detail
 
 
-def run_metrics(run_id: str) -> list[dict[str, Any]] | None:
-    """A run's metric curves: one entry per metric with steps and values (NaN as "nan")."""
-    from mlnb.exceptions import MlnbError
+def _text(section: Any, key: str) -> str | None:
+    value = section.get(key) if isinstance(section, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def run_metrics(run_id: str) -> dict[str, Any] | None:
+    """A run's metric curves: ``{metrics: [{name, steps, values}], message}`` (NaN as "nan"),
+    or None if the store has no such run.
+
+    Raises:
+        StoreUnavailable: the store cannot be read.
+    """
+    from mlnb.exceptions import RunNotFoundError, StoreError
 
     try:
         with _store() as store:
@@ -143,14 +202,20 @@ def run_metrics(run_id: str) -> list[dict[str, Any]] | None:
             if record.id != run_id:
                 return None
             rows = store.metrics(run_id)
-    except MlnbError:
+            notes = store.damage_notes
+    except RunNotFoundError:
         return None
+    except StoreError as exc:
+        raise StoreUnavailable(str(exc)) from None
     series: dict[str, dict[str, list[Any]]] = {}
     for row in rows:
         entry = series.setdefault(row.key, {"steps": [], "values": []})
         entry["steps"].append(row.step)
         entry["values"].append(_json_float(row.value))
-    return [{"name": name, **values} for name, values in series.items()]
+    return {
+        "metrics": [{"name": name, **values} for name, values in series.items()],
+        "message": " ".join(notes),
+    }
 
 
 def _json_float(value: float) -> float | str:

@@ -83,6 +83,12 @@ class WhatIf(widgets.VBox):
         random_state: int = 0,
     ) -> None:
         super().__init__()
+        if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)):
+            raise WhatIfError(f"sample_size must be a whole number ≥ 1, got {sample_size!r}.")
+        if sample_size < 1:
+            raise WhatIfError(f"sample_size must be a whole number ≥ 1, got {sample_size!r}.")
+        categorical = list(categorical or ())
+        fixed = list(fixed)
         self.model = model
         self._errors: dict[str, str] = {}
         self._warnings: list[str] = []
@@ -96,6 +102,8 @@ class WhatIf(widgets.VBox):
                 self.notes += self.adapter.notes
             except MlnbError as exc:
                 self._errors["setup"] = str(exc)
+        _check_columns("categorical", categorical, self.data)
+        _check_columns("fixed", fixed, self.data)
         known = encoder_categories(model) if predict is None else {}
         train = (
             train_data[[c for c in self.data.columns if c in train_data.columns]]
@@ -103,7 +111,7 @@ class WhatIf(widgets.VBox):
             else None
         )
         self.features: list[Feature] = describe_features(
-            self.data, categorical=categorical or (), train=train, model_categories=known
+            self.data, categorical=categorical, train=train, model_categories=known
         )
         self.feature_by_name = {f.name: f for f in self.features}
         self.notes += [
@@ -380,7 +388,9 @@ class WhatIf(widgets.VBox):
 
     def close(self) -> None:
         """Stop the debounce timer and close every widget."""
-        self._debouncer.close()
+        debouncer = getattr(self, "_debouncer", None)  # None: refused before it was built
+        if debouncer is not None:
+            debouncer.close()
         super().close()
 
     def to_wit(self) -> Any:
@@ -537,3 +547,17 @@ class WhatIf(widgets.VBox):
         parts += [f"<div style='color:#a05a00'>△ {html.escape(m)}</div>" for m in self._warnings]
         parts += [f"<div style='color:#555'>ℹ {html.escape(m)}</div>" for m in self.notes]
         self.message.value = "".join(parts)
+
+
+def _check_columns(option: str, names: list[str], data: pd.DataFrame) -> None:
+    """Every name in ``names`` is a column of ``data``, or one sentence naming the others."""
+    columns = [str(c) for c in data.columns]
+    unknown = [n for n in names if str(n) not in columns]
+    if unknown:
+        shown = ", ".join(columns[:12]) + (
+            f" and {len(columns) - 12} more" if len(columns) > 12 else ""
+        )
+        raise WhatIfError(
+            f"{option} names {', '.join(map(repr, unknown))}, not a column of the data; "
+            f"its columns are: {shown}."
+        )

@@ -106,3 +106,47 @@ def test_ls_on_a_corrupt_store_is_one_line(home: Path) -> None:
         done.stderr
         == f"mlnb: {home / 'runs.db'} is not a readable run store (file is not a database); mlnb left it untouched — move it aside or set MLNB_HOME to another folder.\n"
     )
+
+
+def test_compare_out_is_checked_before_anything_is_drawn(
+    two_runs: list[str], cli_err, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-folder" / "curves.png"
+    assert cli_err(["runs", "compare", *two_runs, "--out", str(missing)]) == (
+        2,
+        f"mlnb: --out {missing}: the folder {missing.parent} does not exist — create it first.",
+    )
+    code, err = cli_err(["runs", "compare", *two_runs, "--out", str(tmp_path / "curves.xyz")])
+    assert code == 2 and err.startswith(
+        f"mlnb: --out {tmp_path / 'curves.xyz'}: cannot tell the image type from '.xyz' — end "
+        "the name with one of "
+    )
+    assert ".png" in err and ".pdf" in err and err.endswith(".")
+    code, err = cli_err(["runs", "compare", *two_runs, "--out", "/proc/curves.png"])
+    assert code == 2 and err.startswith("mlnb: --out /proc/curves.png: cannot write it (")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]  # nothing written
+
+
+def test_export_to_a_bad_target_is_one_line(two_runs: list[str], cli_err, tmp_path: Path) -> None:
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    assert cli_err(["runs", "export", "--to", "tensorboard", str(a_file)]) == (
+        2,
+        f"mlnb: {a_file} is a file; TensorBoard needs a folder to write to.",
+    )
+    code, err = cli_err(["runs", "export", "--to", "tensorboard", "/proc/tb"])
+    assert code == 2 and err.startswith("mlnb: cannot create the TensorBoard folder /proc/tb (")
+    pytest.importorskip("mlflow")
+    code, err = cli_err(["runs", "export", "--to", "mlflow", "--tracking-uri", "bogus://nowhere"])
+    assert code == 2 and err.startswith(
+        "mlnb: MLflow cannot use the tracking URI 'bogus://nowhere': "
+    ), err
+    assert "\n" not in err and err.endswith(".")
+
+
+def test_ls_limit_below_one_is_refused(two_runs: list[str], cli_err) -> None:
+    for value in ("0", "-1"):
+        assert cli_err(["runs", "ls", "--limit", value]) == (
+            2,
+            f"mlnb: --limit must be a whole number ≥ 1, got {value}.",
+        )

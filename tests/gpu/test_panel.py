@@ -69,7 +69,10 @@ def test_panel_without_gpu_shows_host_ram_and_says_so(no_gpu):
 def test_bad_interval_is_one_sentence():
     with pytest.raises(InvalidArgumentError) as info:
         GpuPanel(interval=0.001)
-    assert str(info.value) == "panel interval must be a number of seconds ≥ 0.05, got 0.001."
+    assert (
+        str(info.value)
+        == "panel interval must be a number of seconds from 0.05 to 3600, got 0.001."
+    )
 
 
 def test_sparkline():

@@ -156,7 +156,10 @@ def test_status_tracking_panel_and_who(kernel, fake_env, cell_text):
     assert out[8].strip() == "['mlnb-gpu-panel']"
     assert out[9].strip() == "mlnb: stopped 1 panel(s)."
     assert out[10].strip() == "[]"
-    assert out[11] == "UsageError: panel interval must be a number of seconds ≥ 0.05, got 0.0."
+    assert (
+        out[11]
+        == "UsageError: panel interval must be a number of seconds from 0.05 to 3600, got 0.0."
+    )
 
 
 @pytest.mark.kernel

@@ -66,6 +66,24 @@ def test_missing_names_are_one_sentence(namespace):
         namespace.run_line_magic("whatif", "clf")
 
 
+@pytest.mark.parametrize("sample", ["0", "-1"])
+def test_a_sample_below_one_is_one_sentence(namespace, sample):
+    with pytest.raises(UsageError) as caught:
+        namespace.run_line_magic("whatif", f"clf X y --sample {sample}")
+    assert str(caught.value) == f"%whatif: --sample must be at least 1, got {sample}."
+
+
+@pytest.mark.parametrize("option", ["--categorical", "--fixed"])
+def test_options_naming_missing_columns_are_one_sentence(namespace, option):
+    with pytest.raises(UsageError) as caught:
+        namespace.run_line_magic("whatif", f"clf X y {option} age agee salary")
+    name = option.removeprefix("--")
+    assert str(caught.value) == (
+        f"{name} names 'agee', 'salary', not a column of the data; its columns are: age, "
+        "income, score."
+    )
+
+
 def test_help(namespace, capsys):
     namespace.run_line_magic("whatif", "--help")
     out = capsys.readouterr().out

@@ -211,3 +211,73 @@ def test_log_artifact_copies_the_file(home: Path, tmp_path: Path) -> None:
     run.finish()
     (artifact,) = [a for a in run.store.artifacts(run.id) if a.kind == "file"]
     assert stored.read_text() == "hello" and artifact.size == 5 and artifact.name == "notes.txt"
+
+
+@pytest.mark.parametrize(
+    "name", ["../../../../escaped.txt", "/tmp/mlnb-absolute.txt", "notes/../../out.txt", ".."]
+)
+def test_artifact_names_stay_inside_the_run_folder(home: Path, tmp_path: Path, name: str) -> None:
+    run = mlnb.start("art", system_interval=None)
+    source = tmp_path / "source.txt"
+    source.write_text("x")
+    outside = lambda: sorted(p for p in tmp_path.rglob("*") if home not in (p, *p.parents))  # noqa: E731
+    before = outside()
+    for write in (lambda: run.log_text(name, "escaped"), lambda: run.log_artifact(source, name)):
+        with pytest.raises(InvalidArgumentError) as caught:
+            write()
+        assert str(caught.value) == (
+            f"artifact name {name!r} must be a relative path inside the run's folder "
+            "(no leading '/', no '..'), e.g. 'plots/loss.png'."
+        )
+    assert not Path("/tmp/mlnb-absolute.txt").exists()
+    assert outside() == before  # nothing written outside the store
+    assert run.store.artifacts(run.id) == []
+    inside = run.log_text("plots/a.txt", "fine")
+    assert inside.parent.parent == run.run_dir()
+    with pytest.raises(InvalidArgumentError, match="artifact name '' must be a relative path"):
+        run.log_text("", "no name")
+    run.finish()
+
+
+def test_a_forked_child_cannot_log_to_or_finish_the_parent_run(home: Path) -> None:
+    """Item 9: the child gets one sentence (its points are not silently lost) and the parent's
+    run is still running and finishes with the parent's points only."""
+    import os
+
+    run = mlnb.start("parent", system_interval=None)
+    run.log({"loss": 1.0}, step=0)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it saw through the pipe, then leave without atexit
+        messages = []
+        for action in (
+            lambda: run.log({"loss": 9.0}, step=1),
+            run.finish,
+            lambda: mlnb.log({"x": 1.0}),
+        ):
+            try:
+                action()
+                messages.append("accepted")
+            except RunsError as exc:
+                messages.append(str(exc))
+        child = mlnb.start("child", system_interval=None)  # the child may start its own run
+        child.log({"loss": 5.0}, step=0)
+        messages.append(child.finish().status)
+        os.write(write, "\n".join(messages).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        messages = pipe.read().splitlines()
+    refused = (
+        f"cannot {{}} run 'parent' ({run.id}) from process {pid}: it belongs to process "
+        f"{os.getpid()}, which started it (this one is a fork) — start a run in this process "
+        "with `mlnb.start(..., active=False)`."
+    )
+    assert messages[0] == refused.format("log to")
+    assert messages[1] == refused.format("finish")
+    assert messages[2] == refused.format("log to")  # mlnb.log: the same sentence
+    assert messages[3] == "finished"
+    assert run.status == "running" and mlnb.active_run() is run
+    record = run.finish()
+    assert record.status == "finished" and [p.value for p in run.store.metrics(run.id)] == [1.0]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mlnb.exceptions import RunNotFoundError, StoreError
+from mlnb.exceptions import InvalidArgumentError, RunNotFoundError, RunsError, StoreError
 from mlnb.runs import database, liveness
 from mlnb.runs.records import RunRecord
 from mlnb.runs.schema import MIGRATIONS, SCHEMA_VERSION
@@ -244,7 +244,7 @@ def test_lock_held_too_long_is_one_sentence(home: Path, monkeypatch: pytest.Monk
     try:
         with pytest.raises(
             StoreError,
-            match=r"stayed locked by another process for 0 s — nothing was lost in memory",
+            match=r"stayed locked by another process for 0.3 s — nothing was lost in memory",
         ):
             store.append("nope", heartbeat=1.0)
     finally:
@@ -256,3 +256,107 @@ def test_missing_store_reads_as_empty_without_creating_it(tmp_path: Path) -> Non
     with Store(tmp_path / "none", readonly=True) as store:
         assert store.list_runs() == [] and store.count_metrics() == 0
     assert not (tmp_path / "none").exists()
+
+
+def test_a_foreign_wal_free_sqlite_file_is_never_switched_to_wal(home: Path) -> None:
+    home.mkdir(parents=True)
+    conn = sqlite3.connect(home / "runs.db")
+    conn.execute("CREATE TABLE photos (id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = (home / "runs.db").read_bytes()
+    assert before[18:20] == b"\x01\x01"  # rollback journal, not WAL
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match="mlnb left it untouched"):
+            Store(home, readonly=readonly)
+    assert (home / "runs.db").read_bytes() == before
+    assert sorted(p.name for p in home.iterdir()) == ["runs.db"]
+
+
+def test_a_duplicate_run_id_is_one_sentence(home: Path) -> None:
+    record = RunRecord("dup000000001", "a", "p", "finished", 1.0, 2.0, 2.0, None, None)
+    with Store(home) as store:
+        store.create_run(record, None)
+        with pytest.raises(RunsError) as caught:
+            store.create_run(record, None)
+        assert str(caught.value) == (
+            f"the run store {home} already has a run with id 'dup000000001' — a run id is used "
+            "once; let mlnb choose a new one."
+        )
+        assert [r.name for r in store.list_runs()] == ["a"]
+
+
+def test_a_bad_row_is_listed_shown_and_removable(home: Path, capsys) -> None:
+    from mlnb.cli import main
+    from mlnb.exceptions import MlnbWarning
+
+    with Store(home) as store:
+        for run_id, name, started in (("bad000000001", "bad", 2.0), ("good00000001", "good", 1.0)):
+            store.create_run(
+                RunRecord(run_id, name, "p", "finished", started, 3.0, 3.0, None, None), None
+            )
+    conn = sqlite3.connect(home / "runs.db")
+    conn.execute("UPDATE runs SET config = '{oops', tags = 'nope' WHERE id = 'bad000000001'")
+    conn.commit()
+    conn.close()
+    with Store(home, readonly=True) as store, pytest.warns(MlnbWarning) as warned:
+        records = store.list_runs()
+    assert [(r.name, r.config, r.tags) for r in records] == [("bad", {}, ()), ("good", {}, ())]
+    assert str(warned[0].message) == (
+        "run bad000000001: its stored config is damaged (not valid JSON) and is shown empty; "
+        "the run can still be shown and removed (`mlnb runs rm bad000000001`)."
+    )
+    assert main(["runs", "--home", str(home), "ls"]) == 0
+    out, err = capsys.readouterr()
+    assert "bad" in out and "good" in out
+    assert err.startswith("mlnb: run bad000000001: its stored config is damaged")
+    assert main(["runs", "--home", str(home), "rm", "bad000000001"]) == 0
+    with Store(home, readonly=True) as store:
+        assert [r.name for r in store.list_runs()] == ["good"]
+
+
+def test_a_wal_store_in_a_read_only_folder_is_read_whole(tmp_path: Path) -> None:
+    """Item 3: a store left with its write-ahead log (a killed writer) and no shared index, in
+    a folder this process cannot write: SQLite cannot open the log there, so mlnb reads a
+    private copy — every run, including those only in the log."""
+    from tests.helpers import PYTHON, REPO, ReadOnly, file_states
+
+    folder = tmp_path / "ro"
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[2])\n"
+        "from mlnb.runs.store import Store\n"
+        "from mlnb.runs.records import RunRecord\n"
+        "s = Store(sys.argv[1])\n"
+        "s.create_run(RunRecord('walrun000001', 'in-the-log', 'p', 'finished', 1.0, 2.0, 2.0,"
+        " None, None), None)\n"
+        "print('ready', flush=True); time.sleep(60)\n"
+    )
+    writer = subprocess.Popen(
+        [PYTHON, "-c", code, str(folder), str(REPO)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout.readline().strip() == "ready"
+    writer.kill()
+    writer.wait()
+    (folder / "runs.db-shm").unlink()
+    assert (folder / "runs.db-wal").stat().st_size > 0
+    before = file_states(folder)
+    with ReadOnly(folder):
+        with Store(folder, readonly=True) as store:
+            assert [r.name for r in store.list_runs()] == ["in-the-log"]
+        assert file_states(folder) == before
+
+
+def test_huge_limits_are_clamped_not_passed_to_sqlite(home: Path) -> None:
+    with Store(home) as store:
+        store.create_run(
+            RunRecord("big000000001", "b", "p", "finished", 1.0, 2.0, 2.0, None, None), None
+        )
+        assert [r.name for r in store.list_runs(limit=2**63)] == ["b"]
+        rows, total = store.list_summaries(limit=2**63, offset=2**63)
+        assert rows == [] and total == 1
+        with pytest.raises(
+            InvalidArgumentError, match=r"limit must be a whole number ≥ 1, got 0\."
+        ):
+            store.list_runs(limit=0)
+        with pytest.raises(InvalidArgumentError, match=r"status must be one of .*, got 'bogus'\."):
+            store.list_runs(status="bogus")

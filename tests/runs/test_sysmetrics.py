@@ -54,6 +54,6 @@ def test_a_failing_reader_warns_once_and_the_others_go_on(home: Path) -> None:
     assert run.store.get_run(run.id).summary["sys/gpu0/utilization_percent"] == 87.0
     with pytest.raises(
         InvalidArgumentError,
-        match=r"system-metrics interval must be a number of seconds ≥ 0.05, got 0\.",
+        match=r"system-metrics interval must be a number of seconds from 0.05 to 86400 \(0 or None turns sampling off\), got 0\.",
     ):
         SystemSampler(run, 0)

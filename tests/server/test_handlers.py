@@ -117,3 +117,48 @@ async def test_a_corrupt_store_is_a_message_not_a_500(jp_fetch, store_home):
     reply = await get(jp_fetch, "runs")
     assert reply["runs"] == [] and reply["message"]
     assert (store_home / "runs.db").read_bytes().startswith(b"this is not")  # untouched
+
+
+async def _error(jp_fetch, *path, **params):
+    with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+        await jp_fetch("mlnb", "api", *path, params=params or None, method="GET")
+    return caught.value.code, json.loads(caught.value.response.body.decode())["message"]
+
+
+async def test_list_parameters_are_checked_not_bent(jp_fetch, store_home, log_run):
+    log_run(store_home, "one")
+    statuses = "running, finished, failed, killed, crashed"
+    assert await _error(jp_fetch, "runs", status="bogus") == (
+        400,
+        f"status must be one of {statuses}, got 'bogus'.",
+    )
+    for bad in ("0", "-3", "5001", "ten", "nan"):
+        assert await _error(jp_fetch, "runs", limit=bad) == (
+            400,
+            f"limit must be a whole number from 1 to 5000, got {bad!r}.",
+        )
+    assert (await _error(jp_fetch, "runs", offset="-1"))[0] == 400
+    reply = await get(jp_fetch, "runs", project="nothing-here")
+    assert reply["runs"] == [] and reply["total"] == 0
+    assert (
+        reply["message"] == f"no runs with project 'nothing-here' among the 1 runs in {store_home}."
+    )
+    reply = await get(jp_fetch, "runs", status="failed")
+    assert reply["message"] == f"no runs with status 'failed' among the 1 runs in {store_home}."
+    assert "start one" not in reply["message"]
+
+
+async def test_pages_come_newest_first_with_the_total(jp_fetch, store_home, log_run):
+    for name in ("a", "b", "c"):
+        log_run(store_home, name)
+    first = await get(jp_fetch, "runs", limit="2")
+    second = await get(jp_fetch, "runs", limit="2", offset="2")
+    assert [r["name"] for r in first["runs"]] == ["c", "b"] and first["total"] == 3
+    assert [r["name"] for r in second["runs"]] == ["a"] and second["total"] == 3
+
+
+async def test_an_id_with_a_trailing_newline_is_a_bad_id(jp_fetch, store_home, log_run):
+    run = log_run(store_home, "nl")
+    for suffix in ((), ("metrics",)):
+        code, message = await _error(jp_fetch, "runs", f"{run.id}\n", *suffix)  # sent as %0A
+        assert code == 400 and message.startswith("not a run id")
