@@ -83,9 +83,11 @@ class ExportError(RunsError):
 
 
 def first_line(exc: BaseException) -> str:
-    """The first line of an error, for a one-sentence message."""
+    """The first sentence of an error's first line, for a one-sentence message
+    (MLflow's errors run on with a list of schemes and a link)."""
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     text = lines[0] if lines else type(exc).__name__
+    text = text.split(". ")[0]
     return (text if len(text) <= 300 else text[:299] + "…").rstrip(".")
 
 
