@@ -130,11 +130,15 @@ def test_run_refuses_to_overwrite_its_input_and_an_unwritable_output(notebook, t
     )
     assert path.read_bytes() == before
     code, err = cli_err(["run", str(path), "/proc/nope/out.ipynb"])
-    assert code == 2 and err.startswith("mlnb: cannot write the output notebook /proc/nope/out.ipynb (")
+    assert code == 2 and err.startswith(
+        "mlnb: cannot write the output notebook /proc/nope/out.ipynb ("
+    )
     assert err.endswith(") — pick a writable folder.")
     code, err = cli_err(["run", str(path), "/proc/out.ipynb"])
     assert code == 2 and err.startswith("mlnb: cannot write the output notebook /proc/out.ipynb (")
-    assert cli_err(["run", str(path), str(tmp_path / "o.ipynb"), "--cwd", str(tmp_path / "no")]) == (
+    assert cli_err(
+        ["run", str(path), str(tmp_path / "o.ipynb"), "--cwd", str(tmp_path / "no")]
+    ) == (
         2,
         f"mlnb: --cwd {tmp_path / 'no'} is not a folder.",
     )
@@ -158,7 +162,9 @@ def test_sweep_and_tune_refuse_a_missing_kernel_and_a_bogus_storage_up_front(
     code, err = cli_err(
         ["tune", str(path), "--space", str(space), "--metric", "m", "--storage", "bogus://"]
     )
-    assert code == 2 and err.startswith("mlnb: --storage bogus:// cannot be opened as an Optuna storage (")
+    assert code == 2 and err.startswith(
+        "mlnb: --storage bogus:// cannot be opened as an Optuna storage ("
+    )
     assert err.endswith("use a URL like sqlite:///tune.db.")
 
 
@@ -166,12 +172,23 @@ def test_sweep_and_tune_refuse_a_missing_kernel_and_a_bogus_storage_up_front(
     ("step", "message"),
     [
         ("seed: -1", "p.yaml, step 'a': seed must be a whole number from 0 to 4294967295, got -1."),
-        ("timeout: soon", "p.yaml, step 'a': timeout must be a positive number of seconds (at most 10,000,000), got 'soon'."),
-        ("timeout: -5", "p.yaml, step 'a': timeout must be a positive number of seconds (at most 10,000,000), got -5."),
-        ("kernel: ghost", "p.yaml, step 'a': no kernel named 'ghost' is installed; installed kernels: KERNELS."),
+        (
+            "timeout: soon",
+            "p.yaml, step 'a': timeout must be a positive number of seconds (at most 10,000,000), got 'soon'.",
+        ),
+        (
+            "timeout: -5",
+            "p.yaml, step 'a': timeout must be a positive number of seconds (at most 10,000,000), got -5.",
+        ),
+        (
+            "kernel: ghost",
+            "p.yaml, step 'a': no kernel named 'ghost' is installed; installed kernels: KERNELS.",
+        ),
     ],
 )
-def test_pipeline_steps_are_checked_when_the_file_is_read(step, message, notebook, tmp_path, cli_err):
+def test_pipeline_steps_are_checked_when_the_file_is_read(
+    step, message, notebook, tmp_path, cli_err
+):
     """Issue 14 item 11: a step's seed/timeout/kernel failed only at run time, or the cache hid it."""
     notebook("t.ipynb", ["pass"])
     spec = tmp_path / "p.yaml"

@@ -100,7 +100,9 @@ def test_run_injects_params_pins_the_seed_and_records_everything(
     snapshot = section_of(stored).snapshot
     assert stored.status == "finished" and os.path.exists(snapshot)
     # the copy is kept in the run store's folder by its hash; nothing is left beside the output
-    assert snapshot == str(_run_store_in_tmp / "notebooks" / f"{section_of(stored).notebook_sha256}.ipynb")
+    assert snapshot == str(
+        _run_store_in_tmp / "notebooks" / f"{section_of(stored).notebook_sha256}.ipynb"
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.ipynb", "b.ipynb"]
     # the seed is pinned without a cell: execution counts start at 1, as with papermill
     counts = [c.get("execution_count") for c in _load(section_of(first).output)["cells"]]
