@@ -315,3 +315,28 @@ def test_a_failed_run_is_stored_failed_with_the_error(notebook, tmp_path):
     with Store(readonly=True) as store:
         stored = store.get_run(record.id)
     assert stored.status == "failed" and "ValueError: nope" in stored.error
+
+
+@pytest.mark.kernel
+def test_execute_notebook_mirrors_papermill_and_still_records(notebook, tmp_path, monkeypatch):
+    """`mlnb.pipeline.run.execute_notebook` takes papermill's keywords, returns the executed
+    notebook and raises papermill's PapermillExecutionError; the run is recorded all the same."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from mlnb.pipeline.run import execute_notebook
+
+    monkeypatch.chdir(tmp_path)  # cwd=None is the current folder, as in papermill
+    path = notebook("e.ipynb", ["import os\nprint(os.getcwd())\nprint(a * 2)"], parameters="a = 1")
+    nb = execute_notebook(
+        str(path), "e-out.ipynb", parameters={"a": 21}, kernel_name="python3", progress_bar=False,
+        report_mode=True, execution_timeout=60, seed=3,
+    )  # fmt: skip
+    assert nb.cells[2].outputs[0].text == f"{tmp_path}\n42\n"
+    run_meta = nb.metadata.mlnb.run
+    assert (
+        get_run(run_meta["id"]).status == "finished" and run_meta["provenance"]["seed"]["seed"] == 3
+    )
+    assert nb.cells[0].metadata.jupyter.source_hidden is True
+    bad = notebook("bad.ipynb", ["raise ValueError('nope')"])
+    with pytest.raises(PapermillExecutionError, match="nope"):
+        execute_notebook(str(bad), "bad-out.ipynb", progress_bar=False)
