@@ -312,6 +312,30 @@ class MalformedParameterError(InvalidArgumentError):
     """A ``-p``/``-y``/``-f`` parameter argument that cannot be parsed."""
 
 
+class ParameterValueError(MalformedParameterError):
+    """A parameter value that is not JSON data (bytes from YAML's ``!!binary``, a date, a set):
+    refused before a kernel starts, since papermill would inject its ``repr`` as code."""
+
+
+class ParametersCellError(PipelineError):
+    """A ``parameters`` cell that does not parse, so its parameters cannot be known."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the parameters cell of {path} does not parse ({reason}), so its parameters cannot be listed or checked — fix that cell."
+        )
+
+
+class ParameterWarning(MlnbWarning):
+    """A parameter mlnb would refuse with ``--strict`` but papermill injects (and so does mlnb by default)."""
+
+
+class StoredNotebookError(PipelineError):
+    """A recorded run's stored notebook is missing or is not the notebook that ran (SHA-256 differs)."""
+
+
 class KernelNotFoundError(PipelineError):
     """A kernel name that is not installed."""
 

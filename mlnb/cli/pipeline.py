@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, warn
-from mlnb.pipeline import options
+from mlnb.pipeline import calls, options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def main(args: argparse.Namespace) -> int:
             "usage: mlnb pipeline PIPELINE.yaml (or mlnb pipeline status PIPELINE.yaml)"
         )
     try:
-        result = run_pipeline(words[0], **options.pipeline_call(args))
+        result = run_pipeline(words[0], **calls.pipeline_call(args))
     except KeyboardInterrupt:
         warn("pipeline interrupted; finished steps are cached, the others will run next time.")
         return EXIT_INTERRUPTED

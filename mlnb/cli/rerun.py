@@ -15,9 +15,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Exit 0 when every recorded value is reproduced, 1 otherwise."""
+    """Exit 0 when every recorded value is reproduced, 1 otherwise (2: the stored notebook
+    is missing or changed, and --allow-changed was not given)."""
+    import warnings
+
+    from mlnb.cli.common import warn
     from mlnb.pipeline.rerun import rerun
 
-    report = rerun(args.run_id, args.home, args.output, start_timeout=args.start_timeout)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = rerun(
+            args.run_id,
+            args.home,
+            args.output,
+            start_timeout=args.start_timeout,
+            allow_changed=args.allow_changed,
+        )
+    for warning in caught:
+        warn(f"WARNING: {warning.message}")
     print(report.text())
     return 0 if report.reproduced else EXIT_RUN_FAILED

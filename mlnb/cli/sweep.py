@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, print_json, warn
-from mlnb.pipeline import options
+from mlnb.pipeline import calls, options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.pipeline.sweep import sweep
 
     try:
-        result = sweep(**options.sweep_call(args, "mlnb sweep"))
+        result = sweep(**calls.sweep_call(args, "mlnb sweep"))
     except KeyboardInterrupt:
         warn("sweep interrupted; the trials that ran are in the run store (`mlnb runs ls`).")
         return EXIT_INTERRUPTED

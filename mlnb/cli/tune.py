@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mlnb.cli.common import EXIT_INTERRUPTED, warn
-from mlnb.pipeline import options
+from mlnb.pipeline import calls, options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.pipeline.tune import tune
 
     try:
-        result = tune(**options.tune_call(args))
+        result = tune(**calls.tune_call(args))
     except KeyboardInterrupt:
         warn(
             "tuning interrupted; the study keeps the finished trials — run the same command to resume."

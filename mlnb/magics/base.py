@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
-from IPython.core.magic_arguments import parse_argstring
 
 from mlnb.exceptions import MlnbError, NotInNotebookError
 from mlnb.hooks import ShellHooks
@@ -66,14 +65,33 @@ def user_errors(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def shell_words(line: str) -> list[str]:
+    """A magic's line split as a POSIX shell splits it: quotes group words and are removed
+    (``-p x "hello world"`` gives ``hello world``), backslashes escape.
+
+    Raises:
+        UsageError: an unclosed quote (one sentence).
+    """
+    import shlex
+
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:  # "No closing quotation", "No escaped character"
+        raise UsageError(
+            f"cannot split the line into words ({str(exc).lower()}) — close every quote."
+        ) from None
+
+
 def parse_args(method: Callable[..., Any], line: str) -> Any | None:
-    """``parse_argstring`` that shows help for ``-h``/``--help`` and the usage on errors.
+    """Parse a magic's line like a shell would (:func:`shell_words`), show help for
+    ``-h``/``--help`` and the usage on errors. Every mlnb magic parses its line here.
 
     Returns:
         The parsed arguments, or None when help was shown (the magic should return).
     """
     prefix = "%%" if _is_cell_magic(method) else "%"
-    if {"-h", "--help"} & set(line.split()):
+    words = shell_words(line)
+    if {"-h", "--help"} & set(words):
         doc = inspect.cleandoc(method.__doc__ or "")
         usage = " ".join(method.parser.format_usage().replace("::", " ").split())  # type: ignore[attr-defined]
         if doc.startswith("::"):  # magic_arguments puts the usage first, as reST
@@ -81,7 +99,7 @@ def parse_args(method: Callable[..., Any], line: str) -> Any | None:
         print(f"Usage: {usage.replace('%', prefix, 1)}\n\n{doc}")
         return None
     try:
-        return parse_argstring(method, line)
+        return method.parser.parse_args(words)  # type: ignore[attr-defined]
     except UsageError as exc:
         usage = " ".join(method.parser.format_usage().replace("::", " ").split())  # type: ignore[attr-defined]
         usage = usage.replace(f"%{method.__name__}", f"{prefix}{method.__name__}", 1)

@@ -16,7 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from mlnb import display
 from mlnb.exceptions import NotebookRunError
 from mlnb.magics.base import MlnbMagics, parse_args, user_errors
-from mlnb.pipeline import options
+from mlnb.pipeline import calls, options
 
 _OUT_HELP = "also keep the result in variable NAME"
 
@@ -30,10 +30,12 @@ class PipelineMagics(MlnbMagics):
     @magic_arguments()
     @argument("notebook", help="the notebook to run (it needs a `parameters` cell to take -p)")
     @argument("output", nargs="?", help="output notebook (default runs/<stem>-<run id>.ipynb)")
-    @options.magic_options([*options.PARAMETERS, *options.RUN])
+    @options.magic_options([*options.PARAMETERS, *options.RUN, *options.PAPERMILL])
     @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline_run(self, line: str = "") -> None:
-        """Run a notebook with papermill in a fresh kernel: checked parameters, pinned seed, run record.
+        """Run a notebook with papermill in a fresh kernel: papermill's options, pinned seed, run record.
+
+        The line is split like a shell line (quotes group words and are removed).
 
         Examples::
 
@@ -46,9 +48,14 @@ class PipelineMagics(MlnbMagics):
         from mlnb.pipeline.run import run
         from mlnb.pipeline.section import outcome_text
 
-        params = options.run_parameters(args)
+        params = calls.run_parameters(args)
+        if args.help_notebook:
+            from mlnb.pipeline.step import inspect, parameters_table
+
+            print(parameters_table(inspect(args.notebook)))
+            return
         try:
-            record = run(args.notebook, params, args.output, **options.run_call(args))
+            record = run(args.notebook, params, args.output, **calls.run_call(args))
         except NotebookRunError as exc:
             self._store(args.out, exc.record)  # the failed run's record is still the user's
             raise
@@ -76,7 +83,7 @@ class PipelineMagics(MlnbMagics):
             return
         from mlnb.pipeline.sweep import sweep
 
-        result = sweep(**options.sweep_call(args, "%pipeline_sweep"))
+        result = sweep(**calls.sweep_call(args, "%pipeline_sweep"))
         self._store(args.out, result)
         display.show(result.text(), result.html())
 
@@ -98,7 +105,7 @@ class PipelineMagics(MlnbMagics):
             return
         from mlnb.pipeline.tune import tune
 
-        result = tune(**options.tune_call(args))
+        result = tune(**calls.tune_call(args))
         self._store(args.out, result)
         print(result.text())
 
@@ -126,7 +133,7 @@ class PipelineMagics(MlnbMagics):
         if args.status:
             result = pipeline_status(args.path)
         else:
-            result = run_pipeline(args.path, **options.pipeline_call(args))
+            result = run_pipeline(args.path, **calls.pipeline_call(args))
         self._store(args.out, result)
         print(result.text() + "\n" + result.footer())
 
@@ -148,7 +155,13 @@ class PipelineMagics(MlnbMagics):
             return
         from mlnb.pipeline.rerun import rerun
 
-        report = rerun(args.run_id, args.home, args.output, start_timeout=args.start_timeout)
+        report = rerun(
+            args.run_id,
+            args.home,
+            args.output,
+            start_timeout=args.start_timeout,
+            allow_changed=args.allow_changed,
+        )
         self._store(args.out, report)
         print(report.text())
 
@@ -183,3 +196,7 @@ class PipelineMagics(MlnbMagics):
             print(step.step_init(args.notebook, write=args.write).text())
         else:
             print(step.parameters_table(step.inspect(args.notebook)))
+
+
+# ``-p NAME VALUE`` takes VALUE as it is, even ``-1e-3`` or ``--x`` (as papermill does)
+options.take_pairs(getattr(PipelineMagics.pipeline_run, "parser"), options.PARAMETER_FLAGS)  # noqa: B009

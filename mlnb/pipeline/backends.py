@@ -32,7 +32,8 @@ from typing import Any, Protocol
 
 from mlnb.config import project as configured_project
 from mlnb.exceptions import InvalidArgumentError, MissingDependencyError, MlnbError
-from mlnb.pipeline.run import RunTask, provenance_of, run_name
+from mlnb.pipeline.lifecycle import provenance_of, run_name
+from mlnb.pipeline.run import RunTask
 from mlnb.pipeline.section import PipelineSection
 from mlnb.runs import external
 from mlnb.runs.records import RunRecord

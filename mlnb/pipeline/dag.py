@@ -282,6 +282,9 @@ def run_pipeline(
     Raises:
         PipelineSpecError: the file is malformed, has a cycle or a missing upstream.
     """
+    from mlnb.pipeline.options import check_options
+
+    check_options(jobs=jobs, start_timeout=start_timeout)
     started = time.perf_counter()
     spec = load_spec(path)
     state = PipelineState(spec.output_dir / STATE_NAME)

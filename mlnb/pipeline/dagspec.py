@@ -2,7 +2,8 @@
 
 Every problem is one sentence naming the step and the key: an unknown key, a
 missing notebook, an upstream that is not a step, a cycle (the cycle is spelled
-out, ``train → evaluate → train``).
+out, ``train → evaluate → train``), a seed, timeout or kernel that cannot work — all found
+when the file is read, so a cached step cannot hide them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlnb.exceptions import PipelineSpecError
+from mlnb.exceptions import (
+    InvalidArgumentError,
+    KernelNotFoundError,
+    PipelineSpecError,
+    SeedError,
+)
+from mlnb.pipeline.loading import check_kernel
+from mlnb.pipeline.options import check_option
+from mlnb.seed import validate_seed
 
 STEP_KEYS = ("notebook", "params", "inputs", "outputs", "upstream", "seed", "kernel", "timeout")
 TOP_KEYS = ("steps", "seed", "output_dir", "jobs", "kernel")
@@ -77,7 +86,7 @@ class PipelineSpec:
 
         path = self.resolve(step.notebook)
         try:
-            check_parameters(load_notebook(path), step.params, step.notebook)
+            check_parameters(load_notebook(path), step.params, step.notebook, strict=True)
         except MlnbError as exc:
             raise PipelineSpecError(f"{self.path.name}, step {step.name!r}: {exc}") from None
 
@@ -107,8 +116,27 @@ def _read_step(name: str, raw: Any, source: str, defaults: dict[str, Any]) -> St
     if not isinstance(params, dict):
         raise PipelineSpecError(f"{where}: params must be a mapping like `lr: 0.1`.")
     seed = raw.get("seed", defaults["seed"])
+    try:
+        validate_seed(seed)
+    except SeedError:
+        raise PipelineSpecError(
+            f"{where}: seed must be a whole number from 0 to 4294967295, got {seed!r}."
+        ) from None
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise PipelineSpecError(f"{where}: seed must be a whole number, got {seed!r}.")
+    timeout = raw.get("timeout")
+    kernel = raw.get("kernel", defaults["kernel"])
+    try:
+        check_option("timeout", timeout, f"{where}: ")
+    except InvalidArgumentError as exc:
+        raise PipelineSpecError(str(exc)) from None
+    if kernel is not None:
+        if not isinstance(kernel, str):
+            raise PipelineSpecError(f"{where}: kernel must be a kernel name, got {kernel!r}.")
+        try:
+            check_kernel(kernel)
+        except KernelNotFoundError as exc:
+            raise PipelineSpecError(f"{where}: {exc}") from None
     return Step(
         name=name,
         notebook=raw["notebook"],
@@ -117,9 +145,27 @@ def _read_step(name: str, raw: Any, source: str, defaults: dict[str, Any]) -> St
         outputs=_as_list(raw.get("outputs"), f"{where}: outputs"),
         upstream=_as_list(raw.get("upstream"), f"{where}: upstream"),
         seed=seed,
-        kernel=raw.get("kernel", defaults["kernel"]),
-        timeout=raw.get("timeout"),
+        kernel=kernel,
+        timeout=timeout,
     )
+
+
+def _check_json(path: Path, where: str) -> None:
+    """Refuse a notebook file that is not a JSON object (the cache key reads its cells)."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PipelineSpecError(f"{where} is not UTF-8 text.") from None
+    except json.JSONDecodeError as exc:
+        raise PipelineSpecError(
+            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+        ) from None
+    except (OSError, RecursionError) as exc:
+        raise PipelineSpecError(f"{where} cannot be read ({type(exc).__name__}).") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
+        raise PipelineSpecError(f"{where} is JSON but not a notebook (no list of cells).")
 
 
 def topological_order(steps: dict[str, Step], source: str) -> list[str]:
@@ -186,10 +232,12 @@ def load_spec(path: str | os.PathLike[str]) -> PipelineSpec:
     steps = {str(n): _read_step(str(n), raw, source, defaults) for n, raw in data["steps"].items()}
     order = topological_order(steps, source)
     for step in steps.values():
-        if not (path.parent / step.notebook).is_file():
+        notebook = path.parent / step.notebook
+        if not notebook.is_file():
             raise PipelineSpecError(
                 f"{source}, step {step.name!r}: notebook {step.notebook} does not exist."
             )
+        _check_json(notebook, f"{source}, step {step.name!r}: notebook {step.notebook}")
     jobs = data.get("jobs", 1)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise PipelineSpecError(

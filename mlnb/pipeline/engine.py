@@ -1,44 +1,56 @@
 """mlnb's papermill engine: papermill's nbclient engine plus run records and kernel control.
 
-Registered in papermill's engine registry as ``"mlnb"``; :func:`mlnb.pipeline.run`
-calls ``papermill.execute_notebook(..., engine_name="mlnb")``, so parameter
-injection, cell execution and papermill's own metadata stay papermill's. On top:
+Registered in papermill's engine registry as ``"mlnb"`` — when this module is imported, and
+through the ``papermill.engine`` entry point, so ``papermill --engine mlnb in.ipynb
+out.ipynb`` uses it too. :func:`mlnb.pipeline.run.run` calls
+``papermill.execute_notebook(..., engine_name="mlnb")``, so parameter injection, cell
+execution, error marking and papermill's own metadata stay papermill's. On top:
 
-* the output notebook's kernelspec is set to the kernel that runs it (``--kernel``);
-* a cell tagged ``mlnb-injected-seed`` pins the run's seed after the parameters;
-* the notebook is saved when each cell starts and ends (and at most every second
-  while a long cell prints), with the run record in ``metadata.mlnb.run``, so a
-  killed or crashed run keeps everything up to the cell it was in;
+* the run's seed is pinned in the kernel before the first cell by a *silent* execution
+  (no cell is added and no execution count is used, so ``In [N]`` numbers are papermill's);
+  the kernel also starts with ``PYTHONHASHSEED`` set;
+* the output notebook's kernelspec is set to ``--kernel`` only when one was given;
+* the notebook is saved when each cell starts and ends (and at most every
+  ``autosave_cell_every`` seconds while a long cell prints), with the run record in
+  ``metadata.mlnb.run``, so a killed or crashed run keeps everything up to the cell it was in;
 * values shown by ``mlnb.record`` are collected into the record after each cell;
-* the run's kernel comes from a :class:`~mlnb.pipeline.kernels.KernelSource` (a
-  spare that is already booting, or a fresh one), a kernel that does not answer is
-  replaced and retried, and the kernel is always stopped at the end — after a
-  timeout, Ctrl-C or a crash too;
-* the outcome (finished, failed, killed, crashed; the exception and the cell) is
-  written into the record before papermill raises its execution error.
+* the run's kernel comes from a :class:`~mlnb.pipeline.kernels.KernelSource` (a spare that is
+  already booting, or a fresh one), a kernel that does not answer is replaced and retried;
+* after a timeout or Ctrl-C the kernel is interrupted first, so the stopped cell keeps its
+  ``KeyboardInterrupt`` output (as with papermill), then stopped — always, also after a
+  crash — and nbclient's leftover tasks are cancelled, so nothing prints after mlnb's message;
+* the outcome (finished, failed, killed, crashed; the exception and the cell) is written
+  into the record before papermill raises its execution error.
+
+Driven by papermill directly (no :class:`RunContext` passed), the engine begins and ends
+the run record itself: seed from ``MLNB_SEED`` (else drawn), the input notebook's copy kept
+in the run store.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
 from mlnb.exceptions import KernelStartError
+from mlnb.pipeline import lifecycle
 from mlnb.pipeline.kernels import KernelKind, KernelSource, stop_kernel
 from mlnb.pipeline.parameters import cell_tags
 from mlnb.pipeline.record import values_from_outputs
 from mlnb.pipeline.section import METADATA_KEY, SECTION_KEY, PipelineSection
-from mlnb.pipeline.seeding import SEED_CELL_TAG, seed_cell_source
-from mlnb.runs.external import draft, ended_record
-from mlnb.runs.records import RunRecord
+from mlnb.pipeline.seeding import seed_code
+from mlnb.runs.external import ended_record
+from mlnb.runs.records import RunRecord, new_run_id
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -51,9 +63,11 @@ client_log = logging.getLogger("mlnb.pipeline.nbclient")
 client_log.addHandler(logging.NullHandler())
 
 ENGINE_NAME = "mlnb"
-INJECTED_TAGS = ("injected-parameters", SEED_CELL_TAG)
+INJECTED_TAGS = ("injected-parameters",)
 ERROR_TAG = "mlnb-error"
 AUTOSAVE_SECONDS = 1
+#: how long a stopped cell may take to report its KeyboardInterrupt before the kernel goes
+INTERRUPT_GRACE_SECONDS = 3.0
 
 
 @dataclass
@@ -63,12 +77,15 @@ class RunContext:
     Attributes:
         record: the run's record as begun (status ``running``).
         section: its pipeline section, which the engine fills in (values, failing cell).
-        kind: which kernel to start (name, working directory, seed).
+        kind: which kernel to start (name, working directory, seed; seed None: not pinned).
         kernels: where kernels come from (fresh, or a warm spare).
-        kernelspec: the output notebook's ``metadata.kernelspec``.
+        kernelspec: the output notebook's ``metadata.kernelspec`` (empty: kept as it is).
+        language: the kernel's language (the seed is pinned in Python kernels only).
         timeout: whole-run limit in seconds (None: no limit).
+        execution_timeout: per-cell limit in seconds (papermill's; None: no limit).
         start_retries: how often a kernel that does not answer is replaced.
         prewarm_next: whether to boot a spare kernel for a following run.
+        owned: the engine began the record itself (papermill drove it), so it ends it too.
     """
 
     record: RunRecord
@@ -76,10 +93,15 @@ class RunContext:
     kind: KernelKind
     kernels: KernelSource = field(default_factory=KernelSource)
     kernelspec: dict[str, Any] = field(default_factory=dict)
+    language: str = "python"
     timeout: float | None = None
+    execution_timeout: int | None = None
     start_retries: int = 2
     prewarm_next: bool = True
+    owned: bool = False
     started: float = field(default_factory=time.monotonic)
+    #: which limit the running cell is under: "run" or "cell"
+    binding: str = "cell"
     #: how the run ended, ``(status, error)``, once known (the first outcome settled wins)
     outcome: tuple[str, str | None] | None = None
 
@@ -104,25 +126,70 @@ class RunContext:
             return None
         return max(1, int(self.timeout - (time.monotonic() - self.started) + 0.999))
 
+    def cell_timeout(self, cell: Any = None) -> int | None:
+        """The limit for the next cell: the per-cell one or what is left of the run's."""
+        left = self.remaining()
+        if left is not None and (self.execution_timeout is None or left <= self.execution_timeout):
+            self.binding = "run"
+            return left
+        self.binding = "cell"
+        return self.execution_timeout
+
+    def timeout_error(self) -> str:
+        """Why a timed-out run stopped, naming the limit that fired."""
+        if self.binding == "run" and self.timeout is not None:
+            return f"TimeoutError: stopped after the {self.timeout:g} s timeout"
+        return f"CellTimeoutError: a cell ran longer than the {self.execution_timeout} s execution timeout"
+
+
+def standalone_context(
+    nb: NotebookNode, kernel_name: str, input_path: Any, output_path: str | None
+) -> RunContext:
+    """The context of a run papermill drives itself (``papermill --engine mlnb``): the seed
+    from ``MLNB_SEED`` (else drawn), the working directory papermill changed into, and a
+    record begun in the run store."""
+    import papermill
+
+    from mlnb.seed import resolve_seed
+
+    seed, _ = resolve_seed(None)
+    notebook = str(input_path) if isinstance(input_path, (str, os.PathLike)) else ""
+    sha256 = snapshot = None
+    if notebook and notebook != "-" and Path(notebook).is_file():
+        sha256, stored = lifecycle.store_snapshot(Path(notebook).read_bytes())
+        snapshot = str(stored) if stored else None
+    params = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
+    language = _language(nb)
+    section = PipelineSection(
+        notebook=notebook,
+        output=output_path or "",
+        params=params,
+        seed=seed,
+        kernel=kernel_name,
+        cwd=os.getcwd(),
+        snapshot=snapshot,
+        notebook_sha256=sha256,
+        papermill={"parameters": params, "version": papermill.__version__, "engine": ENGINE_NAME},
+    )
+    record = lifecycle.begin(section, [], new_run_id(), required=False)
+    return RunContext(
+        record, section, KernelKind(kernel_name, os.getcwd(), seed), language=language, owned=True
+    )
+
+
+def _language(nb: NotebookNode) -> str:
+    metadata = nb.get("metadata", {})
+    return str(
+        metadata.get("language_info", {}).get("name")
+        or metadata.get("kernelspec", {}).get("language")
+        or "python"
+    )
+
 
 def prepare_notebook(nb: NotebookNode, context: RunContext) -> None:
-    """Set the kernelspec and insert the seed cell after papermill's parameters."""
+    """Set the kernelspec when ``--kernel`` asked for it (else the notebook's is kept)."""
     if context.kernelspec:
         nb.metadata["kernelspec"] = dict(context.kernelspec)
-    nb.cells = [c for c in nb.cells if SEED_CELL_TAG not in cell_tags(c)]
-    if context.kind.seed is None:
-        return
-    cell = nbformat.v4.new_code_cell(seed_cell_source(context.kind.seed))
-    cell.metadata["tags"] = [SEED_CELL_TAG]
-    position = 0
-    for index, existing in enumerate(nb.cells):
-        tags = cell_tags(existing)
-        if "injected-parameters" in tags:
-            position = index + 1
-            break
-        if "parameters" in tags:
-            position = index + 1
-    nb.cells.insert(position, cell)
 
 
 def input_cell_index(nb: NotebookNode, output_index: int) -> int:
@@ -155,6 +222,12 @@ class RecordingExecutionManager(NotebookExecutionManager):
         self.context.section.values.update(values_from_outputs(cell.get("outputs", [])))
         super().cell_complete(cell, cell_index, **kwargs)
 
+    def current_cell(self) -> Any:
+        """The cell running (or last run), if any."""
+        if self.current_index is None or self.current_index >= len(self.nb.cells):
+            return None
+        return self.nb.cells[self.current_index]
+
     def stop(self, status: str, error: str) -> None:
         """End the run as killed/crashed in the cell that was running, and mark that cell."""
         if self.current_index is not None:
@@ -164,16 +237,18 @@ class RecordingExecutionManager(NotebookExecutionManager):
     def conclude_from_outputs(self) -> None:
         """Finished or failed, read from the outputs as papermill does (``sys.exit(0)`` is fine)."""
         for index, cell in enumerate(self.nb.cells):
+            exited = False
             for output in cell.get("outputs", []):
                 if output.get("output_type") != "error":
                     continue
                 if output.get("ename") == "SystemExit" and output.get("evalue") in ("", "0"):
-                    self.context.settle("finished")
-                    return
+                    exited = True
+                    continue
                 self._mark(index, "failed")
                 self.context.settle("failed", f"{output.ename}: {output.evalue}")
                 return
-            if cell.get("metadata", {}).get("papermill", {}).get("exception") is True:
+            failed = cell.get("metadata", {}).get("papermill", {}).get("exception") is True
+            if failed and not exited:
                 self._mark(index, "failed")
                 self.context.settle("failed", _stderr_error(cell))
                 return
@@ -204,14 +279,14 @@ class MlnbEngine(NBClientEngine):
         mlnb_context: RunContext | None = None,
         **kwargs: Any,
     ) -> Any:
-        if mlnb_context is None:  # used by name without mlnb.pipeline.run: a plain context
-            record = draft("papermill", tags=["pipeline"])
-            section = PipelineSection(notebook="", output=output_path or "", kernel=kernel_name)
-            mlnb_context = RunContext(record, section, KernelKind(kernel_name, ".", None))
-        prepare_notebook(nb, mlnb_context)
+        context = mlnb_context
+        if context is None:  # papermill drives the engine itself: record the run here
+            context = standalone_context(nb, kernel_name, kwargs.get("input_path"), output_path)
+            context.execution_timeout = kwargs.get("execution_timeout")
+        prepare_notebook(nb, context)
         manager = RecordingExecutionManager(
             nb,
-            mlnb_context,
+            context,
             output_path=output_path,
             progress_bar=progress_bar,
             log_output=log_output,
@@ -220,12 +295,10 @@ class MlnbEngine(NBClientEngine):
         manager.notebook_start()
         try:
             cls.execute_managed_notebook(
-                manager, kernel_name, log_output=log_output, mlnb_context=mlnb_context, **kwargs
+                manager, kernel_name, log_output=log_output, mlnb_context=context, **kwargs
             )
         except CellTimeoutError:
-            manager.stop(
-                "killed", f"TimeoutError: stopped after the {mlnb_context.timeout:g} s timeout"
-            )
+            manager.stop("killed", context.timeout_error())
             raise
         except DeadKernelError:
             manager.stop("crashed", "DeadKernelError: the kernel died (out of memory?)")
@@ -234,13 +307,16 @@ class MlnbEngine(NBClientEngine):
             manager.stop("killed", "KeyboardInterrupt: interrupted (Ctrl-C)")
             raise
         except KernelStartError as exc:
-            mlnb_context.settle("crashed", f"KernelStartError: {exc}")
+            context.settle("crashed", f"KernelStartError: {exc}")
             raise
         finally:
             manager.cleanup_pbar()
-            if mlnb_context.outcome is None:
+            if context.outcome is None:
                 manager.conclude_from_outputs()
             manager.notebook_complete()
+            if context.owned:
+                context.section.output = output_path or context.section.output
+                lifecycle.conclude(context)
         return manager.nb
 
     @classmethod
@@ -258,13 +334,14 @@ class MlnbEngine(NBClientEngine):
     ) -> Any:
         assert mlnb_context is not None
         context = mlnb_context
+        if execution_timeout is not None:
+            context.execution_timeout = execution_timeout
         kwargs.pop("input_path", None)
         kwargs.pop("timeout", None)
         kwargs.pop("startup_timeout", None)
         client_options = dict(
             kwargs,
-            timeout=execution_timeout,
-            timeout_func=(lambda cell: context.remaining()) if context.timeout else None,
+            timeout_func=context.cell_timeout,
             shell_timeout_interval=1,
             startup_timeout=start_timeout,
             kernel_name=kernel_name,
@@ -275,8 +352,14 @@ class MlnbEngine(NBClientEngine):
         )
         client, km = cls._ready_client(nb_man, context, client_options)
         try:
+            if context.kind.seed is not None:
+                _pin_seed(client, context)
             return client.execute()
+        except (CellTimeoutError, KeyboardInterrupt):
+            _keep_interrupt(client, km, nb_man.current_cell())
+            raise
         finally:
+            _cancel_leftovers()
             if client.kc is not None:
                 try:
                     client.kc.stop_channels()
@@ -304,6 +387,95 @@ class MlnbEngine(NBClientEngine):
         raise KernelStartError(
             f"the {context.kind.name} kernel did not start after {attempts} tries (last: {last_error})."
         )
+
+
+def _pin_seed(client: Any, context: RunContext) -> None:
+    """Run the seed code silently: no cell, no output, no execution count used."""
+    if not context.language.lower().startswith("python"):
+        log.warning(
+            "mlnb: the seed is pinned in Python kernels only; this %s kernel is left alone.",
+            context.language,
+        )
+        context.section.seed = None
+        return
+    from jupyter_core.utils import ensure_async, run_sync
+
+    seed = context.kind.seed
+    assert seed is not None
+
+    async def pin() -> Any:
+        msg_id = await ensure_async(
+            client.kc.execute(seed_code(seed), silent=True, store_history=False)
+        )
+        return await client.async_wait_for_reply(msg_id)
+
+    reply = run_sync(pin)()
+    content = (reply or {}).get("content", {})
+    if content.get("status") != "ok":
+        log.warning(
+            "mlnb: pinning seed %s failed in the kernel: %s: %s",
+            seed,
+            content.get("ename"),
+            content.get("evalue"),
+        )
+
+
+def _keep_interrupt(client: Any, km: Any, cell: Any) -> None:
+    """Interrupt the kernel and let the stopped cell receive its ``KeyboardInterrupt`` output
+    (papermill's cell holds it too), for at most :data:`INTERRUPT_GRACE_SECONDS`."""
+    from jupyter_core.utils import ensure_async, run_sync
+
+    async def interrupt_and_wait() -> None:
+        pending = _nbclient_tasks()  # the stopped cell's tasks, which may end while we wait
+        try:
+            await ensure_async(km.interrupt_kernel())
+        except Exception:  # a dead kernel cannot be interrupted: nothing will arrive
+            pending = []
+        deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
+        while pending and time.monotonic() < deadline:
+            outputs = cell.get("outputs", []) if cell is not None else []
+            if any(o.get("output_type") == "error" for o in outputs):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the rest of the message (idle) after the error
+        await _cancel(pending)  # collects the results of those that ended, too
+
+    try:
+        run_sync(interrupt_and_wait)()
+    except BaseException as exc:  # a second Ctrl-C: stop waiting, the kernel goes anyway
+        log.debug("mlnb: waiting for the interrupted cell stopped: %r", exc)
+
+
+def _nbclient_tasks() -> list[asyncio.Task[Any]]:
+    """nbclient's pending tasks on the running loop (a cell, its output and reply polls)."""
+    current = asyncio.current_task()
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and getattr(task.get_coro(), "__qualname__", "").startswith("NotebookClient.")
+    ]
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel the tasks still running and collect every result, so none is logged as lost."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _cancel_leftovers() -> None:
+    """Cancel nbclient's tasks a timeout or Ctrl-C left pending, and collect their results,
+    so asyncio never prints "Task exception was never retrieved" after mlnb's message."""
+    from jupyter_core.utils import run_sync
+
+    async def cancel() -> None:
+        await _cancel(_nbclient_tasks())
+
+    try:
+        run_sync(cancel)()
+    except BaseException as exc:  # never let cleanup replace the run's own outcome
+        log.debug("mlnb: cancelling nbclient's tasks failed: %r", exc)
 
 
 papermill_engines.register(ENGINE_NAME, MlnbEngine)

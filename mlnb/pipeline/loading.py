@@ -51,10 +51,18 @@ def load_notebook(path: str | os.PathLike[str]) -> NotebookNode:
         NotebookNotFoundError: no such file.
         InvalidNotebookError: not JSON, or JSON that breaks the notebook schema.
     """
+    return parse_notebook(read_bytes(path), path)
+
+
+def parse_notebook(raw: bytes, path: str | os.PathLike[str]) -> NotebookNode:
+    """A notebook from its bytes (a file's, or stdin's), validated and upgraded to v4.
+
+    Raises:
+        InvalidNotebookError: not UTF-8, not JSON, or JSON that breaks the notebook schema.
+    """
     import nbformat
     from nbformat.reader import NotJSONError
 
-    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8")
         json.loads(text)
@@ -63,6 +71,8 @@ def load_notebook(path: str | os.PathLike[str]) -> NotebookNode:
     except json.JSONDecodeError as exc:
         reason = f"it is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         raise InvalidNotebookError(path, reason) from None
+    except RecursionError:
+        raise InvalidNotebookError(path, "it is JSON nested too deeply to read") from None
     try:
         nb = nbformat.reads(text, as_version=4)
     except NotJSONError as exc:
@@ -101,19 +111,36 @@ def installed_kernels() -> dict[str, dict[str, Any]]:
     }
 
 
+#: names jupyter_client's kernel manager starts as the native ``python3`` kernel
+PYTHON_ALIASES = ("python", "python3")
+
+
+def check_kernel(name: str) -> dict[str, Any]:
+    """The installed kernel ``name`` (``python`` is the native ``python3``, as jupyter_client
+    and so papermill run it): its display name and language.
+
+    Raises:
+        KernelNotFoundError: the kernel is not installed (the message lists those that are).
+    """
+    kernels = installed_kernels()
+    if name not in kernels and name in PYTHON_ALIASES and "python3" in kernels:
+        return kernels["python3"]
+    if name not in kernels:
+        raise KernelNotFoundError(name, tuple(sorted(kernels)))
+    return kernels[name]
+
+
 def resolve_kernel(nb: NotebookNode, kernel: str | None) -> tuple[str, dict[str, Any]]:
     """The kernel to run ``nb`` in and its kernelspec metadata.
 
     Args:
-        nb: the notebook; its ``metadata.kernelspec.name`` is used when ``kernel`` is None.
+        nb: the notebook; its ``metadata.kernelspec.name`` is used when ``kernel`` is None
+            (``python3`` when it names none — papermill refuses such a notebook without -k).
         kernel: an explicit kernel name (``--kernel``), or None.
 
     Raises:
         KernelNotFoundError: the kernel is not installed (the message lists those that are).
     """
     name = kernel or nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
-    kernels = installed_kernels()
-    if name not in kernels:
-        raise KernelNotFoundError(name, tuple(sorted(kernels)))
-    spec = kernels[name]
+    spec = check_kernel(name)
     return name, {"name": name, "display_name": spec["display_name"], "language": spec["language"]}

@@ -1,21 +1,30 @@
 """A notebook's parameters: what its ``parameters`` cell declares, and checking what is passed.
 
-Papermill injects any name you pass and only logs a warning for unknown ones; a
-typo then silently trains with the default. Here the ``parameters`` cell is parsed
-with :mod:`ast` (``name = literal`` and ``name: type = literal``), and passed
-parameters are checked against it: unknown names (the known ones are listed) and
-values whose type differs from the default's are refused with one sentence.
+The ``parameters`` cell is parsed with :mod:`ast` (``name = literal`` and ``name: type =
+literal``; IPython syntax such as ``%matplotlib`` is turned into Python first). Passed
+parameters are checked against it — a name the cell does not define, a value whose type
+differs from the default's, a notebook without such a cell, a cell that does not parse.
+By default these are *warnings* (:class:`~mlnb.exceptions.ParameterWarning`) and the values
+are injected anyway, as papermill does; ``strict=True`` (``--strict``) refuses them before a
+kernel starts. One check always refuses: values must be JSON data (str, int, float, bool,
+None, list, dict) — papermill would inject anything else as its ``repr``, which is code.
 
-The command line follows papermill's conventions: ``-p name value`` (value typed
-like papermill does, then read as the default's type), ``-r name value`` (raw
-string), ``-y YAML`` and ``-f file.yaml``.
+The command line follows papermill's conventions: ``-p name value`` (typed like papermill:
+True/False/None, int, float, else the string — except where the default's type says
+otherwise: a ``str`` default keeps the text, a list/dict default reads it as YAML), ``-r name
+value`` (raw string), ``-y YAML``, ``-f file.yaml`` and ``-b BASE64-YAML``; YAML keeps dates as
+text, as papermill's loader does.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import difflib
+import functools
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +32,12 @@ from typing import Any
 
 from mlnb.exceptions import (
     MalformedParameterError,
+    MlnbError,
     NoParametersCellError,
+    ParametersCellError,
     ParameterTypeError,
+    ParameterValueError,
+    ParameterWarning,
     UnknownParameterError,
 )
 
@@ -75,6 +88,29 @@ def source_text(cell: Mapping[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def python_source(source: str) -> str:
+    """Cell source with IPython syntax (``%magic``, ``!cmd``) turned into Python, lines kept."""
+    if "%" not in source and "!" not in source and "?" not in source:
+        return source  # plain Python: skip importing IPython's transformer
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # a cell IPython cannot transform either: parse it as it is
+        return source
+
+
+def syntax_error(source: str) -> str | None:
+    """Why a cell's source does not parse (``"SyntaxError at line 2: invalid syntax"``), or None."""
+    try:
+        ast.parse(python_source(source))
+    except SyntaxError as exc:
+        return f"SyntaxError at line {exc.lineno}: {exc.msg}"
+    except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def literal_assignment(node: ast.stmt) -> tuple[str, Any, str | None] | None:
     """``(name, value, annotation)`` if ``node`` is ``name = literal`` / ``name: T = literal``."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -109,11 +145,12 @@ def parse_parameters(source: str) -> list[Parameter]:
 
     Assignments whose value is not a literal (``path = os.getcwd()``) are listed with
     type ``unknown`` and their source text as default; their values are not type-checked.
-    Source that does not parse (IPython magics, a typo) yields no parameters.
+    IPython syntax is turned into Python first; source that still does not parse yields no
+    parameters (:func:`syntax_error` says why).
     """
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
+        tree = ast.parse(python_source(source))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
     lines = source.splitlines()
     found: dict[str, Parameter] = {}
@@ -162,29 +199,63 @@ def _accepts(expected: str, value: Any) -> bool:
     return True
 
 
-def check_parameters(
-    nb: Mapping[str, Any], params: Mapping[str, Any], path: str | os.PathLike[str]
-) -> dict[str, Any]:
-    """Check ``params`` against the notebook's ``parameters`` cell.
+JSON_TYPES = "str, int, float, bool, None, list or dict"
+#: names papermill's --inject-*-path options add; never reported as unknown
+PAPERMILL_PATH_NAMES = ("PAPERMILL_INPUT_PATH", "PAPERMILL_OUTPUT_PATH")
 
-    An int given for a float parameter becomes a float; nothing else is converted.
 
-    Returns:
-        The parameters to inject.
+def check_json_value(name: str, value: Any, where: str = "") -> None:
+    """Refuse a value that is not JSON data (str keys, finite or not floats allowed).
 
     Raises:
-        NoParametersCellError: parameters were passed but the notebook has no cell for them.
-        UnknownParameterError: a name the cell does not define (the known ones are named).
-        ParameterTypeError: a value whose type differs from the default's.
+        ParameterValueError: bytes (YAML ``!!binary``), a date, a set, a tuple, an object.
     """
-    if not params:
-        return {}
-    declared = notebook_parameters(nb)
-    if declared is None:
-        raise NoParametersCellError(path, tuple(params))
-    by_name = {p.name: p for p in declared}
-    checked: dict[str, Any] = {}
-    for name, value in params.items():
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        return  # nan/inf: papermill injects float('nan'), which is what was asked
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json_value(name, item, f"{where}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ParameterValueError(
+                    f"parameter {name!r}{where} has the key {key!r} ({type(key).__name__}); parameter values must be JSON data, whose keys are strings — quote the key."
+                )
+            check_json_value(name, item, f"{where}[{key!r}]")
+        return
+    hint = {
+        "bytes": " (YAML's !!binary tag)",
+        "date": " (a YAML date)",
+        "datetime": " (a YAML timestamp)",
+        "set": " (YAML's !!set tag)",
+    }.get(type(value).__name__, "")
+    raise ParameterValueError(
+        f"parameter {name!r}{where} is a {type(value).__name__}{hint}; parameter values must be JSON data ({JSON_TYPES}) — quote it to pass it as a string."
+    )
+
+
+def parameter_problems(
+    nb: Mapping[str, Any], params: Mapping[str, Any], path: str | os.PathLike[str]
+) -> list[MlnbError]:
+    """What mlnb finds wrong with ``params`` for this notebook (papermill injects them anyway):
+    no ``parameters`` cell, a cell that does not parse, unknown names, mistyped values."""
+    names = tuple(n for n in params if n not in PAPERMILL_PATH_NAMES)
+    if not names:
+        return []
+    index = parameters_cell_index(nb)
+    if index < 0:
+        return [NoParametersCellError(path, names)]
+    source = source_text(nb["cells"][index])
+    reason = syntax_error(source)
+    if reason is not None:
+        return [ParametersCellError(path, reason)]
+    by_name = {p.name: p for p in parse_parameters(source)}
+    problems: list[MlnbError] = []
+    for name in names:
+        value = params[name]
         param = by_name.get(name)
         if param is None:
             known = tuple(sorted(by_name))
@@ -192,14 +263,57 @@ def check_parameters(
             error = UnknownParameterError(path, name, known)
             if close:
                 error.args = (f"{error.args[0][:-1]} (did you mean {close[0]!r}?)",)
-            raise error
-        if not _accepts(param.type_name, value):
-            raise ParameterTypeError(name, param.type_name, param.default, value)
-        checked[name] = float(value) if param.type_name == "float" else value
-    return checked
+            problems.append(error)
+        elif not _accepts(param.type_name, value):
+            problems.append(ParameterTypeError(name, param.type_name, param.default, value))
+    return problems
 
 
-# --- command line: papermill's -p / -r / -y / -f ---------------------------------------
+def warning_text(problem: MlnbError) -> str:
+    """A problem as a warning: what is wrong, and what papermill (and so mlnb) does about it."""
+    text = str(problem).rstrip(".")
+    if isinstance(problem, NoParametersCellError):
+        return (
+            f"{text}; the parameters are injected at the top, as papermill does (--strict refuses)."
+        )
+    if isinstance(problem, ParametersCellError):
+        return f"{text}; the parameters are injected after it anyway, as papermill does (--strict refuses)."
+    return f"{text}; injected anyway, as papermill does (--strict refuses)."
+
+
+def check_parameters(
+    nb: Mapping[str, Any],
+    params: Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """Check ``params`` against the notebook's ``parameters`` cell.
+
+    Values are never converted (an int for a float default stays an int, as with papermill).
+
+    Args:
+        strict: refuse what papermill would inject with a warning (else warn with
+            :class:`~mlnb.exceptions.ParameterWarning` and inject).
+
+    Returns:
+        The parameters to inject.
+
+    Raises:
+        ParameterValueError: a value that is not JSON data (always).
+        NoParametersCellError, ParametersCellError, UnknownParameterError,
+        ParameterTypeError: only with ``strict``.
+    """
+    for name, value in params.items():
+        check_json_value(name, value)
+    for problem in parameter_problems(nb, params, path):
+        if strict:
+            raise problem
+        warnings.warn(warning_text(problem), ParameterWarning, stacklevel=2)
+    return dict(params)
+
+
+# --- command line: papermill's -p / -r / -y / -f / -b ----------------------------------
 
 
 def resolve_papermill_type(text: str) -> Any:
@@ -216,11 +330,34 @@ def resolve_papermill_type(text: str) -> Any:
     return text
 
 
-def resolve_cli_value(text: str, param: Parameter | None) -> Any:
-    """A ``-p`` value read as its default's type where that works, else papermill's typing.
+@functools.cache
+def _no_dates_loader() -> Any:
+    import yaml
 
-    ``-p name 007`` stays the string ``"007"`` for a ``str`` parameter, ``-p lr 1`` is
-    ``1.0`` for a ``float`` one, and ``-p layers "[64, 32]"`` a list for a ``list`` one.
+    class NoDatesLoader(yaml.SafeLoader):
+        """PyYAML's safe loader without the implicit timestamp type (papermill's loader)."""
+
+    NoDatesLoader.yaml_implicit_resolvers = {
+        key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return NoDatesLoader
+
+
+def yaml_load(text: str | bytes) -> Any:
+    """YAML read like papermill reads ``-y``/``-f``: the safe loader, dates kept as text."""
+    import yaml
+
+    return yaml.load(text, Loader=_no_dates_loader())
+
+
+def resolve_cli_value(text: str, param: Parameter | None) -> Any:
+    """A ``-p`` value typed as papermill types it, unless the default's type says otherwise.
+
+    ``-p a 10`` is the int 10 and ``-p b "[1, 2]"`` the string ``"[1, 2]"`` (papermill's
+    typing); but ``-p name 007`` stays the string ``"007"`` for a ``str`` parameter,
+    ``-p layers "[64, 32]"`` is a list for a ``list`` one and ``-p flag true`` is True for a
+    ``bool`` one.
     """
     kind = param.type_name if param is not None else None
     if kind == "str":
@@ -231,9 +368,11 @@ def resolve_cli_value(text: str, param: Parameter | None) -> Any:
         import yaml
 
         try:
-            return yaml.safe_load(text)
+            value = yaml_load(text)
         except yaml.YAMLError:
             return text
+        if isinstance(value, (list, dict)):
+            return value
     return resolve_papermill_type(text)
 
 
@@ -246,11 +385,11 @@ def check_name(name: str, flag: str = "-p") -> str:
     return name
 
 
-def _yaml_mapping(text: str, where: str) -> dict[str, Any]:
+def _yaml_mapping(text: str | bytes, where: str) -> dict[str, Any]:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
@@ -261,27 +400,47 @@ def _yaml_mapping(text: str, where: str) -> dict[str, Any]:
         raise MalformedParameterError(
             f"{where} must be a YAML mapping like `lr: 0.1`, got a {type(data).__name__}."
         )
-    return {check_name(str(k), "-y"): v for k, v in data.items()}
+    params = {check_name(str(k), where.split()[0]): v for k, v in data.items()}
+    for name, value in params.items():
+        check_json_value(name, value)
+    return params
 
 
 def cli_parameters(
-    nb: Mapping[str, Any],
+    nb: Mapping[str, Any] | None,
     pairs: Iterable[Sequence[str]] = (),
     raw_pairs: Iterable[Sequence[str]] = (),
     yaml_texts: Iterable[str] = (),
     yaml_files: Iterable[str] = (),
+    base64_texts: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Merge papermill-style command-line parameters (later ones win, files first).
+    """Merge papermill-style command-line parameters in papermill's order: ``-b``, ``-f``,
+    ``-y``, ``-p``, ``-r`` (later ones win).
+
+    Args:
+        nb: the notebook (its defaults type ``-p`` values); None (a notebook read from
+            stdin later) types them as papermill does.
 
     Raises:
-        MalformedParameterError: a bad name, unreadable YAML, a missing parameters file.
+        MalformedParameterError: a bad name, unreadable YAML or base64, a missing file.
+        ParameterValueError: a YAML value that is not JSON data (``!!binary``, ``!!set``).
     """
-    declared = {p.name: p for p in (notebook_parameters(nb) or [])}
+    declared = {p.name: p for p in (notebook_parameters(nb) or [])} if nb is not None else {}
     params: dict[str, Any] = {}
+    for text in base64_texts:
+        try:
+            decoded = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedParameterError(f"-b {text!r} is not base64 text.") from None
+        params.update(_yaml_mapping(decoded, f"-b {text!r}"))
     for file in yaml_files:
         if not Path(file).is_file():
             raise MalformedParameterError(f"-f {file}: no such parameters file.")
-        params.update(_yaml_mapping(Path(file).read_text(encoding="utf-8"), f"-f {file}"))
+        try:
+            content = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MalformedParameterError(f"-f {file} cannot be read as text ({exc}).") from None
+        params.update(_yaml_mapping(content, f"-f {file}"))
     for text in yaml_texts:
         params.update(_yaml_mapping(text, f"-y {text!r}"))
     for pair in pairs:
@@ -289,6 +448,8 @@ def cli_parameters(
         params[name] = resolve_cli_value(pair[1], declared.get(name))
     for pair in raw_pairs:
         params[check_name(pair[0], "-r")] = pair[1]
+    for name, value in params.items():
+        check_json_value(name, value)
     return params
 
 

@@ -24,8 +24,6 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-SEED_CELL_TAG = "mlnb-injected-seed"
-
 
 def _seed_numpy(module: ModuleType, seed: int) -> None:
     module.random.seed(seed)
@@ -112,15 +110,16 @@ def pin_run(seed: int) -> list[str]:
     return seeded
 
 
-def seed_cell_source(seed: int) -> str:
-    """The code of the cell injected after the parameters to pin ``seed``."""
+def seed_code(seed: int) -> str:
+    """The code run silently in the kernel, before the first cell, to pin ``seed``."""
     return (
-        f"# Injected by mlnb: pin this run's seed ({seed}); numpy and torch are seeded on import\n"
         "try:\n"
         "    from mlnb.pipeline.seeding import pin_run as _mlnb_pin_run\n"
         "except ImportError:  # mlnb is not installed in this kernel\n"
         "    import random as _mlnb_random\n"
         f"    _mlnb_random.seed({seed})\n"
+        "    del _mlnb_random\n"
         "else:\n"
         f"    _mlnb_pin_run({seed})\n"
+        "    del _mlnb_pin_run\n"
     )

@@ -67,9 +67,10 @@ class NotebookSink:
 
     def write(self, record: RunRecord) -> None:
         """Rewrite the output notebook's metadata with ``record`` (if the notebook exists)."""
-        path = Path(section_of(record).output)
-        if record.status == "running" or not path.exists():  # the engine writes it live
-            return
+        output = section_of(record).output
+        path = Path(output)
+        if record.status == "running" or output in ("-", "") or not path.is_file():
+            return  # the engine writes it live; "-" went to stdout
         with open(path, encoding="utf-8") as handle:
             nb = json.load(handle)
         nb.setdefault("metadata", {}).setdefault(METADATA_KEY, {})["run"] = record.to_dict()

@@ -22,15 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlnb.exceptions import NoParametersCellError
+from mlnb.exceptions import NoParametersCellError, ParametersCellError
 from mlnb.pipeline.loading import load_notebook
 from mlnb.pipeline.parameters import (
     PARAMETERS_TAG,
     Parameter,
     literal_assignment,
     notebook_parameters,
+    parameters_cell_index,
     parse_parameters,
+    python_source,
     source_text,
+    syntax_error,
 )
 from mlnb.pipeline.section import METADATA_KEY
 
@@ -87,16 +90,6 @@ class StepPlan:
         return f"mlnb: {self.summary()}\n" + parameters_table(self.parameters, with_help=False)
 
 
-def _python_source(source: str) -> str:
-    """Cell source with IPython syntax (``%magic``, ``!cmd``) turned into Python, lines kept."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # a cell IPython cannot transform either: parse it as it is
-        return source
-
-
 def _is_neutral(node: ast.stmt) -> bool:
     """Imports, docstrings and IPython magics may sit between parameters."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -123,7 +116,7 @@ def find_parameter_assignments(nb: NotebookNode) -> dict[int, list[ast.stmt]]:
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(_python_source(source_text(cell)))
+            tree = ast.parse(python_source(source_text(cell)))
         except SyntaxError:
             return found
         for node in tree.body:
@@ -154,7 +147,7 @@ def imported_packages(nb: NotebookNode) -> dict[str, str]:
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(_python_source(source_text(cell)))
+            tree = ast.parse(python_source(source_text(cell)))
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -233,7 +226,7 @@ def _plan_new_cell(nb: NotebookNode, plan: StepPlan) -> None:
     for index in sorted(chosen):
         cell = nb.cells[index]
         original = source_text(cell)
-        body = ast.parse(_python_source(original)).body
+        body = ast.parse(python_source(original)).body
         nodes = _movable(body, chosen[index])
         if not nodes:
             continue
@@ -280,9 +273,14 @@ def inspect(notebook: str | os.PathLike[str]) -> list[Parameter]:
 
     Raises:
         NoParametersCellError: the notebook has none (the message says how to add one).
+        ParametersCellError: its ``parameters`` cell does not parse (so none can be listed).
     """
     path = Path(notebook)
-    params = notebook_parameters(load_notebook(path))
-    if params is None:
+    nb = load_notebook(path)
+    index = parameters_cell_index(nb)
+    if index < 0:
         raise NoParametersCellError(path)
-    return params
+    reason = syntax_error(source_text(nb.cells[index]))
+    if reason is not None:
+        raise ParametersCellError(path, reason)
+    return parse_parameters(source_text(nb.cells[index]))

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from mlnb import display
-from mlnb.exceptions import InvalidArgumentError, PipelineSpecError
-from mlnb.pipeline.loading import load_notebook
+from mlnb.exceptions import PipelineSpecError
+from mlnb.pipeline.loading import load_notebook, resolve_kernel
+from mlnb.pipeline.options import check_options
 from mlnb.pipeline.parameters import (
     notebook_parameters,
     resolve_cli_value,
@@ -123,8 +124,7 @@ def random_samples(
     When every dimension is a list and ``count`` is at most the grid size, no
     combination is drawn twice.
     """
-    if count < 1:
-        raise InvalidArgumentError(f"--random must be at least 1, got {count}.")
+    check_options(random=count)
     rng = random_module.Random(seed)
     if not any(isinstance(v, Range) for v in space.values()):
         combos = grid(space)
@@ -326,8 +326,10 @@ def sweep(
     Raises:
         NoParametersCellError, UnknownParameterError, ParameterTypeError: before any trial.
     """
+    check_options(random=random, jobs=jobs, timeout=timeout, start_timeout=start_timeout)
     path = Path(notebook)
     nb = load_notebook(path)
+    resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial
     fixed = dict(fixed or {})
     check_trial_values(
         nb,
@@ -341,7 +343,7 @@ def sweep(
     )
     check_direction(direction, optional=True)
     seed_value, _ = resolve_seed(seed)
-    combos = random_samples(space, random, seed_value) if random else grid(space)
+    combos = random_samples(space, random, seed_value) if random is not None else grid(space)
     # swept names first (they lead the table and the best line), then the fixed ones
     combos = [{**combo, **{k: v for k, v in fixed.items() if k not in combo}} for combo in combos]
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -39,9 +39,10 @@ def check_trial_values(
     nb: NotebookNode, path: Path, fixed: Mapping[str, Any], candidates: Iterable[tuple[str, Any]]
 ) -> None:
     """Check every ``(name, value)`` a trial may get, with the fixed parameters, before any
-    kernel starts (unknown names and wrong types raise the parameter errors)."""
+    kernel starts. Sweeps and tuning are strict: an unknown name or a wrong type would only
+    make every trial the same (or fail), so they raise the parameter errors."""
     for name, value in candidates:
-        check_parameters(nb, {**fixed, name: value}, path)
+        check_parameters(nb, {**fixed, name: value}, path, strict=True)
 
 
 def run_trials(

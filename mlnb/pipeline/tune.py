@@ -28,7 +28,8 @@ from mlnb.exceptions import (
     MissingDependencyError,
     PipelineSpecError,
 )
-from mlnb.pipeline.loading import load_notebook
+from mlnb.pipeline.loading import load_notebook, resolve_kernel, shorten
+from mlnb.pipeline.options import check_options
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
 from mlnb.pipeline.section import values_of
 from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
@@ -215,8 +216,10 @@ def tune(
     except ImportError:
         raise MissingDependencyError("optuna", "mlnb tune", "optuna") from None
     check_direction(direction)
+    check_options(trials=trials, jobs=jobs, timeout=timeout, start_timeout=start_timeout)
     path = Path(notebook)
     nb = load_notebook(path)
+    resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial
     fixed = dict(fixed or {})
     check_trial_values(
         nb, path, fixed, ((dim.name, value) for dim in space.values() for value in dim.examples())
@@ -239,7 +242,11 @@ def tune(
         )
     except ValueError as exc:  # e.g. an existing study with the other direction
         raise PipelineSpecError(
-            f"cannot use study {study_name or path.stem!r} in {storage}: {exc}"
+            f"cannot use study {study_name or path.stem!r} in {storage}: {shorten(str(exc))}."
+        ) from None
+    except Exception as exc:  # SQLAlchemy: an unknown scheme, a missing driver, no such folder
+        raise PipelineSpecError(
+            f"--storage {storage} cannot be opened as an Optuna storage ({type(exc).__name__}: {shorten(str(exc), 120)}) — use a URL like sqlite:///tune.db."
         ) from None
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
     remaining = max(0, trials - len(study.get_trials(deepcopy=False, states=states)))

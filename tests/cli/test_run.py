@@ -39,3 +39,10 @@ def test_run_prints_the_record_and_a_failure_exits_1(notebook, tmp_path, capsys,
     assert (
         code == 1 and err.startswith(f"mlnb: {bad} failed in cell 2") and "ValueError: nope" in err
     )
+
+
+def test_help_notebook_lists_the_parameters_without_running(notebook, capsys):
+    path = notebook("h.ipynb", ["pass"], parameters="lr = 0.1  # learning rate\nepochs = 3")
+    assert main(["run", str(path), "--help-notebook"]) == 0
+    out = capsys.readouterr().out
+    assert "lr         float  0.1      learning rate" in out and "epochs" in out

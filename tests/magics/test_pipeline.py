@@ -12,6 +12,11 @@ def test_pipeline_magics_run_sweep_rerun_step_and_status(notebook, tmp_path, cel
     spec = tmp_path / "p.yaml"
     spec.write_text("steps:\n  only:\n    notebook: s.ipynb\n    params: {x: 2}\n")
     missing = tmp_path / "missing.ipynb"
+    quoted = notebook(
+        "q.ipynb",
+        ["import mlnb\nmlnb.record('msg', msg)\nmlnb.record('cfg', cfg)"],
+        parameters="msg = 'a'\ncfg = {}",
+    )
     nb = kernel(
         [
             "%load_ext mlnb",
@@ -23,8 +28,12 @@ def test_pipeline_magics_run_sweep_rerun_step_and_status(notebook, tmp_path, cel
             "%pipeline_rerun {rec.id}",
             f"%pipeline {spec} --status",
             f"%pipeline_run {missing}",
-            f"%pipeline_run {path} -p x 2.5",
+            f"%pipeline_run {path} -p x 2.5 --strict",
             f"%pipeline_step {path} --write",
+            # issue 14 item 7: quotes group words and are removed, as in a shell
+            f'%pipeline_run {quoted} {tmp_path / "q-out.ipynb"} -p msg "hello world" -y "{{cfg: {{lr: 0.1, layers: [32]}}}}" -o qrec',
+            "print(repr(section_of(qrec).values['msg']), section_of(qrec).values['cfg'])",
+            f'%pipeline_run {path} -p x "oops',
         ],
         allow_errors=True,
         cwd=str(tmp_path),
@@ -40,3 +49,7 @@ def test_pipeline_magics_run_sweep_rerun_step_and_status(notebook, tmp_path, cel
     assert texts[8].strip() == f"UsageError: notebook {missing} does not exist."
     assert texts[9].strip() == "UsageError: parameter 'x' is int (default 1), got float 2.5."
     assert texts[10].strip() == "UsageError: %pipeline_step: --write goes with --init."
+    assert texts[12].strip() == "'hello world' {'lr': 0.1, 'layers': [32]}"
+    assert texts[13].strip() == (
+        "UsageError: cannot split the line into words (no closing quotation) — close every quote."
+    )

@@ -85,3 +85,72 @@ def test_runs_are_found_in_the_store_by_id_or_unique_prefix(tmp_path, pipeline_r
     assert str(info.value).startswith("no run 'zzz' in the run store at ")
     with pytest.raises(PipelineError, match="was not run by mlnb's pipeline"):
         find_run(hand_logged.id)
+
+
+def _stored(tmp_path, pipeline_record, raw: bytes, run_id: str = "fed123"):
+    """A finished pipeline run in the store whose notebook copy holds ``raw``."""
+    from mlnb.pipeline.lifecycle import store_snapshot
+
+    sha256, copy = store_snapshot(raw)
+    begun = pipeline_record(run_id, "running")
+    section = dict(begun.provenance["pipeline"], snapshot=str(copy), notebook_sha256=sha256)
+    record = external.begin("nb", run_id=run_id, provenance={"pipeline": section})
+    external.end(record, "finished")
+    return copy, sha256
+
+
+def test_rerun_refuses_a_stored_notebook_that_changed_or_is_gone(tmp_path, pipeline_record, capsys):
+    """Issue 14 item 2: an edited copy ran silently and still printed "✓ reproduced"."""
+    import nbformat
+
+    from mlnb.exceptions import StoredNotebookError
+    from mlnb.pipeline.rerun import stored_notebook
+
+    raw = nbformat.writes(nbformat.v4.new_notebook()).encode()
+    copy, sha256 = _stored(tmp_path, pipeline_record, raw)
+    assert copy.parent == _store_home() / "notebooks" and copy.name == f"{sha256}.ipynb"
+    assert stored_notebook(find_run("fed123")) == (copy, None)  # verified
+    copy.write_bytes(raw.replace(b"{", b"{ ", 1))  # edited after the run
+    expected = (
+        f"run fed123's stored notebook {copy} was changed since the run (its SHA-256 is not the "
+        f"recorded {sha256[:12]}…), so a replay would not run what ran — pass --allow-changed "
+        "(allow_changed=True) to replay it anyway."
+    )
+    with pytest.raises(StoredNotebookError) as info:
+        rerun("fed123")
+    assert str(info.value) == expected
+    assert main(["rerun", "fed123"]) == 2
+    assert capsys.readouterr().err.strip() == f"mlnb: {expected}"
+    path, warning = stored_notebook(find_run("fed123"), allow_changed=True)
+    assert path == copy and warning.endswith("; the replay may not run what the original ran.")
+    copy.unlink()  # gone, and the input notebook (nb.ipynb, relative) is not there either
+    with pytest.raises(StoredNotebookError, match=r"stored notebook .* is missing, so a replay"):
+        rerun("fed123")
+    with pytest.raises(StoredNotebookError, match=r"and its input nb\.ipynb is gone too"):
+        rerun("fed123", allow_changed=True)
+
+
+def _store_home():
+    import os
+    from pathlib import Path
+
+    return Path(os.environ["MLNB_HOME"])
+
+
+@pytest.mark.kernel
+def test_rerun_with_allow_changed_warns_loudly_and_is_never_reproduced(notebook, tmp_path, capsys):
+    path = notebook("t.ipynb", ["import mlnb\nmlnb.record('v', x)"])
+    original = run(path, output=tmp_path / "o.ipynb", seed=1, start_timeout=START_TIMEOUT)
+    copy = section_of(original).snapshot
+    assert copy is not None
+    from pathlib import Path
+
+    Path(copy).unlink()
+    code = main(["rerun", original.id, "--allow-changed", "--start-timeout", str(START_TIMEOUT)])
+    captured = capsys.readouterr()
+    assert code == 1  # same values, but not the verified notebook: not reproduced
+    assert (
+        f"mlnb: WARNING: run {original.id}'s stored notebook {copy} is missing — replaying the input notebook {path} AS IT IS NOW"
+        in captured.err
+    )
+    assert "✗ not reproduced" in captured.out and "⚠ run" in captured.out

@@ -46,7 +46,9 @@ def _load(path):
 
 
 @pytest.mark.kernel
-def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_path):
+def test_run_injects_params_pins_the_seed_and_records_everything(
+    notebook, tmp_path, _run_store_in_tmp
+):
     path = notebook(
         "train.ipynb",
         TRAIN,
@@ -71,7 +73,7 @@ def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_p
     )
     assert (
         first.status == "finished"
-        and section_of(first).params == {"lr": 1.0}
+        and section_of(first).params == {"lr": 1}  # papermill's typing: an int stays an int
         and section_of(first).seed == 7
     )
     assert section_of(first).values["score"] == 2.0
@@ -95,7 +97,16 @@ def test_run_injects_params_pins_the_seed_and_records_everything(notebook, tmp_p
     )
     assert read(section_of(first).output) == section_of(first).values
     stored = get_run(first.id)
-    assert stored.status == "finished" and os.path.exists(section_of(stored).snapshot)
+    snapshot = section_of(stored).snapshot
+    assert stored.status == "finished" and os.path.exists(snapshot)
+    # the copy is kept in the run store's folder by its hash; nothing is left beside the output
+    assert snapshot == str(
+        _run_store_in_tmp / "notebooks" / f"{section_of(stored).notebook_sha256}.ipynb"
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.ipynb", "b.ipynb"]
+    # the seed is pinned without a cell: execution counts start at 1, as with papermill
+    counts = [c.get("execution_count") for c in _load(section_of(first).output)["cells"]]
+    assert counts == [1, 2, 3, 4]
 
 
 @pytest.mark.kernel
@@ -108,7 +119,7 @@ def test_failing_cell_keeps_output_marks_the_cell_and_records_failed(notebook, t
         run(path, output=out, seed=1, start_timeout=START_TIMEOUT)
     record = info.value.record
     assert str(info.value) == (
-        f"{path} failed in cell 3 (In [4]): ZeroDivisionError: division by zero — the output notebook "
+        f"{path} failed in cell 3 (In [3]): ZeroDivisionError: division by zero — the output notebook "
         f"{out} (run {record.id}) has the failing cell marked."
     )
     assert (
@@ -140,9 +151,13 @@ def test_timeout_stops_the_kernel_and_keeps_partial_output(notebook, tmp_path):
         run(path, output=out, seed=1, timeout=8, start_timeout=START_TIMEOUT)
     assert time.monotonic() - started < 40
     nb = _load(out)
-    pid = int(nb["cells"][2]["outputs"][0]["text"].split()[1])
-    printed = "".join(o.get("text", "") for o in nb["cells"][3]["outputs"])
+    pid = int(nb["cells"][1]["outputs"][0]["text"].split()[1])
+    printed = "".join(o.get("text", "") for o in nb["cells"][2]["outputs"])
     assert "0\n" in printed  # the cell's output so far was saved
+    # the kernel was interrupted before it was stopped: the cell says where it stopped
+    assert [o["ename"] for o in nb["cells"][2]["outputs"] if o["output_type"] == "error"] == [
+        "KeyboardInterrupt"
+    ]
     assert nb["metadata"]["mlnb"]["run"]["status"] == "killed"
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
@@ -200,7 +215,7 @@ def test_ctrl_c_on_the_cli_kills_the_run_and_its_kernel(notebook, tmp_path):
         if out.exists():
             try:
                 cells = _load(out)["cells"]
-                text = "".join(o.get("text", "") for o in cells[2].get("outputs", []))
+                text = "".join(o.get("text", "") for o in cells[1].get("outputs", []))
                 pid = int(text.split()[1]) if text.startswith("pid") else None
             except Exception:  # a notebook caught half-written: try again
                 pass
@@ -210,6 +225,7 @@ def test_ctrl_c_on_the_cli_kills_the_run_and_its_kernel(notebook, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "mlnb: interrupted; run" in err and "is recorded as killed" in err
+    assert "Task exception was never retrieved" not in err and "Traceback" not in err
     run_meta = _metadata(out)["mlnb"]["run"]
     assert run_meta["status"] == "killed"
     assert get_run(run_meta["id"]).status == "killed"
@@ -299,3 +315,28 @@ def test_a_failed_run_is_stored_failed_with_the_error(notebook, tmp_path):
     with Store(readonly=True) as store:
         stored = store.get_run(record.id)
     assert stored.status == "failed" and "ValueError: nope" in stored.error
+
+
+@pytest.mark.kernel
+def test_execute_notebook_mirrors_papermill_and_still_records(notebook, tmp_path, monkeypatch):
+    """`mlnb.pipeline.run.execute_notebook` takes papermill's keywords, returns the executed
+    notebook and raises papermill's PapermillExecutionError; the run is recorded all the same."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from mlnb.pipeline.run import execute_notebook
+
+    monkeypatch.chdir(tmp_path)  # cwd=None is the current folder, as in papermill
+    path = notebook("e.ipynb", ["import os\nprint(os.getcwd())\nprint(a * 2)"], parameters="a = 1")
+    nb = execute_notebook(
+        str(path), "e-out.ipynb", parameters={"a": 21}, kernel_name="python3", progress_bar=False,
+        report_mode=True, execution_timeout=60, seed=3,
+    )  # fmt: skip
+    assert nb.cells[2].outputs[0].text == f"{tmp_path}\n42\n"
+    run_meta = nb.metadata.mlnb.run
+    assert (
+        get_run(run_meta["id"]).status == "finished" and run_meta["provenance"]["seed"]["seed"] == 3
+    )
+    assert nb.cells[0].metadata.jupyter.source_hidden is True
+    bad = notebook("bad.ipynb", ["raise ValueError('nope')"])
+    with pytest.raises(PapermillExecutionError, match="nope"):
+        execute_notebook(str(bad), "bad-out.ipynb", progress_bar=False)

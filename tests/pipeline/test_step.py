@@ -76,3 +76,15 @@ def test_cli_step_init_and_inspect(notebook, capsys):
     assert main(["step", "inspect", str(path)]) == 0
     table = capsys.readouterr().out
     assert "lr         float  0.01      learning rate" in table
+
+
+def test_inspect_says_when_the_parameters_cell_does_not_parse(notebook, capsys):
+    """Issue 15 item 2: a syntax error printed an empty table (as if there were no parameters)."""
+    path = notebook("broken.ipynb", ["pass"], parameters="msg = 'hi'\nif True print(1)")
+    assert main(["step", "inspect", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"mlnb: the parameters cell of {path} does not parse (SyntaxError at line 2: invalid "
+        "syntax), so its parameters cannot be listed or checked — fix that cell."
+    )
+    magic = notebook("magic.ipynb", ["pass"], parameters="%matplotlib inline\nlr = 0.1")
+    assert [p.name for p in inspect(magic)] == ["lr"]  # IPython syntax is not an error
