@@ -108,7 +108,7 @@ SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.display.Rendered": lambda: display.Rendered(HOSTILE, f"<p>{ESCAPED}</p>"),
     "mlnb.data.validate.ValidationReport": _validation,
     "mlnb.data.profile.DataProfile": _profile,
-    "mlnb.data.drift.DriftReport": _drift,
+    "mlnb.data.drift_report.DriftReport": _drift,
     "mlnb.gpu.holders.HoldersReport": _holders,
     "mlnb.gpu.free.FreeReport": _free,
     "mlnb.gpu.memory.MemoryReport": _memory,
