@@ -134,7 +134,7 @@ def average_hash(data: bytes, size: int = 8) -> int:
         return hash(data) & ((1 << (size * size)) - 1)
     with Image.open(io.BytesIO(data)) as image:
         small = image.convert("L").resize((size, size), Image.Resampling.BILINEAR)
-        pixels = list(small.getdata())
+        pixels = list(small.tobytes())
     mean = sum(pixels) / len(pixels)
     bits = 0
     for pixel in pixels:
