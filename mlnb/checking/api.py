@@ -60,6 +60,20 @@ def check_static(notebook: str | os.PathLike[str], *, kernel: str | None = None)
     return check(notebook, static_only=True, kernel=kernel)
 
 
+def static_warnings(notebook: str | os.PathLike[str]) -> list[str]:
+    """One line per static finding, for ``mlnb step init`` to print before making a step.
+
+    A notebook that cannot be checked (another language, no code) gives one line saying so.
+    """
+    from mlnb.exceptions import CheckError
+
+    try:
+        report = check_static(notebook)
+    except CheckError as exc:
+        return [f"not checked: {exc}"]
+    return [f"{f.severity}: {f.message}" for f in report.findings]
+
+
 def check(
     notebook: str | os.PathLike[str],
     *,

@@ -150,3 +150,15 @@ def test_mlnb_check_is_the_function_and_checking_the_package():
 
     assert mlnb.check is check and callable(mlnb.check)
     assert mlnb.checking.__name__ == "mlnb.checking"
+
+
+def test_step_init_warns_about_hidden_state(planted, tmp_path, capsys):
+    assert main(["step", "init", str(planted)]) == 0
+    captured = capsys.readouterr()
+    assert "mlnb: check: error: cell 4 uses 'z', first defined in cell 7 below it" in captured.err
+    assert captured.err.strip().endswith(
+        f"run `mlnb check {planted}` to see whether a fresh run reproduces it."
+    )
+    clean = saved(tmp_path / "clean.ipynb", [("lr = 0.1", 1, []), ("print(lr)", 2, [])])
+    assert main(["step", "init", str(clean)]) == 0
+    assert "check:" not in capsys.readouterr().err
