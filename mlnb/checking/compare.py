@@ -228,7 +228,9 @@ def compare_text(old: str, new: str, rtol: float = RTOL, atol: float = ATOL) -> 
     """Two normalised texts: the words must match, the numbers within the tolerance."""
     if old == new:
         return Difference(SAME)
-    old_words, new_words = NUMBER.split(old), NUMBER.split(new)
+    # the words around the numbers, with runs of spaces collapsed (NumPy pads by sign and width)
+    old_words = [" ".join(w.split()) for w in NUMBER.split(old)]
+    new_words = [" ".join(w.split()) for w in NUMBER.split(new)]
     old_numbers, new_numbers = NUMBER.findall(old), NUMBER.findall(new)
     if old_words != new_words or len(old_numbers) != len(new_numbers):
         return Difference(DIFFERS, _first_changed_line(old, new))

@@ -121,3 +121,8 @@ def test_cell_statuses():
     assert compare_cells(printed, raised).status == NEW_ERROR
     assert compare_cells(raised, raised).status == SAME
     assert compare_cells(printed, cell_items([result("'hello'")])).status == DIFFERS
+
+
+def test_padding_around_numbers_does_not_count_as_a_word_change():
+    moved = compare_text("[0.301 1.281 1.133]", "[ 0.135  0.029 -0.279]")
+    assert moved.status == DIFFERS and moved.how.startswith("3 number(s) changed: 0.301 → 0.135")
