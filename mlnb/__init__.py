@@ -23,6 +23,7 @@ _LAZY: dict[str, str] = {
     "get_state": "mlnb.seed:get_state",
     "set_state": "mlnb.seed:set_state",
     "check_reproducible": "mlnb.repro:check_reproducible",
+    "check": "mlnb.checking.api:check",
     "MlnbError": "mlnb.exceptions:MlnbError",
     "WhatIf": "mlnb.whatif.explorer:WhatIf",
     "start": "mlnb.runs.session:start",
@@ -46,6 +47,7 @@ _SUBMODULES = (
     "runs",
     "gpu",
     "pipeline",
+    "checking",
 )
 
 __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipython_extension"]
@@ -53,6 +55,7 @@ __all__ = [*sorted(_LAZY), "__version__", "load_ipython_extension", "unload_ipyt
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from IPython.core.interactiveshell import InteractiveShell
 
+    from mlnb.checking.api import check  # noqa: F401
     from mlnb.exceptions import MlnbError  # noqa: F401
     from mlnb.gpu.oom import find_batch_size, oom_guard  # noqa: F401
     from mlnb.pipeline.record import record  # noqa: F401

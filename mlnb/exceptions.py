@@ -381,3 +381,29 @@ PipelineRunNotFoundError = RunNotFoundError
 
 class MetricNotRecordedError(PipelineError):
     """A tuning metric that no trial recorded with ``mlnb.record``."""
+
+
+# --- reproducibility check (mlnb.checking) ---------------------------------------------
+
+
+class CheckError(MlnbError):
+    """A notebook ``mlnb check`` cannot check (empty, another language, bad options)."""
+
+
+class EmptyNotebookError(CheckError):
+    """A notebook with no code to run."""
+
+    def __init__(self, path: object) -> None:
+        self.path = path
+        super().__init__(f"{path} has no code cells, so there is nothing to check.")
+
+
+class UnsupportedLanguageError(CheckError):
+    """A notebook written for a kernel of another language than Python."""
+
+    def __init__(self, path: object, language: str) -> None:
+        self.path = path
+        self.language = language
+        super().__init__(
+            f"{path} is a {language} notebook; mlnb check supports Python notebooks only."
+        )

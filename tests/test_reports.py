@@ -104,6 +104,18 @@ def _repro():
     return ReproReport(2, [VariableCheck(HOSTILE, False, None, HOSTILE)], [HOSTILE])
 
 
+def _check():
+    from mlnb.checking.report import CellResult, CheckReport, FileAccess, Finding
+
+    return CheckReport(
+        HOSTILE,
+        [Finding("differs", HOSTILE, 2)],
+        [CellResult(2, "differs", HOSTILE)],
+        [FileAccess(HOSTILE, "input", None)],
+        runs=1,
+    )
+
+
 SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.display.Rendered": lambda: display.Rendered(HOSTILE, f"<p>{ESCAPED}</p>"),
     "mlnb.data.validate.ValidationReport": _validation,
@@ -115,6 +127,7 @@ SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.gpu.status.StatusReport": _status,
     "mlnb.gpu.oom.OomReport": _oom,
     "mlnb.repro.ReproReport": _repro,
+    "mlnb.checking.report.CheckReport": _check,
 }
 
 

@@ -45,6 +45,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "mlnb.cli.step",
         "make a finished notebook a pipeline step (init) or list its parameters (inspect)",
     ),
+    "check": (
+        "mlnb.cli.check",
+        "is this notebook reproducible? hidden state, fresh-run differences, seeds, files",
+    ),
     "rerun": (
         "mlnb.cli.rerun",
         "re-execute a recorded run and report which recorded values differ",

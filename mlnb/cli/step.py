@@ -61,4 +61,17 @@ def main(args: argparse.Namespace) -> int:
         return 0
     plan = step.step_init(args.notebook, write=args.write, inputs=args.inputs, outputs=args.outputs)
     print(plan.text())
+    _warn_hidden_state(args.notebook)
     return 0
+
+
+def _warn_hidden_state(notebook: str) -> None:
+    """The static check of ``mlnb check``: hidden state to fix before the notebook is a step."""
+    from mlnb.checking.api import static_warnings
+    from mlnb.cli.common import warn
+
+    lines = static_warnings(notebook)
+    for line in lines:
+        warn(f"check: {line}")
+    if lines:
+        warn(f"check: run `mlnb check {notebook}` to see whether a fresh run reproduces it.")

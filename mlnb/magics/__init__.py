@@ -25,6 +25,7 @@ MAGIC_CLASSES: tuple[str, ...] = (
     "mlnb.magics.data:DataMagics",
     "mlnb.magics.runs:RunsMagics",
     "mlnb.magics.pipeline:PipelineMagics",
+    "mlnb.magics.check:CheckMagics",
 )
 
 _loaded: weakref.WeakKeyDictionary[Any, list[MlnbMagics]] = weakref.WeakKeyDictionary()

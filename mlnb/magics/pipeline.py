@@ -194,6 +194,10 @@ class PipelineMagics(MlnbMagics):
             raise InvalidArgumentError("%pipeline_step: --write goes with --init.")
         if args.init:
             print(step.step_init(args.notebook, write=args.write).text())
+            from mlnb.checking.api import static_warnings
+
+            for warning in static_warnings(args.notebook):  # hidden state to fix first
+                print(f"mlnb: check: {warning}")
         else:
             print(step.parameters_table(step.inspect(args.notebook)))
 
