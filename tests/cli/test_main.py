@@ -37,7 +37,7 @@ def test_every_subcommand_is_a_module_of_mlnb_cli_with_add_arguments_and_main():
     from mlnb.cli import SUBCOMMANDS
 
     assert list(SUBCOMMANDS) == [
-        "info", "data", "runs", "gpu", "run", "sweep", "tune", "pipeline", "step", "rerun"
+        "info", "data", "runs", "gpu", "run", "sweep", "tune", "pipeline", "step", "check", "rerun"
     ]  # fmt: skip
     for name, (module_name, _help) in SUBCOMMANDS.items():
         assert module_name == f"mlnb.cli.{name}"
