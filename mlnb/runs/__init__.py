@@ -28,6 +28,7 @@ _LAZY = {
     "export": "mlnb.runs.exporting:export",
     "Checkpoint": "mlnb.runs.checkpoints:Checkpoint",
     "importance": "mlnb.runs.importance:importance",
+    "current_trial": "mlnb.runs.trial:current_trial",
 }
 
 __all__ = [
