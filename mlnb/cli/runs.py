@@ -8,6 +8,7 @@ Examples::
     mlnb runs rm 3f2a9c
     mlnb runs export --to mlflow --tracking-uri sqlite:///mlflow.db
     mlnb runs export --to tensorboard tb_logs
+    mlnb runs importance --metric val/acc --project mnist
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export.add_argument("dir", nargs="?", help="TensorBoard log folder")
     export.add_argument("--run", action="append", dest="runs", help="only this run (repeatable)")
     export.add_argument("--project", help="only runs of this project")
+    imp = actions.add_parser(
+        "importance", help="which parameter matters most for a metric (fANOVA or a forest)"
+    )
+    imp.add_argument(
+        "runs", nargs="*", help="run ids, prefixes or names (default: every finished run)"
+    )
+    imp.add_argument("--metric", "-m", required=True, help="the summary metric to explain")
+    imp.add_argument("--project", help="only finished runs of this project")
+    imp.add_argument(
+        "--tag", action="append", default=[], help="only runs with this tag (repeatable)"
+    )
+    imp.add_argument("--method", choices=("auto", "fanova", "forest"), default="auto")
+    imp.add_argument("--json", action="store_true", help="print JSON")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -60,7 +74,9 @@ def main(args: argparse.Namespace) -> int:
     opens it for writing only after every run it names was found.
     """
     if args.action is None:
-        raise InvalidArgumentError("say what to do: mlnb runs ls | show | compare | rm | export.")
+        raise InvalidArgumentError(
+            "say what to do: mlnb runs ls | show | compare | rm | export | importance."
+        )
     from mlnb.runs.store import Store
 
     if getattr(args, "limit", None) is not None and args.limit < 1:
@@ -209,4 +225,27 @@ def _check_folder(target: str) -> None:
         raise InvalidArgumentError(f"the TensorBoard folder {target} cannot be written.")
 
 
-ACTIONS = {"ls": _ls, "list": _ls, "show": _show, "compare": _compare, "rm": _rm, "export": _export}
+def _importance(store: Store, args: argparse.Namespace) -> int:
+    from mlnb.runs.importance import importance
+
+    result = importance(
+        args.runs or None,
+        args.metric,
+        project=args.project,
+        tags=args.tag,
+        method=args.method,
+        store=store,
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.text())
+    return 0
+
+
+ACTIONS = {
+    "ls": _ls,
+    "list": _ls,
+    "show": _show,
+    "compare": _compare,
+    "rm": _rm,
+    "export": _export,
+    "importance": _importance,
+}

@@ -1,4 +1,4 @@
-"""``mlnb tune NB --space SPACE.yaml --metric NAME --direction max --trials T --jobs J``."""
+"""``mlnb tune NB --space SPACE.yaml --metric NAME --direction max --trials T --jobs J [--prune median]``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,6 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     print(result.text())
     print(
-        f"{result.ran} trials run in {result.seconds:.1f} s; study in {args.storage or 'tune/'}; notebooks in {result.output_dir}"
+        f"{result.ran} trials run{f' ({result.pruned} pruned)' if result.pruned else ''} in {result.seconds:.1f} s; study in {args.storage or 'tune/'}; notebooks in {result.output_dir}"
     )
     return 0

@@ -190,12 +190,21 @@ class RunsMagics(MlnbMagics):
         default=None,
         help="metric to plot (repeatable; default: all shared)",
     )
+    @argument(
+        "--importance",
+        "-i",
+        default=None,
+        metavar="METRIC",
+        help="also show which parameter matters most for this metric (3 runs or more)",
+    )
     def run_compare(self, line: str = "") -> None:
-        """Overlay the curves of several runs, one panel per metric.
+        """Overlay the curves of several runs, one panel per metric; with ``--importance``,
+        the importance of each parameter for a metric, with its rank correlation and sign.
 
         Example::
 
             %run_compare baseline wide --metric val/loss
+            %run_compare t0 t1 t2 t3 t4 --metric loss --importance val/acc
         """
         args = parse_args(self.run_compare, line)
         if args is None:  # help was shown
@@ -207,10 +216,17 @@ class RunsMagics(MlnbMagics):
 
         from mlnb.runs.comparison import compare
 
+        found = None
+        if args.importance is not None:  # computed first: a bad metric fails before drawing
+            from mlnb.runs.importance import importance
+
+            found = importance(args.runs, args.importance)
         figure = compare(args.runs, args.metric)
         png = io.BytesIO()
         figure.savefig(png, format="png")
         show_object(Image(data=png.getvalue(), format="png"))
+        if found is not None:
+            display.show(found.text(), found.html())
 
     def close(self) -> None:
         """Remove the cell-log hooks and the error display; running runs keep running."""

@@ -117,6 +117,9 @@ def tune_call(args: argparse.Namespace) -> dict[str, Any]:
         "backend": args.backend,
         "address": args.address,
         "progress": not args.no_progress,
+        "prune": args.prune,
+        "prune_startup": args.prune_startup,
+        "prune_warmup": args.prune_warmup,
     }
 
 

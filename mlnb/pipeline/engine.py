@@ -19,8 +19,15 @@ execution, error marking and papermill's own metadata stay papermill's. On top:
 * after a timeout or Ctrl-C the kernel is interrupted first, so the stopped cell keeps its
   ``KeyboardInterrupt`` output (as with papermill), then stopped — always, also after a
   crash — and nbclient's leftover tasks are cancelled, so nothing prints after mlnb's message;
-* the outcome (finished, failed, killed, crashed; the exception and the cell) is written
-  into the record before papermill raises its execution error.
+* the outcome (finished, failed, killed, crashed, pruned; the exception and the cell) is written
+  into the record before papermill raises its execution error;
+* the kernel is told which run it executes (``MLNB_RUN_ID``/``MLNB_RUN_HOME``, set by a
+  silent execution), so ``mlnb.log`` in the notebook writes to that run
+  (:mod:`mlnb.runs.trial`);
+* a run may be stopped on request (``RunContext.stop_file``, see :func:`request_stop`): when
+  that file appears the cell running is marked, the outcome is the status the file names
+  (``pruned`` for tuning), and the kernel is interrupted — killed if it does not stop within
+  :data:`STOP_GRACE_SECONDS`; the output notebook keeps everything up to that cell.
 
 Driven by papermill directly (no :class:`RunContext` passed), the engine begins and ends
 the run record itself: seed from ``MLNB_SEED`` (else drawn), the input notebook's copy kept
@@ -30,9 +37,13 @@ in the run store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import json
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +55,7 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager, papermil
 
 from mlnb.exceptions import KernelStartError
 from mlnb.pipeline import lifecycle
-from mlnb.pipeline.kernels import KernelKind, KernelSource, stop_kernel
+from mlnb.pipeline.kernels import KernelKind, KernelSource, kernel_pid, stop_kernel
 from mlnb.pipeline.parameters import cell_tags
 from mlnb.pipeline.record import values_from_outputs
 from mlnb.pipeline.section import METADATA_KEY, SECTION_KEY, PipelineSection
@@ -68,6 +79,32 @@ ERROR_TAG = "mlnb-error"
 AUTOSAVE_SECONDS = 1
 #: how long a stopped cell may take to report its KeyboardInterrupt before the kernel goes
 INTERRUPT_GRACE_SECONDS = 3.0
+#: how often the stop file is looked for, and how long an interrupted kernel has to stop
+STOP_POLL_SECONDS = 0.2
+STOP_GRACE_SECONDS = 10.0
+
+
+def request_stop(path: str | os.PathLike[str], status: str, reason: str) -> None:
+    """Ask the run watching ``path`` (its ``RunContext.stop_file``) to stop: it ends with
+    ``status`` (``pruned``, ``killed``) and ``reason`` as its error. The file is written
+    whole (a temporary file renamed), so the watcher never reads half of it."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"status": status, "reason": reason}), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def read_stop_request(path: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """``(status, reason)`` once :func:`request_stop` wrote ``path``, else None."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    from mlnb.runs.external import END_STATUSES
+
+    status = data.get("status") if isinstance(data, dict) else None
+    reason = str(data.get("reason") or "stopped on request") if isinstance(data, dict) else ""
+    return (status if status in END_STATUSES else "killed"), reason
 
 
 @dataclass
@@ -99,6 +136,8 @@ class RunContext:
     start_retries: int = 2
     prewarm_next: bool = True
     owned: bool = False
+    #: a file whose appearance stops the run (see :func:`request_stop`); None: never asked
+    stop_file: str | None = None
     started: float = field(default_factory=time.monotonic)
     #: which limit the running cell is under: "run" or "cell"
     binding: str = "cell"
@@ -209,12 +248,18 @@ class RecordingExecutionManager(NotebookExecutionManager):
         super().__init__(nb, **kwargs)
         self.context = context
         self.current_index: int | None = None
+        #: set by the stop watcher: no further cell starts
+        self.stop_requested = False
 
     def save(self, **kwargs: Any) -> None:
         self.nb.metadata.setdefault(METADATA_KEY, {})["run"] = self.context.current().to_dict()
         super().save(**kwargs)
 
     def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        if self.stop_requested:  # asked to stop between cells: papermill stops here
+            from nbclient.exceptions import CellExecutionError
+
+            raise CellExecutionError("", "StopRequested", "the run was asked to stop")
         self.current_index = cell_index
         super().cell_start(cell, cell_index, **kwargs)
 
@@ -229,10 +274,12 @@ class RecordingExecutionManager(NotebookExecutionManager):
         return self.nb.cells[self.current_index]
 
     def stop(self, status: str, error: str) -> None:
-        """End the run as killed/crashed in the cell that was running, and mark that cell."""
-        if self.current_index is not None:
-            self._mark(self.current_index, status)
+        """End the run as killed/crashed/pruned in the cell that was running, and mark that
+        cell (with the first outcome settled: a pruned run whose kernel is then killed stays
+        pruned)."""
         self.context.settle(status, error)
+        if self.current_index is not None and self.context.outcome is not None:
+            self._mark(self.current_index, self.context.outcome[0])
 
     def conclude_from_outputs(self) -> None:
         """Finished or failed, read from the outputs as papermill does (``sys.exit(0)`` is fine)."""
@@ -351,14 +398,22 @@ class MlnbEngine(NBClientEngine):
             stderr_file=stderr_file,
         )
         client, km = cls._ready_client(nb_man, context, client_options)
+        done = threading.Event()
         try:
             if context.kind.seed is not None:
                 _pin_seed(client, context)
+            if not context.owned:
+                _expose_run(client, context)
+            if context.stop_file is not None:
+                threading.Thread(
+                    target=_watch_stop, args=(context, nb_man, km, done), daemon=True
+                ).start()
             return client.execute()
         except (CellTimeoutError, KeyboardInterrupt):
             _keep_interrupt(client, km, nb_man.current_cell())
             raise
         finally:
+            done.set()
             _cancel_leftovers()
             if client.kc is not None:
                 try:
@@ -418,6 +473,53 @@ def _pin_seed(client: Any, context: RunContext) -> None:
             content.get("ename"),
             content.get("evalue"),
         )
+
+
+def _silent(client: Any, code: str) -> dict[str, Any]:
+    """Run ``code`` in the kernel silently (no cell, no output, no execution count used)."""
+    from jupyter_core.utils import ensure_async, run_sync
+
+    async def execute() -> Any:
+        msg_id = await ensure_async(client.kc.execute(code, silent=True, store_history=False))
+        return await client.async_wait_for_reply(msg_id)
+
+    reply = run_sync(execute)()
+    return dict((reply or {}).get("content", {}))
+
+
+def _expose_run(client: Any, context: RunContext) -> None:
+    """Tell a Python kernel which run it executes, so ``mlnb.log`` writes there."""
+    if not context.language.lower().startswith("python"):
+        return
+    from mlnb.runs.database import default_home
+    from mlnb.runs.trial import exposure_code
+
+    content = _silent(client, exposure_code(context.record.id, str(default_home())))
+    if content.get("status") != "ok":
+        log.warning("mlnb: cannot name the run in the kernel: %s", content.get("evalue"))
+
+
+def _watch_stop(context: RunContext, manager: Any, km: Any, done: threading.Event) -> None:
+    """Stop the run when its stop file appears: settle the outcome, mark the cell running,
+    interrupt the kernel (the cell fails with KeyboardInterrupt and papermill stops there),
+    and kill the kernel if it has not stopped after :data:`STOP_GRACE_SECONDS`."""
+    assert context.stop_file is not None
+    while not done.wait(STOP_POLL_SECONDS):
+        request = read_stop_request(context.stop_file)
+        if request is None:
+            continue
+        status, reason = request
+        manager.stop_requested = True
+        manager.stop(status, reason)
+        pid = kernel_pid(km)
+        if pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGINT)
+        if not done.wait(STOP_GRACE_SECONDS):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        return
 
 
 def _keep_interrupt(client: Any, km: Any, cell: Any) -> None:

@@ -173,6 +173,9 @@ TUNE = [
     KERNEL,
     Option(("--timeout",), {"type": float, "help": "stop a trial after this many seconds"}, rule="seconds"),
     START_TIMEOUT,
+    Option(("--prune",), {"choices": ("median",), "help": "stop trials early: the notebook logs --metric at each step with mlnb.log({metric: value}, step=epoch); median stops a trial below the median of earlier trials at that step (status pruned)"}),
+    Option(("--prune-startup",), {"type": int, "default": 5, "metavar": "N", "help": "trials that run to the end before --prune starts pruning (default 5)"}, rule="count_or_zero"),
+    Option(("--prune-warmup",), {"type": int, "default": 0, "metavar": "STEPS", "help": "steps every trial runs before --prune may stop it (default 0)"}, rule="count_or_zero"),
     *PARALLEL,
 ]  # fmt: skip
 PIPELINE = [

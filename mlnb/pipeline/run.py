@@ -77,7 +77,10 @@ _PAPERMILL_DUPLICATES = (
 class RunTask:
     """A run described as data, so it can cross into a worker process or a Ray task.
 
-    Attributes mirror :func:`run`'s arguments; ``tags`` label the record.
+    Attributes mirror :func:`run`'s arguments; ``tags`` label the record; ``run_id`` is the
+    record's id chosen by the caller (a tuner reads the run's logged points by it while it
+    runs); ``stop_file`` stops the run when it appears (see
+    :func:`mlnb.pipeline.engine.request_stop`).
     """
 
     notebook: str
@@ -93,6 +96,8 @@ class RunTask:
     rerun_of: str | None = None
     prewarm_next: bool = True
     pin_seed: bool = True
+    run_id: str | None = None
+    stop_file: str | None = None
 
     def execute(self, kernels: KernelSource | None = None) -> RunRecord:
         """Run it without raising on failure; returns the record."""
@@ -112,6 +117,8 @@ class RunTask:
             kernels=kernels,
             prewarm_next=self.prewarm_next,
             raise_on_failure=False,
+            run_id=self.run_id,
+            stop_file=self.stop_file,
         )
 
 
@@ -213,6 +220,8 @@ def run(
     rerun_of: str | None = None,
     kernels: KernelSource | None = None,
     prewarm_next: bool = True,
+    run_id: str | None = None,
+    stop_file: str | os.PathLike[str] | None = None,
 ) -> RunRecord:
     """Execute a notebook with papermill, its seed pinned, and record the run.
 
@@ -248,6 +257,9 @@ def run(
         rerun_of: the run id this run repeats.
         kernels: where the kernel comes from (a warm :class:`KernelSource` in sweeps).
         prewarm_next: with a warm source, boot a spare kernel for a following run.
+        run_id: the record's id (default: a new one); ``mlnb.log`` in the notebook writes to it.
+        stop_file: when this file appears the run stops, with the status it names
+            (:func:`mlnb.pipeline.engine.request_stop`; ``mlnb tune --prune`` uses it).
 
     Returns:
         The final :class:`~mlnb.runs.records.RunRecord` (also in the run store and in the
@@ -299,6 +311,8 @@ def _execute(
     rerun_of: str | None,
     kernels: KernelSource | None,
     prewarm_next: bool,
+    run_id: str | None = None,
+    stop_file: str | os.PathLike[str] | None = None,
 ) -> tuple[RunRecord, BaseException | None]:
     """:func:`run`'s body; also returns the exception papermill raised (for :func:`execute_notebook`)."""
     import papermill
@@ -331,7 +345,7 @@ def _execute(
         )
     language = language or kernelspec.get("language") or None
     seed_value = resolve_seed(seed)[0] if pin_seed else None
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     to_stdout = output is not None and str(output) == STDIO
     out = Path(output) if output is not None else default_output(notebook, run_id)
     if not to_stdout:
@@ -405,6 +419,7 @@ def _execute(
         execution_timeout=execution_timeout,
         start_retries=start_retries,
         prewarm_next=prewarm_next,
+        stop_file=os.fspath(stop_file) if stop_file is not None else None,
     )
     if engine == ENGINE:
         call["mlnb_context"] = context
@@ -526,7 +541,7 @@ def run_error(record: RunRecord) -> NotebookRunError:
             f"{section.notebook} failed{cell}{label}: {error} — the output notebook {where} has the failing cell marked.",
             record,
         )
-    if record.status == "killed":
+    if record.status in ("killed", "pruned"):
         return RunKilledError(
             f"{section.notebook} was stopped{cell}: {error}; the kernel is stopped and the output so far is in {where}.",
             record,

@@ -4,7 +4,8 @@ Both run one notebook many times with different parameters. Before any kernel
 starts, every value a trial could get is checked against the notebook's
 ``parameters`` cell (:func:`check_trial_values`); then :func:`run_trials` keeps
 up to ``jobs`` trials in flight on an executor (worker processes or Ray), shows a
-progress bar that counts the failures, and hands each result back as it comes.
+progress bar that counts the failures (and the trials a tuner pruned), and hands each
+result back as it comes.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def run_trials(
 
     executor = executors.create(backend, jobs=jobs, address=address)
     bar = tqdm(total=total, desc=label, unit="trial", disable=not progress)
-    in_flight = failed = 0
+    in_flight = failed = pruned = 0
     stopped = False
     try:
         while True:
@@ -83,9 +84,12 @@ def run_trials(
                 break
             key, record = executor.next_result()
             in_flight -= 1
-            if record is not None and record.status != "finished":
+            if record is not None and record.status == "pruned":
+                pruned += 1
+            elif record is not None and record.status != "finished":
                 failed += 1
-                bar.set_postfix(failed=failed)
+            if pruned or failed:
+                bar.set_postfix({k: v for k, v in (("failed", failed), ("pruned", pruned)) if v})
             if on_result(key, record) is False:
                 stopped = True
             bar.update(1)

@@ -11,12 +11,28 @@ Optuna's ask/tell interface is driven from this process only, so the SQLite stud
 never sees concurrent writers. The metric is what the notebook records with
 ``mlnb.record(name, value)``. Running ``tune`` again with the same storage continues
 the study until it holds ``trials`` finished trials.
+
+Pruning (``prune="median"``, Optuna's ``MedianPruner``): the notebook logs intermediate
+values of the metric with ``mlnb.log({metric: value}, step=epoch)`` — with no run of its
+own started, that writes to the trial's run in the store (:mod:`mlnb.runs.trial`). A
+thread of this process (the one that owns the study) reads each running trial's points
+with ``Store.metrics`` every :data:`PRUNE_POLL_SECONDS`, reports new steps with
+``trial.report`` and asks ``trial.should_prune()``; a trial to prune is stopped through its
+stop file (:func:`mlnb.pipeline.engine.request_stop`, the one message parent → worker): the
+worker's engine marks the cell running, interrupts the kernel and ends the run ``pruned``
+(output notebook kept). The trial is told to Optuna as ``PRUNED``. A notebook that never
+logs the metric is warned about once and its trials run to the end (nothing is lost).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
+import tempfile
+import threading
 import time
+import warnings
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 from mlnb import display
 from mlnb.exceptions import (
+    InvalidArgumentError,
     MetricNotRecordedError,
     MissingDependencyError,
+    MlnbError,
+    MlnbWarning,
     PipelineSpecError,
 )
 from mlnb.pipeline.loading import load_notebook, resolve_kernel, shorten
@@ -33,11 +52,18 @@ from mlnb.pipeline.options import check_options
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
 from mlnb.pipeline.section import values_of
 from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
-from mlnb.runs.records import RunRecord
+from mlnb.runs.records import RunRecord, new_run_id
 from mlnb.seed import resolve_seed
 
 if TYPE_CHECKING:
     import optuna
+
+    from mlnb.runs.store import Store
+
+#: pruners ``--prune`` takes (ASHA on Ray Tune is not built here)
+PRUNERS = ("median",)
+#: how often the running trials' logged values are read from the run store
+PRUNE_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -138,6 +164,7 @@ class TuneResult:
     output_dir: str
     seconds: float
     ran: int
+    pruned: int = 0
 
     def rows(self) -> tuple[list[str], list[list[Any]]]:
         """Headers and rows: trial, state, params, metric value."""
@@ -191,6 +218,9 @@ def tune(
     backend: str = "local",
     address: str | None = None,
     progress: bool = True,
+    prune: str | None = None,
+    prune_startup: int = 5,
+    prune_warmup: int = 0,
 ) -> TuneResult:
     """Run Optuna TPE trials of a notebook until the study holds ``trials`` finished ones.
 
@@ -206,17 +236,36 @@ def tune(
         storage: an Optuna storage URL; default ``sqlite:///tune/<stem>.db`` beside it.
         output_dir: trial notebooks (default ``tune/<stem>/`` beside the notebook).
         fixed, kernel, timeout, start_timeout, backend, address, progress: as for sweeps.
+        prune: ``"median"`` stops trials whose intermediate values (``mlnb.log`` of
+            ``metric`` at steps) fall below the median of earlier trials at the same step;
+            None runs every trial to the end.
+        prune_startup: trials that finish unpruned before pruning starts (Optuna's
+            ``n_startup_trials``).
+        prune_warmup: steps a trial always runs before it may be pruned (``n_warmup_steps``).
 
     Raises:
         MissingDependencyError: optuna is not installed.
         MetricNotRecordedError: the first finished trial did not record ``metric``.
+        InvalidArgumentError: an unknown pruner.
     """
     try:
         import optuna
     except ImportError:
-        raise MissingDependencyError("optuna", "mlnb tune", "optuna") from None
+        feature = f"mlnb tune --prune {prune}" if prune else "mlnb tune"
+        raise MissingDependencyError("optuna", feature, "optuna") from None
     check_direction(direction)
-    check_options(trials=trials, jobs=jobs, timeout=timeout, start_timeout=start_timeout)
+    check_options(
+        trials=trials,
+        jobs=jobs,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        prune_startup=prune_startup,
+        prune_warmup=prune_warmup,
+    )
+    if prune is not None and prune not in PRUNERS:
+        raise InvalidArgumentError(
+            f"--prune must be one of {', '.join(PRUNERS)}, got {prune!r} (ASHA runs on Ray Tune, which mlnb tune does not drive yet)."
+        )
     path = Path(notebook)
     nb = load_notebook(path)
     resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial
@@ -238,6 +287,11 @@ def tune(
             storage=storage,
             direction="maximize" if direction == "max" else "minimize",
             sampler=optuna.samplers.TPESampler(seed=seed_value),
+            pruner=optuna.pruners.MedianPruner(
+                n_startup_trials=prune_startup, n_warmup_steps=prune_warmup
+            )
+            if prune
+            else optuna.pruners.NopPruner(),
             load_if_exists=True,
         )
     except ValueError as exc:  # e.g. an existing study with the other direction
@@ -248,11 +302,16 @@ def tune(
         raise PipelineSpecError(
             f"--storage {storage} cannot be opened as an Optuna storage ({type(exc).__name__}: {shorten(str(exc), 120)}) — use a URL like sqlite:///tune.db."
         ) from None
-    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
+    states = (
+        optuna.trial.TrialState.COMPLETE,
+        optuna.trial.TrialState.FAIL,
+        optuna.trial.TrialState.PRUNED,
+    )
     remaining = max(0, trials - len(study.get_trials(deepcopy=False, states=states)))
     started = time.perf_counter()
     in_flight: dict[int, Any] = {}
-    submitted = 0
+    submitted = pruned = 0
+    monitor = _PruneMonitor(metric, prune) if prune and remaining else None
 
     def tasks() -> Iterator[tuple[Hashable, RunTask]]:
         nonlocal submitted
@@ -261,6 +320,8 @@ def tune(
             params = {**fixed, **{name: dim.suggest(trial) for name, dim in space.items()}}
             in_flight[trial.number] = trial
             submitted += 1
+            run_id = new_run_id()
+            stop_file = monitor.watch(trial, run_id) if monitor is not None else None
             yield (
                 trial.number,
                 RunTask(
@@ -272,11 +333,20 @@ def tune(
                     timeout=timeout,
                     start_timeout=start_timeout,
                     tags=["tune", f"trial-{trial.number}"],
+                    run_id=run_id,
+                    stop_file=stop_file,
                 ),
             )
 
     def tell(number: Hashable, record: RunRecord | None) -> bool:
+        nonlocal pruned
         trial = in_flight.pop(int(number))  # type: ignore[call-overload]  # executors hand back the int key they were given
+        if monitor is not None:
+            monitor.settle(trial, record)
+            if record is not None and record.status == "pruned":
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                pruned += 1
+                return True
         recorded_values = values_of(record) if record is not None else {}
         value = recorded_values.get(metric)
         if (
@@ -296,14 +366,145 @@ def tune(
         return True
 
     if remaining:
-        run_trials(
-            tasks(),
-            tell,
-            total=remaining,
-            jobs=jobs,
-            backend=backend,
-            address=address,
-            label=f"tune {path.name}",
-            progress=progress,
-        )
-    return TuneResult(study, metric, str(out), time.perf_counter() - started, submitted)
+        try:
+            run_trials(
+                tasks(),
+                tell,
+                total=remaining,
+                jobs=jobs,
+                backend=backend,
+                address=address,
+                label=f"tune {path.name}",
+                progress=progress,
+            )
+        finally:
+            if monitor is not None:
+                monitor.close()
+    return TuneResult(study, metric, str(out), time.perf_counter() - started, submitted, pruned)
+
+
+class _Watched:
+    """A running trial the monitor reads: its run id, stop file, and the last step reported."""
+
+    def __init__(self, trial: Any, run_id: str, stop_file: str) -> None:
+        self.trial = trial
+        self.run_id = run_id
+        self.stop_file = stop_file
+        self.last_step = -1
+        self.points = 0
+        self.stopping = False
+
+
+class _PruneMonitor:
+    """Reads running trials' logged values from the run store, reports them to Optuna and
+    stops the trials its pruner prunes. Optuna's storage is thread-safe (its own ``n_jobs``
+    reports from threads); one lock keeps a trial from being reported while it is told."""
+
+    def __init__(self, metric: str, pruner: str) -> None:
+        self.metric = metric
+        self.pruner = pruner
+        self.folder = Path(tempfile.mkdtemp(prefix="mlnb-tune-stop-"))
+        self.lock = threading.Lock()
+        self.watched: dict[int, _Watched] = {}
+        self.warned = False
+        self._store: Store | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="mlnb-tune-prune", daemon=True)
+        self._thread.start()
+
+    def watch(self, trial: Any, run_id: str) -> str:
+        """Start reading ``trial``'s run; returns the stop file its worker watches."""
+        stop_file = str(self.folder / f"{run_id}.stop")
+        with self.lock:
+            self.watched[trial.number] = _Watched(trial, run_id, stop_file)
+        return stop_file
+
+    def settle(self, trial: Any, record: RunRecord | None) -> None:
+        """Before a trial is told: report the steps not read yet, stop watching it, and
+        warn (once) when a trial that finished never logged the metric."""
+        with self.lock:
+            watched = self.watched.pop(trial.number, None)
+        if watched is None:
+            return
+        store = self._open()
+        rows = store.metrics(watched.run_id, [self.metric]) if store is not None else []
+        self._report(watched, rows)
+        finished = record is not None and record.status == "finished"
+        if watched.points == 0 and finished and not self.warned:
+            self.warned = True
+            warnings.warn(
+                f"--prune {self.pruner}: trial {trial.number} logged no {self.metric!r} while it ran, "
+                f"so no trial can be pruned — log it at each step with mlnb.log({{{self.metric!r}: value}}, step=epoch) "
+                "in the notebook; trials run to the end.",
+                MlnbWarning,
+                stacklevel=2,
+            )
+
+    def _open(self) -> Store | None:
+        from mlnb.runs.store import Store
+
+        if self._store is None:
+            try:
+                store = Store(readonly=True)
+            except MlnbError:  # damaged or unreadable: this pass reads nothing
+                return None
+            if store._conn is None:  # not created yet (no trial has begun): look again later
+                return None
+            self._store = store
+        return self._store
+
+    def _report(self, watched: _Watched, rows: list[Any]) -> bool:
+        """Report the new finite points in step order; True if any was reported."""
+        new = False
+        for row in sorted(rows, key=lambda r: r.step):
+            if row.step <= watched.last_step or not math.isfinite(row.value):
+                continue
+            watched.trial.report(row.value, row.step)
+            watched.last_step = row.step
+            watched.points += 1
+            new = True
+        return new
+
+    def _loop(self) -> None:
+        while not self._done.wait(PRUNE_POLL_SECONDS):
+            try:
+                self.poll()
+            except Exception as exc:  # never let the monitor kill the search: trials run on
+                warnings.warn(
+                    f"--prune {self.pruner}: reading the trials' values failed ({type(exc).__name__}: {exc}); trials run to the end.",
+                    MlnbWarning,
+                    stacklevel=1,
+                )
+                return
+
+    def poll(self) -> None:
+        """One pass: report new steps of every running trial, stop the ones to prune."""
+        from mlnb.pipeline.engine import request_stop
+
+        with self.lock:
+            running = list(self.watched.values())
+        store = self._open() if running else None
+        for watched in running:
+            if store is None:
+                return
+            rows = store.metrics(watched.run_id, [self.metric])
+            with self.lock:
+                if self.watched.get(watched.trial.number) is not watched or watched.stopping:
+                    continue
+                if not self._report(watched, rows) or not watched.trial.should_prune():
+                    continue
+                watched.stopping = True
+                value = rows[-1].value if rows else float("nan")
+                request_stop(
+                    watched.stop_file,
+                    "pruned",
+                    f"Pruned: the {self.pruner} pruner stopped it at step {watched.last_step} ({self.metric}={value:.6g})",
+                )
+
+    def close(self) -> None:
+        """Stop reading and remove the stop files."""
+        self._done.set()
+        self._thread.join(timeout=10)
+        if self._store is not None:
+            self._store.close()
+        shutil.rmtree(self.folder, ignore_errors=True)

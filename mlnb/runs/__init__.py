@@ -3,7 +3,8 @@
 ``run = mlnb.runs.start("baseline", config={...})`` starts a run; ``run.log({...})``
 buffers points that a background thread writes to a SQLite store under
 ``MLNB_HOME`` (default ``./.mlnb``). ``table()``, ``compare()`` and
-``parallel_coordinates()`` compare runs; ``export()`` hands them to MLflow or
+``parallel_coordinates()`` compare runs; ``importance()`` says which
+parameter matters most; ``export()`` hands them to MLflow or
 TensorBoard. Heavy libraries (pandas, matplotlib, torch, ipywidgets, mlflow) are
 imported only by the functions that use them.
 """
@@ -26,6 +27,8 @@ _LAZY = {
     "progress": "mlnb.runs.progress:progress",
     "export": "mlnb.runs.exporting:export",
     "Checkpoint": "mlnb.runs.checkpoints:Checkpoint",
+    "importance": "mlnb.runs.importance:importance",
+    "current_trial": "mlnb.runs.trial:current_trial",
 }
 
 __all__ = [

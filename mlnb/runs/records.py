@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
-#: every state a run can be in; ``crashed`` is set by readers when the writing process died
-STATUSES = ("running", "finished", "failed", "killed", "crashed")
+#: every state a run can be in; ``crashed`` is set by readers when the writing process died;
+#: ``pruned``: a tuning trial stopped early because its intermediate values were poor
+STATUSES = ("running", "finished", "failed", "killed", "crashed", "pruned")
 #: states a user (or the context manager) may finish a run with
 FINISH_STATUSES = ("finished", "failed", "killed")
 

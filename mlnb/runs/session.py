@@ -135,6 +135,9 @@ def require_active(action: str = "log") -> Run:
 def log(data: Mapping[str, Any], step: int | None = None) -> None:
     """Log to the active run: ``mlnb.log({"loss": 0.3}, step=i)``; see :meth:`Run.log`.
 
+    With no active run, in a notebook mlnb's pipeline executes, the points go to the
+    pipeline's run of it (see :mod:`mlnb.runs.trial`).
+
     Raises:
         NoActiveRunError: no run is active (e.g. after ``%run_stop``); with the
             extension loaded the cell shows just its sentence (see
@@ -142,7 +145,13 @@ def log(data: Mapping[str, Any], step: int | None = None) -> None:
     """
     run = _active
     if run is None or run.status != "running":
-        raise NoActiveRunError("log")
+        from mlnb.runs.trial import current_trial
+
+        trial = current_trial()  # a kernel the pipeline runs: log to the pipeline's run
+        if trial is None:
+            raise NoActiveRunError("log")
+        trial.log(data, step)
+        return
     run.log(data, step)
 
 

@@ -36,6 +36,7 @@ CLI_BASE: dict[tuple[str, ...], list[str]] = {
     ("runs", "compare"): ["runs", "compare", "{alpha}", "{beta}"],
     ("runs", "rm"): ["runs", "rm", "{alpha}"],
     ("runs", "export"): ["runs", "export", "--to", "tensorboard", "{dir}"],
+    ("runs", "importance"): ["runs", "importance", "--metric", "acc"],
     ("gpu",): ["gpu"],
     ("data", "profile"): ["data", "profile", "{file}"],
     ("data", "validate"): ["data", "validate", "{file}", "--infer", "{tmp}/schema.json"],

@@ -58,7 +58,7 @@ def test_bad_status_and_bad_names_are_refused_in_one_sentence(home):
     with pytest.raises(InvalidArgumentError) as info:
         external.end(begun, "running")
     assert str(info.value) == (
-        "status must be one of finished, failed, killed, crashed, got 'running'."
+        "status must be one of finished, failed, killed, crashed, pruned, got 'running'."
     )
     assert get_run(begun.id).status == "running"  # nothing written
     with pytest.raises(InvalidArgumentError) as info:

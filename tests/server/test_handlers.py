@@ -127,7 +127,7 @@ async def _error(jp_fetch, *path, **params):
 
 async def test_list_parameters_are_checked_not_bent(jp_fetch, store_home, log_run):
     log_run(store_home, "one")
-    statuses = "running, finished, failed, killed, crashed"
+    statuses = "running, finished, failed, killed, crashed, pruned"
     assert await _error(jp_fetch, "runs", status="bogus") == (
         400,
         f"status must be one of {statuses}, got 'bogus'.",

@@ -1,0 +1,112 @@
+"""`mlnb tune --prune median` vs the same search without pruning, in one run.
+
+One small notebook whose bad configurations show early: it "trains" for EPOCHS epochs
+(EPOCH_SECONDS each, a sleep standing in for the work) and logs ``acc`` at every epoch
+with ``mlnb.log``; its accuracy curve rises towards a ceiling set by ``lr`` (best at
+0.01), so a poor ``lr`` is visibly poor after a few epochs. Both sides run the same
+Optuna TPE search (same seed, TRIALS trials, JOBS at once, lr from eight choices); one
+side adds ``prune="median"`` (MedianPruner, 4 startup trials, 2 warm-up steps). Each
+side gets its own run store and study.
+
+Measured: the total trial time (sum of the trials' run durations from the run store),
+the wall time of each search, how many trials were pruned, and the best value found.
+Target (issue 16): pruning cuts the total trial time >= 2x and finds the same best value.
+The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TRIALS = 16
+JOBS = 2
+EPOCHS = 12
+EPOCH_SECONDS = 0.25
+SEED = 11
+CHOICES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
+TRAIN = f"""import math, time
+import mlnb
+ceiling = 1 - (math.log10(lr) + 2) ** 2 / 8      # best at lr = 0.01
+for epoch in range({EPOCHS}):
+    time.sleep({EPOCH_SECONDS})                    # the epoch's work
+    acc = ceiling * (1 - math.exp(-(epoch + 1) / 3))
+    mlnb.log({{"acc": acc}}, step=epoch)           # the trial's run: the tuner reads it
+mlnb.record("acc", acc)"""
+
+
+def write_notebook(path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("lr = 0.01")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(TRAIN)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(path))
+
+
+def search(folder: Path, prune: str | None) -> dict[str, float | int]:
+    from mlnb.pipeline.tune import parse_space, tune
+    from mlnb.runs.store import Store
+
+    os.environ["MLNB_HOME"] = str(folder / ".mlnb")  # the workers inherit it
+    notebook = folder / "train.ipynb"
+    write_notebook(notebook)
+    result = tune(
+        notebook,
+        parse_space({"lr": CHOICES}),
+        "acc",
+        trials=TRIALS,
+        jobs=JOBS,
+        seed=SEED,
+        prune=prune,
+        prune_startup=4,
+        prune_warmup=2,
+        storage=f"sqlite:///{folder / 'study.db'}",
+        output_dir=folder / "trials",
+        progress=False,
+    )
+    with Store(readonly=True) as store:
+        records = store.list_runs(tags=["tune"])
+    return {
+        "trial_seconds": sum(r.duration for r in records),
+        "wall_seconds": result.seconds,
+        "trials": len(records),
+        "pruned": sum(r.status == "pruned" for r in records),
+        "best": result.study.best_value,
+        "best_lr": result.study.best_params["lr"],
+    }
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="mlnb-bench-prune-") as tmp:
+        full_dir, pruned_dir = Path(tmp, "full"), Path(tmp, "pruned")
+        full_dir.mkdir()
+        pruned_dir.mkdir()
+        full = search(full_dir, None)
+        pruned = search(pruned_dir, "median")
+    ratio = full["trial_seconds"] / pruned["trial_seconds"]
+    for label, side in (("no pruning", full), ("--prune median", pruned)):
+        print(
+            f"{label:15s} {side['trials']} trials ({side['pruned']} pruned): "
+            f"trial time {side['trial_seconds']:.1f} s, wall {side['wall_seconds']:.1f} s, "
+            f"best acc {side['best']:.6f} at lr={side['best_lr']:g}"
+        )
+    same = full["best"] == pruned["best"]
+    print(f"total trial time cut {ratio:.2f}x (target >= 2x); same best value: {same}")
+    print(json.dumps({"full": full, "pruned": pruned, "ratio": ratio, "same_best": same}))
+
+
+if __name__ == "__main__":
+    main()
