@@ -452,8 +452,26 @@ def _execute(
     return lifecycle.conclude(context), failure
 
 
+@contextlib.contextmanager
+def _notebook_path(notebook: Any) -> Iterator[str | os.PathLike[str]]:
+    """``notebook`` as a path: itself, or a NotebookNode written to a temporary file."""
+    if isinstance(notebook, (str, os.PathLike)):
+        yield notebook
+        return
+    if not isinstance(notebook, dict):
+        raise InvalidArgumentError(
+            f"execute_notebook takes a notebook path, '-' or a NotebookNode, got {type(notebook).__name__}."
+        )
+    import nbformat
+
+    with tempfile.TemporaryDirectory(prefix="mlnb-notebook-") as folder:
+        path = Path(folder) / "notebook.ipynb"
+        nbformat.write(nbformat.from_dict(notebook), str(path))
+        yield path
+
+
 def execute_notebook(
-    input_path: str | os.PathLike[str],
+    input_path: str | os.PathLike[str] | NotebookNode,
     output_path: str | os.PathLike[str],
     parameters: dict[str, Any] | None = None,
     engine_name: str | None = None,
@@ -478,47 +496,49 @@ def execute_notebook(
     ``cwd=None`` is the current folder, as with papermill. ``engine_kwargs`` take
     ``execution_timeout`` and ``autosave_cell_every`` (papermill's engine keywords), and
     mlnb's ``seed``, ``pin_seed``, ``strict``, ``timeout``, ``start_retries`` and ``tags``.
-    ``input_path`` must be a path (or ``"-"``), not a NotebookNode.
+    ``input_path`` is a path, ``"-"`` (stdin) or a NotebookNode, as with papermill (a
+    NotebookNode is run from a temporary copy; the run store keeps it by content hash).
     """
     import nbformat
 
-    if not isinstance(input_path, (str, os.PathLike)):
-        raise InvalidArgumentError(
-            "mlnb's execute_notebook takes a notebook path (or '-'), not a NotebookNode — write it to a file first."
-        )
     options: dict[str, Any] = {"autosave_cell_every": 30, **engine_kwargs}
-    seed = options.pop("seed", None)
-    record, failure = _execute(
-        input_path,
-        parameters,
-        output_path,
-        seed,
-        kernel=kernel_name,
-        language=language,
-        cwd=os.getcwd() if cwd is None else cwd,
-        timeout=options.pop("timeout", None),
-        execution_timeout=options.pop("execution_timeout", None),
-        start_timeout=start_timeout,
-        start_retries=options.pop("start_retries", 2),
-        pin_seed=options.pop("pin_seed", True),
-        strict=options.pop("strict", False),
-        engine=engine_name,
-        prepare_only=prepare_only,
-        report_mode=report_mode,
-        request_save_on_cell_execute=request_save_on_cell_execute,
-        autosave_cell_every=options.pop("autosave_cell_every"),
-        progress_bar=progress_bar,
-        log_output=log_output,
-        stdout_file=stdout_file,
-        stderr_file=stderr_file,
-        raise_on_failure=False,
-        tags=tuple(options.pop("tags", ())),
-        rerun_of=None,
-        kernels=None,
-        prewarm_next=False,
-    )
-    if options:
+    mlnb_options = {
+        "seed": options.pop("seed", None),
+        "timeout": options.pop("timeout", None),
+        "execution_timeout": options.pop("execution_timeout", None),
+        "start_retries": options.pop("start_retries", 2),
+        "pin_seed": options.pop("pin_seed", True),
+        "strict": options.pop("strict", False),
+        "autosave_cell_every": options.pop("autosave_cell_every"),
+        "tags": tuple(options.pop("tags", ())),
+    }
+    if options:  # before any kernel starts
         raise InvalidArgumentError(f"execute_notebook got unknown keyword {sorted(options)[0]!r}.")
+    seed = mlnb_options.pop("seed")
+    with _notebook_path(input_path) as path:
+        record, failure = _execute(
+            path,
+            parameters,
+            output_path,
+            seed,
+            kernel=kernel_name,
+            language=language,
+            cwd=os.getcwd() if cwd is None else cwd,
+            start_timeout=start_timeout,
+            engine=engine_name,
+            prepare_only=prepare_only,
+            report_mode=report_mode,
+            request_save_on_cell_execute=request_save_on_cell_execute,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            raise_on_failure=False,
+            rerun_of=None,
+            kernels=None,
+            prewarm_next=False,
+            **mlnb_options,
+        )
     if failure is not None:
         raise failure
     if record.status != "finished":

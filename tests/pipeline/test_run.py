@@ -8,12 +8,18 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from mlnb.cli import main
-from mlnb.exceptions import RunCrashedError, RunFailedError, RunKilledError
+from mlnb.exceptions import (
+    InvalidArgumentError,
+    RunCrashedError,
+    RunFailedError,
+    RunKilledError,
+)
 from mlnb.pipeline.record import read
 from mlnb.pipeline.run import run, summary_of
 from mlnb.pipeline.section import section_of
@@ -340,3 +346,17 @@ def test_execute_notebook_mirrors_papermill_and_still_records(notebook, tmp_path
     bad = notebook("bad.ipynb", ["raise ValueError('nope')"])
     with pytest.raises(PapermillExecutionError, match="nope"):
         execute_notebook(str(bad), "bad-out.ipynb", progress_bar=False)
+    # a NotebookNode in, as papermill takes it; the store keeps its content by hash
+    import nbformat
+
+    node = nbformat.read(str(path), as_version=4)
+    again = execute_notebook(node, "node-out.ipynb", parameters={"a": 5}, progress_bar=False)
+    assert again.cells[2].outputs[0].text.endswith("10\n")
+    stored = section_of(get_run(again.metadata.mlnb.run["id"]))
+    assert nbformat.reads(Path(stored.snapshot).read_text(), as_version=4).cells[1].source == (
+        node.cells[1].source
+    )
+    # an unknown keyword is refused before any kernel starts
+    with pytest.raises(InvalidArgumentError, match="unknown keyword 'bogus'"):
+        execute_notebook(str(path), "never.ipynb", bogus=1)
+    assert not (tmp_path / "never.ipynb").exists()
