@@ -122,6 +122,25 @@ class RunTask:
         )
 
 
+def formatted_output(template: str, params: dict[str, Any]) -> str:
+    """``out-{lr}.ipynb`` with the parameters (and papermill's ``pm`` ones) filled in, as
+    papermill does to output paths, so the run records the path it really wrote."""
+    from papermill.exceptions import PapermillMissingParameterException
+    from papermill.parameterize import add_builtin_parameters, parameterize_path
+
+    try:
+        return str(parameterize_path(template, add_builtin_parameters(params)))
+    except PapermillMissingParameterException as exc:
+        raise InvalidArgumentError(
+            f"the output path {template} has a placeholder that is not a parameter of this run ({str(exc).lower()})."
+        ) from None
+
+
+def _brace_escaped(path: str) -> str:
+    """``path`` as papermill must be handed it: it formats output paths again."""
+    return path.replace("{", "{{").replace("}", "}}")
+
+
 def default_output(notebook: Path, run_id: str) -> Path:
     """``runs/<stem>-<run id>.ipynb`` beside the notebook (in the current folder for stdin)."""
     if str(notebook) == STDIO:
@@ -347,6 +366,8 @@ def _execute(
     seed_value = resolve_seed(seed)[0] if pin_seed else None
     run_id = run_id or new_run_id()
     to_stdout = output is not None and str(output) == STDIO
+    if output is not None and not to_stdout and "{" in str(output):
+        output = formatted_output(str(output), checked)
     out = Path(output) if output is not None else default_output(notebook, run_id)
     if not to_stdout:
         check_output(out, notebook)
@@ -382,7 +403,7 @@ def _execute(
         prepare_only
     ):  # papermill writes the parameterized notebook; nothing runs, nothing is recorded
         with _stdin_holding(stdin), _quiet_papermill_duplicates():
-            papermill.execute_notebook(source, target, **call)
+            papermill.execute_notebook(source, _brace_escaped(target), **call)
         from mlnb.runs.external import draft, ended_record
 
         section = PipelineSection(
@@ -426,7 +447,7 @@ def _execute(
     failure: BaseException | None = None
     try:
         with _stdin_holding(stdin), _quiet_papermill_duplicates():
-            papermill.execute_notebook(source, target, **call)
+            papermill.execute_notebook(source, _brace_escaped(target), **call)
     except KeyboardInterrupt:
         context.settle("killed", "KeyboardInterrupt: interrupted (Ctrl-C)")
         lifecycle.conclude(context)

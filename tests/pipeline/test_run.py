@@ -356,6 +356,14 @@ def test_execute_notebook_mirrors_papermill_and_still_records(notebook, tmp_path
     assert nbformat.reads(Path(stored.snapshot).read_text(), as_version=4).cells[1].source == (
         node.cells[1].source
     )
+    # papermill fills parameters into the output path: the run records the path it wrote
+    templated = execute_notebook(
+        str(path), "out-{a}.ipynb", parameters={"a": 7}, progress_bar=False
+    )
+    assert section_of(get_run(templated.metadata.mlnb.run["id"])).output.endswith("out-7.ipynb")
+    assert (tmp_path / "out-7.ipynb").exists()
+    with pytest.raises(InvalidArgumentError, match=r"placeholder .* \(missing parameter 'zz'\)"):
+        execute_notebook(str(path), "out-{zz}.ipynb", progress_bar=False)
     # an unknown keyword is refused before any kernel starts
     with pytest.raises(InvalidArgumentError, match="unknown keyword 'bogus'"):
         execute_notebook(str(path), "never.ipynb", bogus=1)
