@@ -23,7 +23,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 # jp_fetch, jp_serverapp, ... for the server-extension tests in tests/server/ (a dev
 # dependency; a GPU machine running only `-m gpu` tests may lack it)
-pytest_plugins = (
+# pytester: tests/check runs the mlnb pytest plugin inside a pytest of its own
+pytest_plugins = ("pytester",) + (
     ("pytest_jupyter.jupyter_server",) if importlib.util.find_spec("pytest_jupyter") else ()
 )
 

@@ -9,8 +9,6 @@ import pytest
 
 from tests.helpers import REPO
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(autouse=True)
 def _kernel_path(monkeypatch: pytest.MonkeyPatch) -> None:
