@@ -116,6 +116,14 @@ def _check():
     )
 
 
+def _importance():
+    from mlnb.runs.importance import Importance, ParameterImportance
+
+    return Importance(
+        HOSTILE, "forest", ["abc123"], [ParameterImportance(HOSTILE, 1.0, 0.5, "float")], {}
+    )
+
+
 SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.display.Rendered": lambda: display.Rendered(HOSTILE, f"<p>{ESCAPED}</p>"),
     "mlnb.data.validate.ValidationReport": _validation,
@@ -128,6 +136,7 @@ SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.gpu.oom.OomReport": _oom,
     "mlnb.repro.ReproReport": _repro,
     "mlnb.checking.report.CheckReport": _check,
+    "mlnb.runs.importance.Importance": _importance,
 }
 
 

@@ -9,13 +9,22 @@ from tests.check.planted import saved, stdout
 pytestmark = pytest.mark.kernel
 
 
+def _plugin_args() -> tuple[str, ...]:
+    """Load the plugin by name only where installing mlnb has not registered its
+    ``pytest11`` entry point (pytest refuses to register one plugin twice)."""
+    from importlib.metadata import entry_points
+
+    installed = any(
+        ep.value == "mlnb.checking.pytest_plugin" for ep in entry_points(group="pytest11")
+    )
+    return () if installed else ("-p", "mlnb.checking.pytest_plugin")
+
+
 def test_pytest_plugin_makes_each_notebook_an_item(pytester):
     good = saved(pytester.path / "nbs" / "good.ipynb", [("print(2 + 2)", 1, [stdout("4\n")])])
     saved(pytester.path / "nbs" / "bad.ipynb", [("print(3 * 3)", 1, [stdout("10\n")])])
     saved(pytester.path / "nbs" / ".ipynb_checkpoints" / "bad-checkpoint.ipynb", [("1/0", 1, [])])
-    result = pytester.runpytest_subprocess(
-        "-p", "mlnb.checking.pytest_plugin", "--mlnb-check", "nbs", "-q"
-    )
+    result = pytester.runpytest_subprocess(*_plugin_args(), "--mlnb-check", "nbs", "-q")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -25,7 +34,7 @@ def test_pytest_plugin_makes_each_notebook_an_item(pytester):
     )
     assert good.exists()
     # without the flag, notebooks are not collected
-    plain = pytester.runpytest_subprocess("-p", "mlnb.checking.pytest_plugin", "nbs", "-q")
+    plain = pytester.runpytest_subprocess(*_plugin_args(), "nbs", "-q")
     assert plain.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
