@@ -14,7 +14,7 @@ import sys
 from array import array
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from mlnb.exceptions import MetricValueError
 from mlnb.runs.records import MetricRow
@@ -48,31 +48,48 @@ Entry = tuple[Any, dict[str, Any], float, "int | None"]
 _STEP, _VALUES, _TIME, _CELL = (itemgetter(i) for i in range(4))
 
 
+def entries(flat: list[Any]) -> list[Entry]:
+    """A run's flat buffer (four items an entry) as ``(step, values, time, cell)`` entries."""
+    return list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
+
+
 def pack(items: Iterable[Entry]) -> dict[str, Chunk]:
-    """Group buffered entries into one chunk per key, each in logging order.
+    """Group buffered ``(step, values, time, cell)`` entries into one chunk per key."""
+    listed = items if isinstance(items, list) else list(items)
+    return pack_columns(
+        list(map(_STEP, listed)),
+        list(map(_VALUES, listed)),
+        list(map(_TIME, listed)),
+        list(map(_CELL, listed)),
+    )
+
+
+def pack_columns(
+    steps: list[Any], dicts: list[dict[str, Any]], whens: list[float], cells: list[int | None]
+) -> dict[str, Chunk]:
+    """One chunk per key, each in logging order, from the entries' four columns.
 
     The usual flush (every entry a ``log`` call with the same keys, as a training loop
     logs) is gathered column by column at C speed; anything else goes point by point.
     """
-    entries = items if isinstance(items, list) else list(items)
-    if not entries:
+    if not steps:
         return {}
-    steps = list(map(_STEP, entries))
-    dicts = list(map(_VALUES, entries))
     keys = set().union(*dicts)
     if set(map(type, steps)) == {int} and sum(map(len, dicts)) == len(dicts) * len(keys):
         # every entry is one log() call holding every key: gather column by column
-        cells = list(map(_CELL, entries))
         step_array = array("q", steps)
-        time_array = array("d", map(_TIME, entries))
-        cell_array = array(
-            "q", [NO_CELL if c is None else c for c in cells] if None in cells else cells
-        )
+        time_array = array("d", whens)
+        whole = cast("list[int]", cells) if None not in cells else None
+        cell_array = array("q", whole if whole is not None else [_cell_no(c) for c in cells])
         return {
             key: Chunk(step_array, array("d", [d[key] for d in dicts]), time_array, cell_array)
             for key in dicts[0]  # the order they were first logged in
         }
-    return _pack_each(entries)
+    return _pack_each(list(zip(steps, dicts, whens, cells, strict=True)))
+
+
+def _cell_no(cell: int | None) -> int:
+    return NO_CELL if cell is None else cell
 
 
 def _pack_each(entries: list[Entry]) -> dict[str, Chunk]:

@@ -106,8 +106,10 @@ class Run:
         self.started = time.time()
         self.status = "running"
         self.summary = checks.Summary(self._summary_changed)
-        self._buffer: deque[points.Entry] = deque()
-        self._append = self._buffer.append
+        # four items an entry (step, values, time, cell), each added by one atomic extend():
+        # no tuple per point survives in the buffer for the garbage collector to traverse
+        self._buffer: deque[Any] = deque()
+        self._extend = self._buffer.extend
         self._cells: deque[CellRow] = deque()
         self._unsaved: dict[str, points.Chunk] = {}
         self._last_values: dict[str, float] = {}
@@ -182,7 +184,7 @@ class Run:
         else:
             values = self._checked_values(data)
         self._next_step = step + 1
-        self._append((step, values, _now(), self._cell))
+        self._extend((step, values, _now(), self._cell))
 
     def log_many(self, data: Mapping[str, Any], steps: Any = None) -> int:
         """Log whole arrays at once: ``run.log_many({"loss": losses, "acc": accs}, steps=steps)``.
@@ -234,7 +236,7 @@ class Run:
         if not count or not columns:
             return 0
         self._next_step = step_array[-1] + 1
-        self._append((step_array, columns, _now(), self._cell))
+        self._extend((step_array, columns, _now(), self._cell))
         return count * len(columns)
 
     def _refusal(self, action: str) -> RunsError:
@@ -273,14 +275,15 @@ class Run:
         progress bar's postfix a few times a second).
         """
         latest = dict(self._last_values)  # first: a flush between the two reads can leave
-        latest.update(points.last_values(list(self._buffer)))  # it a step behind, never reordered
+        latest.update(points.last_values(points.entries(list(self._buffer))))  # it a step behind,
+        # never reordered
         return latest
 
     def log_system(self, values: dict[str, float], step: int) -> None:
         """Log already-checked float values at ``step`` without moving the run's own step."""
         if self.status != "running":
             raise RunsError(f"run {self.name!r} is {self.status}.")
-        self._buffer.append((step, values, time.time(), None))
+        self._extend((step, values, time.time(), None))
 
     def _check_key(self, key: object) -> None:
         if not isinstance(key, str) or not key.strip():
@@ -453,8 +456,9 @@ class Run:
             raise self._foreign_process_error("write")
         with self._flush_lock:
             buffer, last = self._buffer, self._last_values
-            items = [buffer.popleft() for _ in range(len(buffer))]
-            packed = points.pack(items)
+            count = len(buffer)  # always whole entries: each was added by one extend()
+            flat = [buffer.popleft() for _ in range(count - count % 4)]
+            packed = points.pack_columns(flat[0::4], flat[1::4], flat[2::4], flat[3::4])
             for key, chunk in packed.items():  # chunks keep logging order
                 last[key] = chunk.values[-1]
             chunks = points.merge(self._unsaved, packed)
@@ -540,7 +544,7 @@ class Run:
                 ended = time.time()
                 self.store.append(self.id, status=status, ended=ended, heartbeat=ended, error=error)
             except StoreError as exc:
-                kept = sum(len(chunk) for chunk in self._unsaved.values()) + len(self._buffer)
+                kept = sum(len(chunk) for chunk in self._unsaved.values()) + len(self._buffer) // 4
                 raise StoreError(
                     exc.path,
                     f"run {self.name!r} ({self.id}) is not finished: {str(exc).rstrip('.')}; "
