@@ -28,6 +28,7 @@ _LAZY: dict[str, str] = {
     "WhatIf": "mlnb.whatif.explorer:WhatIf",
     "start": "mlnb.runs.session:start",
     "log": "mlnb.runs.session:log",
+    "log_many": "mlnb.runs.session:log_many",
     "finish": "mlnb.runs.session:finish",
     "active_run": "mlnb.runs.session:active_run",
     "record": "mlnb.pipeline.record:record",

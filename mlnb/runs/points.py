@@ -13,8 +13,10 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable
-from typing import NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple, cast
 
+from mlnb.exceptions import MetricValueError
 from mlnb.runs.records import MetricRow
 
 _SWAP = sys.byteorder != "little"
@@ -38,25 +40,93 @@ def new_chunk() -> Chunk:
     return Chunk(array("q"), array("d"), array("d"), array("q"))
 
 
-def pack(
-    items: Iterable[tuple[int, dict[str, float], float, int | None]],
+#: one buffered ``log`` call: ``(step, {key: value}, time, cell)``, or one ``log_many`` call:
+#: ``(array('q') of steps, {key: array('d') of values}, time, cell)``
+Entry = tuple[Any, dict[str, Any], float, "int | None"]
+
+
+_STEP, _VALUES, _TIME, _CELL = (itemgetter(i) for i in range(4))
+
+
+def entries(flat: list[Any]) -> list[Entry]:
+    """A run's flat buffer (four items an entry) as ``(step, values, time, cell)`` entries."""
+    return list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
+
+
+def pack(items: Iterable[Entry]) -> dict[str, Chunk]:
+    """Group buffered ``(step, values, time, cell)`` entries into one chunk per key."""
+    listed = items if isinstance(items, list) else list(items)
+    return pack_columns(
+        list(map(_STEP, listed)),
+        list(map(_VALUES, listed)),
+        list(map(_TIME, listed)),
+        list(map(_CELL, listed)),
+    )
+
+
+def pack_columns(
+    steps: list[Any], dicts: list[dict[str, Any]], whens: list[float], cells: list[int | None]
 ) -> dict[str, Chunk]:
-    """Group buffered ``(step, {key: value}, time, cell)`` entries into one chunk per key."""
-    columns: dict[str, tuple[list[int], list[float], list[float], list[int]]] = {}
-    for step, values, when, cell in items:
+    """One chunk per key, each in logging order, from the entries' four columns.
+
+    The usual flush (every entry a ``log`` call with the same keys, as a training loop
+    logs) is gathered column by column at C speed; anything else goes point by point.
+    """
+    if not steps:
+        return {}
+    keys = set().union(*dicts)
+    if set(map(type, steps)) == {int} and sum(map(len, dicts)) == len(dicts) * len(keys):
+        # every entry is one log() call holding every key: gather column by column
+        step_array = array("q", steps)
+        time_array = array("d", whens)
+        whole = cast("list[int]", cells) if None not in cells else None
+        cell_array = array("q", whole if whole is not None else [_cell_no(c) for c in cells])
+        return {
+            key: Chunk(step_array, array("d", [d[key] for d in dicts]), time_array, cell_array)
+            for key in dicts[0]  # the order they were first logged in
+        }
+    return _pack_each(list(zip(steps, dicts, whens, cells, strict=True)))
+
+
+def _cell_no(cell: int | None) -> int:
+    return NO_CELL if cell is None else cell
+
+
+def _pack_each(entries: list[Entry]) -> dict[str, Chunk]:
+    columns: dict[str, Chunk] = {}
+    for step, values, when, cell in entries:
         cell_no = NO_CELL if cell is None else cell
-        for key, value in values.items():
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = ([], [], [], [])
-            column[0].append(step)
-            column[1].append(value)
-            column[2].append(when)
-            column[3].append(cell_no)
-    return {
-        key: Chunk(array("q", s), array("d", v), array("d", t), array("q", c))
-        for key, (s, v, t, c) in columns.items()
-    }
+        if type(step) is int:
+            for key, value in values.items():
+                column = columns.get(key)
+                if column is None:
+                    column = columns[key] = new_chunk()
+                column.steps.append(step)
+                column.values.append(value)
+                column.times.append(when)
+                column.cells.append(cell_no)
+        else:  # one log_many call: arrays of equal length
+            count = len(step)
+            for key, value_array in values.items():
+                column = columns.get(key)
+                if column is None:
+                    column = columns[key] = new_chunk()
+                column.steps.extend(step)
+                column.values.extend(value_array)
+                column.times.extend(array("d", (when,)) * count)
+                column.cells.extend(array("q", (cell_no,)) * count)
+    return columns
+
+
+def last_values(entries: Iterable[Entry]) -> dict[str, float]:
+    """Each key's last value in logging order (what the run's summary shows)."""
+    last: dict[str, float] = {}
+    for step, values, _when, _cell in entries:
+        if type(step) is int:
+            last.update(values)
+        else:
+            last.update({key: column[-1] for key, column in values.items()})
+    return last
 
 
 def merge(first: dict[str, Chunk], second: dict[str, Chunk]) -> dict[str, Chunk]:
@@ -111,3 +181,76 @@ def rows(key: str, chunks: Iterable[tuple[bytes, bytes, bytes, bytes]]) -> list[
     if any(out[i].step > out[i + 1].step for i in range(len(out) - 1)):
         out.sort(key=lambda row: row.step)  # stable: same-step points keep logging order
     return out
+
+
+# --- log_many: arrays checked and copied ------------------------------------------
+
+MAX_STEP = 2**63 - 1
+
+
+def _numbers(what: str, value: Any) -> Any:
+    """``value`` as a one-dimensional NumPy array of numbers (a CPU copy of a tensor)."""
+    import numpy as np
+
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, maybe on a GPU
+        value = value.detach().cpu()
+    if isinstance(value, (str, bytes)):
+        raise MetricValueError(f"{what} must be an array of numbers, got text {value!r:.60}.")
+    try:
+        numbers = np.asarray(value)
+    except Exception as exc:  # anything NumPy cannot take: one sentence, not its traceback
+        raise MetricValueError(
+            f"{what} must be an array of numbers, got a {type(value).__name__} ({exc})."
+        ) from None
+    if numbers.ndim != 1:
+        raise MetricValueError(
+            f"{what} must be one-dimensional, got shape {numbers.shape} — flatten it or log "
+            "each series under its own name."
+        )
+    if numbers.dtype.kind not in "biuf":
+        raise MetricValueError(
+            f"{what} must hold real numbers, got dtype {numbers.dtype} — convert it with "
+            ".astype(float)."
+        )
+    return numbers
+
+
+def value_array(key: str, value: Any) -> array:
+    """A metric's values for ``log_many`` as ``array('d')``: a copy; NaN and ±inf are kept."""
+    import numpy as np
+
+    numbers = _numbers(f"metric {key!r}", value)
+    copied = array("d")
+    copied.frombytes(np.ascontiguousarray(numbers, dtype=np.float64).view(np.uint8).data)
+    return copied
+
+
+def step_array(steps: Any) -> array:
+    """``log_many``'s steps as ``array('q')``: whole numbers from 0 to 2**63 - 1, checked."""
+    import numpy as np
+
+    numbers = _numbers("steps", steps)
+    if numbers.dtype.kind == "b":
+        raise MetricValueError("steps must be whole numbers, got booleans.")
+    if numbers.size:
+        if numbers.dtype.kind == "f":
+            bad = ~np.isfinite(numbers) | (numbers != np.trunc(numbers))
+            bad |= (numbers < 0) | (numbers >= 2.0**63)
+            if bad.any():
+                first = float(numbers[np.argmax(bad)])
+                raise MetricValueError(
+                    f"steps must be whole numbers from 0 to 2**63 - 1, got {first!r} at "
+                    f"position {int(np.argmax(bad))}."
+                )
+        else:
+            low, high = numbers.min(), numbers.max()
+            if low < 0 or high > MAX_STEP:
+                bad_value = low if low < 0 else high
+                position = int(np.argmax(numbers == bad_value))
+                raise MetricValueError(
+                    f"steps must be whole numbers from 0 to 2**63 - 1, got {int(bad_value)} at "
+                    f"position {position}."
+                )
+    copied = array("q")
+    copied.frombytes(np.ascontiguousarray(numbers, dtype=np.int64).view(np.uint8).data)
+    return copied

@@ -19,6 +19,8 @@ import shutil
 import threading
 import time
 import warnings
+import weakref
+from array import array
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,6 +56,24 @@ _now = time.time
 #: called after each flush with metric name → the points just written
 Listener = Callable[[dict[str, points.Chunk]], None]
 
+#: every Run created in this process; a forked child marks them as not its own
+_runs_of_this_process: weakref.WeakSet[Run] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """In a forked child: every run the parent created belongs to the parent.
+
+    ``log()`` is called in tight loops, so it reads this flag instead of asking the
+    operating system for the process id each call; ``flush()`` and ``finish()`` still
+    compare the process id (which also covers a fork that skipped Python's fork hooks).
+    """
+    for run in list(_runs_of_this_process):
+        run._forked = True
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere there is no fork
+    os.register_at_fork(after_in_child=_after_fork)
+
 
 class Run:
     """One tracked run. Create it with :func:`mlnb.runs.start`; use it as a context manager.
@@ -86,8 +106,10 @@ class Run:
         self.started = time.time()
         self.status = "running"
         self.summary = checks.Summary(self._summary_changed)
-        self._buffer: deque[tuple[int, dict[str, float], float, int | None]] = deque()
-        self._append = self._buffer.append
+        # four items an entry (step, values, time, cell), each added by one atomic extend():
+        # no tuple per point survives in the buffer for the garbage collector to traverse
+        self._buffer: deque[Any] = deque()
+        self._extend = self._buffer.extend
         self._cells: deque[CellRow] = deque()
         self._unsaved: dict[str, points.Chunk] = {}
         self._last_values: dict[str, float] = {}
@@ -105,6 +127,8 @@ class Run:
         self._warned = False
         self._closed = False  # closers ran and the flush thread stopped (finish began)
         self.owner_pid = os.getpid()
+        self._forked = False  # set in a forked child (see _after_fork): log() refuses there
+        _runs_of_this_process.add(self)
         self.provenance: dict[str, Any] = {}
         record = RunRecord(
             id=self.id,
@@ -144,18 +168,14 @@ class Run:
                 not a single number, or the step is not a whole number in ``[0, 2**63 - 1]``.
             RunsError: the run is already finished.
         """
-        if self.status != "running":
-            raise RunsError(
-                f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."
-            )
-        if self.owner_pid != os.getpid():
-            raise self._foreign_process_error("log to")
+        if self.status != "running" or self._forked:
+            raise self._refusal("log to")
         if step is None:
             step = self._next_step
         elif type(step) is not int or step < 0 or step > MAX_STEP:
             step = checks.check_step(step)
         if type(data) is dict:
-            values = data.copy()
+            values = data.copy()  # the caller may change their dict after this returns
             keys = self._keys
             for key, value in values.items():
                 if type(value) is not float or key not in keys:
@@ -164,7 +184,68 @@ class Run:
         else:
             values = self._checked_values(data)
         self._next_step = step + 1
-        self._append((step, values, _now(), self._cell))
+        self._extend((step, values, _now(), self._cell))
+
+    def log_many(self, data: Mapping[str, Any], steps: Any = None) -> int:
+        """Log whole arrays at once: ``run.log_many({"loss": losses, "acc": accs}, steps=steps)``.
+
+        For an epoch's worth of values kept in arrays (NumPy arrays, lists, CPU tensors):
+        point ``i`` of every array is logged at ``steps[i]``. The arrays are checked and
+        copied here (the caller may reuse them); NaN and infinities are kept as they are.
+        With no ``steps``, the steps after the last one logged are used. Every point of
+        one call gets the same time and cell. Returns the number of points logged.
+
+        Raises:
+            MetricValueError: a name is not a non-empty one-line string; an array is not
+                one-dimensional, not numbers, or not as long as ``steps`` (or the other
+                arrays); a step is not a whole number in ``[0, 2**63 - 1]``.
+            RunsError: the run is already finished.
+        """
+        if self.status != "running" or self._forked:
+            raise self._refusal("log to")
+        if not isinstance(data, Mapping):
+            raise MetricValueError(
+                f"log_many() takes a dict of metric name → array, got {type(data).__name__} — "
+                "write run.log_many({'loss': losses}, steps=steps)."
+            )
+        for key in data:
+            if key not in self._keys:
+                self._check_key(key)
+        columns = {key: points.value_array(key, value) for key, value in data.items()}
+        lengths = {len(column) for column in columns.values()}
+        if steps is None:
+            if len(lengths) > 1:
+                raise MetricValueError(
+                    "log_many(): the arrays have different lengths "
+                    f"({', '.join(f'{k}: {len(v)}' for k, v in columns.items())}) — give each "
+                    "metric the same number of points, or log them in separate calls."
+                )
+            count = lengths.pop() if lengths else 0
+            step_array = array("q", range(self._next_step, self._next_step + count))
+            if count and step_array[-1] > MAX_STEP:
+                raise MetricValueError(f"steps would pass 2**63 - 1 ({MAX_STEP}).")
+        else:
+            step_array = points.step_array(steps)
+            count = len(step_array)
+            for key, column in columns.items():
+                if len(column) != count:
+                    raise MetricValueError(
+                        f"metric {key!r} has {len(column)} values for {count} steps — "
+                        "give one value per step."
+                    )
+        if not count or not columns:
+            return 0
+        self._next_step = step_array[-1] + 1
+        self._extend((step_array, columns, _now(), self._cell))
+        return count * len(columns)
+
+    def _refusal(self, action: str) -> RunsError:
+        """Why this run takes no more points: it is finished, or this process is a fork."""
+        if self.status != "running":
+            return RunsError(
+                f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."
+            )
+        return self._foreign_process_error(action)
 
     def _foreign_process_error(self, action: str) -> RunsError:
         return RunsError(
@@ -194,17 +275,15 @@ class Run:
         progress bar's postfix a few times a second).
         """
         latest = dict(self._last_values)  # first: a flush between the two reads can leave
-        for _step, values, _when, _cell in list(
-            self._buffer
-        ):  # this read a step behind, never reordered
-            latest.update(values)
+        latest.update(points.last_values(points.entries(list(self._buffer))))  # it a step behind,
+        # never reordered
         return latest
 
     def log_system(self, values: dict[str, float], step: int) -> None:
         """Log already-checked float values at ``step`` without moving the run's own step."""
         if self.status != "running":
             raise RunsError(f"run {self.name!r} is {self.status}.")
-        self._buffer.append((step, values, time.time(), None))
+        self._extend((step, values, time.time(), None))
 
     def _check_key(self, key: object) -> None:
         if not isinstance(key, str) or not key.strip():
@@ -377,10 +456,12 @@ class Run:
             raise self._foreign_process_error("write")
         with self._flush_lock:
             buffer, last = self._buffer, self._last_values
-            items = [buffer.popleft() for _ in range(len(buffer))]
-            for _step, values, _when, _cell in items:
-                last.update(values)
-            chunks = points.merge(self._unsaved, points.pack(items))
+            count = len(buffer)  # always whole entries: each was added by one extend()
+            flat = [buffer.popleft() for _ in range(count - count % 4)]
+            packed = points.pack_columns(flat[0::4], flat[1::4], flat[2::4], flat[3::4])
+            for key, chunk in packed.items():  # chunks keep logging order
+                last[key] = chunk.values[-1]
+            chunks = points.merge(self._unsaved, packed)
             cells = [self._cells.popleft() for _ in range(len(self._cells))]
             fields: dict[str, Any] = {"heartbeat": time.time()}
             if chunks or self._summary_dirty:
@@ -463,7 +544,7 @@ class Run:
                 ended = time.time()
                 self.store.append(self.id, status=status, ended=ended, heartbeat=ended, error=error)
             except StoreError as exc:
-                kept = sum(len(chunk) for chunk in self._unsaved.values()) + len(self._buffer)
+                kept = sum(len(chunk) for chunk in self._unsaved.values()) + len(self._buffer) // 4
                 raise StoreError(
                     exc.path,
                     f"run {self.name!r} ({self.id}) is not finished: {str(exc).rstrip('.')}; "

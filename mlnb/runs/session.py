@@ -155,6 +155,19 @@ def log(data: Mapping[str, Any], step: int | None = None) -> None:
     run.log(data, step)
 
 
+def log_many(data: Mapping[str, Any], steps: Any = None) -> int:
+    """Log whole arrays to the active run: ``mlnb.log_many({"loss": losses}, steps=steps)``;
+    see :meth:`Run.log_many`.
+
+    Raises:
+        NoActiveRunError: no run is active.
+    """
+    run = _active
+    if run is None or run.status != "running":
+        raise NoActiveRunError("log")
+    return run.log_many(data, steps)
+
+
 def finish(status: str = "finished", error: str | None = None) -> RunRecord:
     """Finish the active run; returns its stored record."""
     return require_active("finish").finish(status, error)

@@ -10,6 +10,7 @@ handlers run them off the event loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,20 @@ def _relative(path: str | None, root: Path | None) -> str | None:
         return None
 
 
-def _summary(row: dict[str, Any], root: Path | None) -> dict[str, Any]:
+def _relative_paths(root: Path | None) -> Callable[[str | None], str | None]:
+    """:func:`_relative` for many rows: each distinct path resolved once (runs share a few
+    notebooks; resolving per row was most of a 1,000-run list request)."""
+    known: dict[str | None, str | None] = {}
+
+    def relative(path: str | None) -> str | None:
+        if path not in known:
+            known[path] = _relative(path, root)
+        return known[path]
+
+    return relative
+
+
+def _summary(row: dict[str, Any], relative: Callable[[str | None], str | None]) -> dict[str, Any]:
     """The panel's view of a run from :meth:`mlnb.runs.Store.list_summaries`."""
     return {
         "id": row["id"],
@@ -79,8 +93,8 @@ def _summary(row: dict[str, Any], root: Path | None) -> dict[str, Any]:
         "duration": row["duration"],
         "summary": {k: v for k, v in (row.get("summary") or {}).items() if _scalar(v)},
         "tags": row.get("tags") or [],
-        "notebook_path": _relative(row.get("notebook"), root),
-        "output_path": _relative(row.get("output"), root),
+        "notebook_path": relative(row.get("notebook")),
+        "output_path": relative(row.get("output")),
     }
 
 
@@ -131,7 +145,8 @@ def list_runs(
     except MlnbError as exc:  # a corrupt, locked or unreadable store: say so, keep the lab working
         log.warning("mlnb: reading the run store failed: %s", exc)
         return {"runs": [], "total": 0, "store": where, "message": str(exc)}
-    runs = [_summary(row, root) for row in rows]
+    relative = _relative_paths(root)
+    runs = [_summary(row, relative) for row in rows]
     if total:
         message = " ".join(notes)
     elif in_store:
