@@ -187,3 +187,27 @@ def test_the_checker_lists_every_cycle_and_deferred_imports_count(tmp_path):
 def test_every_cycle_is_listed_when_cycles_share_modules():
     graph = {"a": {"b", "c"}, "b": {"a", "c"}, "c": {"a"}, "d": {"a"}}
     assert describe_cycles(import_cycles(graph)) == ("a -> b -> a\na -> b -> c -> a\na -> c -> a")
+
+
+def test_no_lazy_public_name_is_also_a_submodule():
+    """``mlnb.runs.export`` is a function; a submodule of the same name would replace it
+    (``'module' object is not callable``) as soon as anything imported the submodule."""
+    import importlib
+    import pkgutil
+
+    clashes = []
+    for package in (
+        "mlnb",
+        *(f"mlnb.{m.name}" for m in pkgutil.iter_modules(mlnb_paths()) if m.ispkg),
+    ):
+        module = importlib.import_module(package)
+        lazy = getattr(module, "_LAZY", {})
+        submodules = {m.name for m in pkgutil.iter_modules(module.__path__)}
+        clashes += [f"{package}.{name}" for name in lazy if name in submodules]
+    assert clashes == []
+
+
+def mlnb_paths() -> list[str]:
+    import mlnb
+
+    return list(mlnb.__path__)

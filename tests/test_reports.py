@@ -117,7 +117,7 @@ def _check():
 
 
 def _importance():
-    from mlnb.runs.importance import Importance, ParameterImportance
+    from mlnb.runs.param_importance import Importance, ParameterImportance
 
     return Importance(
         HOSTILE, "forest", ["abc123"], [ParameterImportance(HOSTILE, 1.0, 0.5, "float")], {}
@@ -136,7 +136,7 @@ SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.gpu.oom.OomReport": _oom,
     "mlnb.repro.ReproReport": _repro,
     "mlnb.checking.report.CheckReport": _check,
-    "mlnb.runs.importance.Importance": _importance,
+    "mlnb.runs.param_importance.Importance": _importance,
 }
 
 

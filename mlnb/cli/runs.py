@@ -226,7 +226,7 @@ def _check_folder(target: str) -> None:
 
 
 def _importance(store: Store, args: argparse.Namespace) -> int:
-    from mlnb.runs.importance import importance
+    from mlnb.runs.param_importance import importance
 
     result = importance(
         args.runs or None,

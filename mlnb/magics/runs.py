@@ -218,7 +218,7 @@ class RunsMagics(MlnbMagics):
 
         found = None
         if args.importance is not None:  # computed first: a bad metric fails before drawing
-            from mlnb.runs.importance import importance
+            from mlnb.runs.param_importance import importance
 
             found = importance(args.runs, args.importance)
         figure = compare(args.runs, args.metric)

@@ -24,10 +24,10 @@ _LAZY = {
     "compare": "mlnb.runs.comparison:compare",
     "parallel_coordinates": "mlnb.runs.comparison:parallel_coordinates",
     "LivePlot": "mlnb.runs.live:LivePlot",
-    "progress": "mlnb.runs.progress:progress",
+    "progress": "mlnb.runs.progress_bar:progress",
     "export": "mlnb.runs.exporting:export",
     "Checkpoint": "mlnb.runs.checkpoints:Checkpoint",
-    "importance": "mlnb.runs.importance:importance",
+    "importance": "mlnb.runs.param_importance:importance",
     "current_trial": "mlnb.runs.trial:current_trial",
 }
 

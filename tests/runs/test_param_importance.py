@@ -12,7 +12,7 @@ import pytest
 
 import mlnb.runs
 from mlnb.exceptions import InvalidArgumentError, MissingDependencyError
-from mlnb.runs.importance import importance
+from mlnb.runs.param_importance import importance
 
 pytest.importorskip("sklearn")
 
