@@ -21,7 +21,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -108,45 +108,35 @@ class ColumnProfile:
         :data:`SKETCH_SIZE` values; otherwise interpolated between sketch ranks,
         within 1/1000 of the truth.
         """
-        if self.values is not None:
-            return np.searchsorted(self.values, edges, side="left") / len(self.values)
-        points, ranks = self.sketch_values, self.sketch_ranks
-        if points is None or ranks is None or self.count == 0:
-            return np.zeros(len(edges))
-        j = np.searchsorted(points, edges, side="left")
-        inside = (j > 0) & (j < len(points))
-        below = np.where(j >= len(points), float(self.count), 0.0)
-        if inside.any():
-            jj = j[inside]
-            lo_v, hi_v = points[jj - 1], points[jj]
-            lo_r, hi_r = ranks[jj - 1].astype(float), ranks[jj].astype(float)
-            span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
-            share = np.clip((edges[inside] - lo_v) / span, 0.0, 1.0)
-            exact_gap = hi_r - lo_r <= 1
-            below[inside] = np.where(exact_gap, hi_r, lo_r + 1 + share * (hi_r - lo_r - 1))
-        return below / self.count
+        return self._share(edges, "left")
 
     def fraction_at_most(self, edges: np.ndarray) -> np.ndarray:
         """Estimated share of non-missing values at or below each edge (see :meth:`fraction_below`)."""
-        if self.sketch_values is None or self.count == 0:
+        return self._share(edges, "right")
+
+    def _share(self, edges: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
+        """Share below (``left``) or at most (``right``) each edge, exact or interpolated."""
+        if self.count == 0:
             return np.zeros(len(edges))
         if self.values is not None:
-            return np.searchsorted(self.values, edges, side="right") / len(self.values)
+            return np.searchsorted(self.values, edges, side=side) / len(self.values)
         points, ranks = self.sketch_values, self.sketch_ranks
-        if ranks is None:
+        if points is None or ranks is None:
             return np.zeros(len(edges))
-        j = np.searchsorted(points, edges, side="right")  # points[:j] <= edge < points[j]
+        j = np.searchsorted(points, edges, side=side)
         inside = (j > 0) & (j < len(points))
-        at_most = np.where(j >= len(points), float(self.count), 0.0)
+        counted = np.where(j >= len(points), float(self.count), 0.0)
         if inside.any():
             jj = j[inside]
             lo_v, hi_v = points[jj - 1], points[jj]
             lo_r, hi_r = ranks[jj - 1].astype(float), ranks[jj].astype(float)
             span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
             share = np.clip((edges[inside] - lo_v) / span, 0.0, 1.0)
-            exact_gap = hi_r - lo_r <= 1
-            at_most[inside] = np.where(exact_gap, lo_r + 1, lo_r + 1 + share * (hi_r - lo_r - 1))
-        return at_most / self.count
+            exact = hi_r if side == "left" else lo_r + 1  # no sketch value lies between
+            counted[inside] = np.where(
+                hi_r - lo_r <= 1, exact, lo_r + 1 + share * (hi_r - lo_r - 1)
+            )
+        return counted / self.count
 
     def format(self, value: float | None) -> str:
         """A value of this column as text (timestamps for datetime columns)."""
