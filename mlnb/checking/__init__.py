@@ -3,6 +3,7 @@
 The package is ``mlnb.checking`` and the function ``mlnb.check`` (so the function is never
 replaced by a submodule of the same name). One job per module:
 
+* :mod:`~mlnb.checking.cells` — what each code cell defines and uses (its AST);
 * :mod:`~mlnb.checking.static` — before any kernel: execution order, def-use across
   cells, never-run cells, missing imports, foreign kernel;
 * :mod:`~mlnb.checking.fresh` — restart and run all in a new kernel (nbclient);

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlnb.checking import compare, static
+from mlnb.checking.cells import check_checkable
 from mlnb.checking.report import ERROR, WARNING, CellResult, CheckReport, Finding
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.loading import load_notebook
@@ -120,7 +121,7 @@ def check(
         seed = DEFAULT_SEED
     path = Path(notebook)
     nb = load_notebook(path)
-    static.check_checkable(nb, str(path))
+    check_checkable(nb, str(path))
     name, installed = _kernel_for(nb, None if static_only else kernel)
     folder = Path(cwd) if cwd is not None else path.resolve().parent
     report = CheckReport(notebook=str(path), seed=seed)
