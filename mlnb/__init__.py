@@ -19,9 +19,9 @@ __version__ = "0.1.0"
 # public name -> "module:attribute", resolved on first access
 _LAZY: dict[str, str] = {
     "pin": "mlnb.seed:pin",
-    "pinned": "mlnb.seed:pinned",
-    "get_state": "mlnb.seed:get_state",
-    "set_state": "mlnb.seed:set_state",
+    "pinned": "mlnb.rng_state:pinned",
+    "get_state": "mlnb.rng_state:get_state",
+    "set_state": "mlnb.rng_state:set_state",
     "check_reproducible": "mlnb.repro:check_reproducible",
     "check": "mlnb.checking.api:check",
     "MlnbError": "mlnb.exceptions:MlnbError",
@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlnb.gpu.oom import find_batch_size, oom_guard  # noqa: F401
     from mlnb.pipeline.record import record  # noqa: F401
     from mlnb.repro import check_reproducible  # noqa: F401
-    from mlnb.seed import get_state, pin, pinned, set_state  # noqa: F401
+    from mlnb.rng_state import get_state, pinned, set_state  # noqa: F401
+    from mlnb.seed import pin  # noqa: F401
     from mlnb.whatif.explorer import WhatIf  # noqa: F401
 
 

@@ -1,7 +1,7 @@
 """Determinism check: run a cell several times from the same RNG state and compare.
 
 :func:`check_reproducible` executes a piece of code ``runs`` times. Every run starts
-from the same random-generator state (``mlnb.seed.get_state``). Earlier runs work on
+from the same random-generator state (``mlnb.rng_state.get_state``). Earlier runs work on
 deep copies of the variables the code reads, so they cannot disturb each other; the
 last run works on the real namespace, so afterwards the namespace is exactly as if
 the code had run once. The variables the code assigns, the inputs it may have
@@ -31,7 +31,7 @@ from typing import Any
 from mlnb import display
 from mlnb.cellcode import split_cell
 from mlnb.exceptions import InvalidArgumentError
-from mlnb.seed import get_state, set_state
+from mlnb.rng_state import get_state, set_state
 from mlnb.value_diff import Difference, diff_values
 
 RESULT = "<result>"

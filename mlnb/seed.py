@@ -15,7 +15,6 @@ Environment variables:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import logging
@@ -23,7 +22,6 @@ import os
 import random
 import secrets
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +159,7 @@ def _seed_torch(torch: Any, seed: int, *, thorough: bool = True) -> None:
         xpu.manual_seed_all(seed)
 
 
-def _deterministic_flags(torch: Any) -> dict[str, Any]:
+def deterministic_flags(torch: Any) -> dict[str, Any]:
     return {
         "cudnn.deterministic": bool(torch.backends.cudnn.deterministic),
         "cudnn.benchmark": bool(torch.backends.cudnn.benchmark),
@@ -248,7 +246,7 @@ def pin(
             if verbose:
                 print(f"mlnb: {DETERMINISTIC_COST}")
     if torch is not None:
-        flags = _deterministic_flags(torch)
+        flags = deterministic_flags(torch)
     record = PinRecord(
         seed=value,
         source=source,
@@ -265,6 +263,12 @@ def pin(
 def last_pin() -> PinRecord | None:
     """The record of the most recent :func:`pin` in this process, if any."""
     return _last_record
+
+
+def restore_last_pin(record: PinRecord | None) -> None:
+    """Make ``record`` the last pin again (:func:`mlnb.rng_state.set_state` restores it)."""
+    global _last_record
+    _last_record = record
 
 
 def current_seed() -> int | None:
@@ -313,85 +317,6 @@ class CellReseeder:
         _seed_loaded(seed, import_torch=False)
         self.last_seed = seed
         return seed
-
-
-# --- state save / restore -------------------------------------------------------
-
-
-@dataclass
-class RngState:
-    """A snapshot of every generator :func:`pin` touches, for :func:`set_state`."""
-
-    python: Any
-    numpy: Any = None
-    torch_cpu: Any = None
-    torch_cuda: list[Any] | None = None
-    deterministic: dict[str, Any] = field(default_factory=dict)
-    environment: dict[str, str | None] = field(default_factory=dict)
-    last_record: PinRecord | None = None
-
-
-_ENV_KEYS = ("PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG")
-
-
-def get_state() -> RngState:
-    """Snapshot the state of random, NumPy, torch (CPU and CUDA) and mlnb's settings."""
-    state = RngState(python=random.getstate())
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        state.numpy = numpy.random.get_state()
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        state.torch_cpu = torch.get_rng_state()
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            state.torch_cuda = torch.cuda.get_rng_state_all()
-        state.deterministic = _deterministic_flags(torch)
-    state.environment = {key: os.environ.get(key) for key in _ENV_KEYS}
-    state.last_record = _last_record
-    return state
-
-
-def set_state(state: RngState) -> None:
-    """Restore a snapshot taken by :func:`get_state`."""
-    global _last_record
-    random.setstate(state.python)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and state.numpy is not None:
-        numpy.random.set_state(state.numpy)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        if state.torch_cpu is not None:
-            torch.set_rng_state(state.torch_cpu)
-        if state.torch_cuda is not None:
-            torch.cuda.set_rng_state_all(state.torch_cuda)
-        flags = state.deterministic
-        if flags:
-            torch.backends.cudnn.deterministic = flags["cudnn.deterministic"]
-            torch.backends.cudnn.benchmark = flags["cudnn.benchmark"]
-            torch.use_deterministic_algorithms(flags["use_deterministic_algorithms"])
-    for key, value in state.environment.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    _last_record = state.last_record
-
-
-@contextlib.contextmanager
-def pinned(
-    seed: int | str | None = None, *, deterministic: bool = False, verbose: bool = True
-) -> Iterator[PinRecord]:
-    """Pin inside a ``with`` block and restore every generator's previous state on exit.
-
-    Example:
-        >>> with pinned(0) as record:
-        ...     x = random.random()
-    """
-    saved = get_state()
-    try:
-        yield pin(seed, deterministic=deterministic, verbose=verbose)
-    finally:
-        set_state(saved)
 
 
 # --- DataLoader helpers ----------------------------------------------------------
@@ -462,5 +387,5 @@ def status(reseeder: CellReseeder | None = None) -> dict[str, Any]:
         ENV_SEED: os.environ.get(ENV_SEED),
     }
     if torch is not None:
-        info.update(_deterministic_flags(torch))
+        info.update(deterministic_flags(torch))
     return info

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from mlnb import seed as seeding
+from mlnb import rng_state
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.repro import check_reproducible
 
 
 @pytest.fixture(autouse=True)
 def _pinned():
-    with seeding.pinned(0, verbose=False):
+    with rng_state.pinned(0, verbose=False):
         yield
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from mlnb import rng_state
 from mlnb import seed as seeding
 from mlnb.exceptions import InvalidArgumentError, MlnbError, SeedError
 
@@ -39,10 +40,10 @@ print(json.dumps(epochs))
 
 @pytest.fixture(autouse=True)
 def _restore_rng_and_env():
-    saved = seeding.get_state()
+    saved = rng_state.get_state()
     env = os.environ.copy()
     yield
-    seeding.set_state(saved)
+    rng_state.set_state(saved)
     os.environ.clear()
     os.environ.update(env)
 
@@ -142,28 +143,6 @@ def test_deterministic_without_torch_pins_the_rest(monkeypatch, capsys):
     assert record.libraries == ("random", "numpy")
     assert "torch" in record.skipped and "deterministic" in record.skipped
     assert "--deterministic skipped: torch is not installed" in capsys.readouterr().out
-
-
-def test_pinned_restores_previous_state_and_flags():
-    seeding.pin(10, verbose=False)
-    expected_next = _draws()
-    seeding.pin(10, verbose=False)
-    with seeding.pinned(77, deterministic=True, verbose=False) as record:
-        assert record.seed == 77
-        assert torch.are_deterministic_algorithms_enabled()
-        _draws()
-    assert not torch.are_deterministic_algorithms_enabled()
-    assert _draws() == expected_next
-    assert seeding.current_seed() == 10
-    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
-
-
-def test_get_and_set_state_round_trip():
-    seeding.pin(5, verbose=False)
-    state = seeding.get_state()
-    first = _draws()
-    seeding.set_state(state)
-    assert _draws() == first
 
 
 def test_cell_seeds_are_stable_and_distinct():

@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from mlnb import rng_state  # noqa: E402
 from mlnb import seed as seeding  # noqa: E402
 from mlnb.repro import check_reproducible  # noqa: E402
 
@@ -20,9 +21,9 @@ pytestmark = [
 
 @pytest.fixture(autouse=True)
 def _restore():
-    saved = seeding.get_state()
+    saved = rng_state.get_state()
     yield
-    seeding.set_state(saved)
+    rng_state.set_state(saved)
     torch.use_deterministic_algorithms(False)
 
 
@@ -61,7 +62,7 @@ def test_pinned_restores_cuda_generator_state():
     expected = torch.randn(100, device="cuda")
     seeding.pin(3, verbose=False)
     torch.randn(1, device="cuda")
-    with seeding.pinned(99, verbose=False):
+    with rng_state.pinned(99, verbose=False):
         torch.randn(1000, device="cuda")
     assert torch.equal(expected, torch.randn(100, device="cuda"))
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from mlnb import seed as seeding
+from mlnb import rng_state
 from mlnb.value_diff import diff_values
 
 
 @pytest.fixture(autouse=True)
 def _pinned():
-    with seeding.pinned(0, verbose=False):
+    with rng_state.pinned(0, verbose=False):
         yield
 
 
