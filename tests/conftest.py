@@ -115,3 +115,16 @@ def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     backends.reset()
     yield fake.fake_gpu()
     backends.reset()
+
+
+@pytest.fixture
+def restore_rng() -> Iterator[None]:
+    """Every generator and the environment put back as they were after the test."""
+    from mlnb import rng_state
+
+    saved = rng_state.get_state()
+    env = os.environ.copy()
+    yield
+    rng_state.set_state(saved)
+    os.environ.clear()
+    os.environ.update(env)

@@ -64,6 +64,16 @@ def skip_unless_required(reason: str) -> None:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def draws() -> tuple[float, float, float]:
+    """One number each from random, NumPy's global generator and torch (imports torch)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    return (random.random(), float(np.random.rand()), float(torch.rand(1)))
+
+
 def strip_ansi(text: str) -> str:
     """Text without terminal colour codes (IPython colours tracebacks)."""
     return _ANSI.sub("", text)

@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 import os
-import random
 
-import numpy as np
 import pytest
 import torch
 
 from mlnb import rng_state
 from mlnb import seed as seeding
+from tests.helpers import draws
 
-
-@pytest.fixture(autouse=True)
-def _restore_rng_and_env():
-    saved = rng_state.get_state()
-    env = os.environ.copy()
-    yield
-    rng_state.set_state(saved)
-    os.environ.clear()
-    os.environ.update(env)
-
-
-def _draws():
-    return (random.random(), float(np.random.rand()), float(torch.rand(1)))
+pytestmark = pytest.mark.usefixtures("restore_rng")
 
 
 def test_pinned_restores_previous_state_and_flags():
     seeding.pin(10, verbose=False)
-    expected_next = _draws()
+    expected_next = draws()
     seeding.pin(10, verbose=False)
     with rng_state.pinned(77, deterministic=True, verbose=False) as record:
         assert record.seed == 77
         assert torch.are_deterministic_algorithms_enabled()
-        _draws()
+        draws()
     assert not torch.are_deterministic_algorithms_enabled()
-    assert _draws() == expected_next
+    assert draws() == expected_next
     assert seeding.current_seed() == 10
     assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
 
@@ -44,6 +31,6 @@ def test_pinned_restores_previous_state_and_flags():
 def test_get_and_set_state_round_trip():
     seeding.pin(5, verbose=False)
     state = rng_state.get_state()
-    first = _draws()
+    first = draws()
     rng_state.set_state(state)
-    assert _draws() == first
+    assert draws() == first

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from mlnb import rng_state
 from mlnb import seed as seeding
 from mlnb.exceptions import InvalidArgumentError, MlnbError, SeedError
+from tests.helpers import draws
 
 LOADER = '''
 import json, random
@@ -38,25 +38,14 @@ print(json.dumps(epochs))
 '''
 
 
-@pytest.fixture(autouse=True)
-def _restore_rng_and_env():
-    saved = rng_state.get_state()
-    env = os.environ.copy()
-    yield
-    rng_state.set_state(saved)
-    os.environ.clear()
-    os.environ.update(env)
-
-
-def _draws():
-    return (random.random(), float(np.random.rand()), float(torch.rand(1)))
+pytestmark = pytest.mark.usefixtures("restore_rng")
 
 
 def test_pin_makes_every_generator_repeat():
     record = seeding.pin(1234, verbose=False)
-    first = _draws()
+    first = draws()
     seeding.pin(1234, verbose=False)
-    assert _draws() == first
+    assert draws() == first
     assert record.seed == 1234 and record.source == "argument"
     assert record.libraries == ("random", "numpy", "torch")
     assert os.environ["PYTHONHASHSEED"] == "1234"
@@ -65,9 +54,9 @@ def test_pin_makes_every_generator_repeat():
 
 def test_different_seeds_differ():
     seeding.pin(1, verbose=False)
-    a = _draws()
+    a = draws()
     seeding.pin(2, verbose=False)
-    assert _draws() != a
+    assert draws() != a
 
 
 @pytest.mark.parametrize(
@@ -117,9 +106,9 @@ def test_drawn_seed_is_printed_so_it_can_be_reused(monkeypatch, capsys):
     assert record.source == "drawn"
     out = capsys.readouterr().out
     assert f"drew {record.seed}" in out and f"MLNB_SEED={record.seed}" in out
-    first = _draws()
+    first = draws()
     seeding.pin(record.seed, verbose=False)
-    assert _draws() == first
+    assert draws() == first
 
 
 def test_deterministic_sets_torch_flags_and_says_the_cost(capsys):
@@ -158,11 +147,11 @@ def test_cell_seeds_are_stable_and_distinct():
 def test_reseeder_repeats_a_cell_in_any_order():
     reseeder = seeding.CellReseeder(42)
     reseeder.before_cell("a")
-    a1 = _draws()
+    a1 = draws()
     reseeder.before_cell("b")
-    b = _draws()
+    b = draws()
     reseeder.before_cell("a")
-    assert _draws() == a1 != b
+    assert draws() == a1 != b
 
 
 def test_generator_follows_the_pinned_seed():
