@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from mlnb.config import project as configured_project
 from mlnb.exceptions import InvalidArgumentError
@@ -28,20 +28,26 @@ from mlnb.runs import values as checks
 from mlnb.runs.records import STATUSES, RunRecord, artifact_for_file, new_run_id
 from mlnb.runs.session import open_store
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 #: statuses :func:`end` accepts (``crashed`` too: a kernel that died is known from outside)
 END_STATUSES = tuple(s for s in STATUSES if s != "running")
 
 
+class RunFields(TypedDict, total=False):
+    """What :func:`begin` and :func:`draft` take besides the name (see :func:`begin`)."""
+
+    project: str | None
+    config: Mapping[str, Any] | None
+    tags: Sequence[str]
+    provenance: Mapping[str, Any] | None
+    run_id: str | None
+    started: float | None
+
+
 def begin(
-    name: str,
-    *,
-    project: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    tags: Sequence[str] = (),
-    provenance: Mapping[str, Any] | None = None,
-    run_id: str | None = None,
-    started: float | None = None,
-    home: str | os.PathLike[str] | None = None,
+    name: str, *, home: str | os.PathLike[str] | None = None, **fields: Unpack[RunFields]
 ) -> RunRecord:
     """Write a new ``running`` run for work that executes in another process.
 
@@ -63,15 +69,7 @@ def begin(
         StoreError: the store cannot be written.
         MetricValueError: a name, project or tag is empty or spans lines.
     """
-    record = draft(
-        name,
-        project=project,
-        config=config,
-        tags=tags,
-        provenance=provenance,
-        run_id=run_id,
-        started=started,
-    )
+    record = draft(name, **fields)
     open_store(home).create_run(record, liveness.process_start_time())
     return record
 
