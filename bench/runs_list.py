@@ -22,37 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def build(home: Path, runs: int) -> None:
-    from mlnb.runs import Store
-    from mlnb.runs.records import dumps
-
-    notebook = str(home.parent / "train.ipynb")  # under the server root, as the lab opens it
-    provenance = dumps({"notebook": {"path": notebook}, "seed": {"seed": 1}})
-    rows = [
-        (
-            f"{i:012x}",
-            f"run-{i}",
-            f"project-{i % 10}",
-            "failed" if i % 97 == 0 else "finished",
-            1_700_000_000.0 + i,
-            1_700_000_060.0 + i,
-            1_700_000_060.0 + i,
-            None,
-            None,
-            "host",
-            dumps({"lr": 0.001 * (i % 7), "layers": [32, 64]}),
-            dumps(["sweep"]),
-            dumps({"loss": 1.0 / (i + 1), "acc": (i % 100) / 100}),
-            provenance,
-            None,
-        )
-        for i in range(runs)
-    ]
-    with Store(home) as store:
-        store._write(
-            lambda c: c.executemany(f"INSERT INTO runs VALUES ({','.join('?' * 15)})", rows)
-        )
+from tests.helpers import store_with_runs
 
 
 def main() -> int:
@@ -64,7 +34,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "store"
         started = time.perf_counter()
-        build(home, args.runs)
+        store_with_runs(home, args.runs, notebook=str(home.parent / "train.ipynb"))
         print(f"store of {args.runs:,} runs written in {time.perf_counter() - started:.1f} s")
         os.environ["MLNB_HOME"] = str(home)
         from mlnb.server import data

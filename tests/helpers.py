@@ -283,3 +283,36 @@ class LockedStore:
     def __exit__(self, *exc: object) -> None:
         self.process.kill()
         self.process.wait()
+
+
+def store_with_runs(home: Path, runs: int, *, notebook: str = "/tmp/train.ipynb") -> None:
+    """Write ``runs`` realistic finished runs (config, summary, provenance; every 97th failed)
+    into the store at ``home`` with one ``executemany`` — for tests and benches of large stores."""
+    from mlnb.runs import Store
+    from mlnb.runs.records import dumps
+
+    provenance = dumps({"notebook": {"path": notebook}, "seed": {"seed": 1}})
+    rows = [
+        (
+            f"{i:012x}",
+            f"run-{i}",
+            f"project-{i % 10}",
+            "failed" if i % 97 == 0 else "finished",
+            1_700_000_000.0 + i,
+            1_700_000_060.0 + i,
+            1_700_000_060.0 + i,
+            None,
+            None,
+            "host",
+            dumps({"lr": 0.001 * (i % 7), "layers": [32, 64]}),
+            dumps(["sweep"]),
+            dumps({"loss": 1.0 / (i + 1), "acc": (i % 100) / 100}),
+            provenance,
+            None,
+        )
+        for i in range(runs)
+    ]
+    with Store(home) as store:
+        store._write(
+            lambda c: c.executemany(f"INSERT INTO runs VALUES ({','.join('?' * 15)})", rows)
+        )

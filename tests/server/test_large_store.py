@@ -13,8 +13,7 @@ import time
 import pytest
 import tornado.httpclient
 
-from mlnb.runs import Store
-from mlnb.runs.records import dumps
+from tests.helpers import store_with_runs
 
 N_RUNS = 100_000
 
@@ -22,31 +21,7 @@ N_RUNS = 100_000
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory):
     home = tmp_path_factory.mktemp("big") / "store"
-    provenance = dumps({"notebook": {"path": "/tmp/train.ipynb"}, "seed": {"seed": 1}})
-    rows = [
-        (
-            f"{i:012x}",
-            f"run-{i}",
-            f"project-{i % 10}",
-            "failed" if i % 97 == 0 else "finished",
-            1_700_000_000.0 + i,
-            1_700_000_060.0 + i,
-            1_700_000_060.0 + i,
-            None,
-            None,
-            "host",
-            dumps({"lr": 0.001 * (i % 7), "layers": [32, 64]}),
-            dumps(["sweep"]),
-            dumps({"loss": 1.0 / (i + 1), "acc": (i % 100) / 100}),
-            provenance,
-            None,
-        )
-        for i in range(N_RUNS)
-    ]
-    with Store(home) as store:
-        store._write(
-            lambda c: c.executemany(f"INSERT INTO runs VALUES ({','.join('?' * 15)})", rows)
-        )
+    store_with_runs(home, N_RUNS)
     return home
 
 
