@@ -121,6 +121,26 @@ def run_notebook(
     return nb
 
 
+PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def make_notebook(
+    cells: list[str], parameters: str | None = None, kernelspec: dict[str, str] | None = PYTHON3
+) -> Any:
+    """A notebook: an optional cell tagged ``parameters``, then ``cells`` (no kernelspec if None)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    if parameters is not None:
+        cell = nbformat.v4.new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    if kernelspec is not None:
+        nb.metadata["kernelspec"] = dict(kernelspec)
+    return nb
+
+
 def write_notebook(
     path: Path,
     cells: list[str],
@@ -130,17 +150,7 @@ def write_notebook(
     """A notebook with an optional cell tagged ``parameters`` followed by ``cells``."""
     import nbformat
 
-    nb = nbformat.v4.new_notebook()
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = kernelspec or {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = make_notebook(cells, parameters, kernelspec or PYTHON3)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path

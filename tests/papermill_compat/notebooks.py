@@ -9,7 +9,7 @@ from typing import Any
 
 import nbformat
 
-PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
+from tests.helpers import PYTHON3, make_notebook
 
 
 def write(
@@ -20,14 +20,7 @@ def write(
     minor: int | None = None,
 ) -> Path:
     """A notebook: an optional cell tagged ``parameters``, then ``cells``."""
-    nb = nbformat.v4.new_notebook()
-    if parameters is not None:
-        cell = nbformat.v4.new_code_cell(parameters)
-        cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    if kernelspec is not None:
-        nb.metadata["kernelspec"] = dict(kernelspec)
+    nb = make_notebook(cells, parameters, kernelspec)
     if minor is None:
         nbformat.write(nb, str(path))
         return path
