@@ -188,7 +188,7 @@ def typed_outputs(step: str, values: Mapping[str, Any], declared: Mapping[str, s
         if not ok:
             shown = type(values[name]).__name__
             raise PipelineError(
-                f"step {step!r} recorded {name!r} as a {shown}, but its compiled component declares a {type_name} output — record it as {type_name}({name}) or write {shown}(...) around the recorded expression and recompile."
+                f"step {step!r} recorded {name!r} as a {shown}, but its compiled component declares a {type_name} output — wrap the recorded expression in {shown}(...) so its type shows, and recompile."
             )
         result.append(value)
     return (*result, dict(values))
