@@ -245,6 +245,49 @@ def _producer(spec: PipelineSpec, step: Step, path: str, where: str) -> str | No
     return None
 
 
+def _add_params(
+    plan: ComponentPlan, step: Step, where: str, taken: set[str], pipeline_inputs: dict[str, str]
+) -> None:
+    """The step's params as typed component inputs, each also a pipeline input ``<step>_<param>``."""
+    for key, value in step.params.items():
+        type_name = kfp_type(value, f"{where}: parameter {key!r}")
+        if key in taken:
+            raise PipelineCompileError(
+                f"{where}: parameter {key!r} has the name of one of the component's outputs — rename the parameter."
+            )
+        public = f"{plan.function}_{key}"
+        if public in pipeline_inputs:
+            raise PipelineCompileError(
+                f"{where}: parameter {key!r} becomes the pipeline input {public!r}, which {pipeline_inputs[public]} already is — rename the step or the parameter."
+            )
+        pipeline_inputs[public] = f"parameter {key!r} of step {step.name!r}"
+        plan.params.append(ParameterInput(key, type_name, value, public))
+        taken.add(key)
+
+
+def _add_inputs(
+    plan: ComponentPlan,
+    spec: PipelineSpec,
+    step: Step,
+    taken: set[str],
+    components: dict[str, ComponentPlan],
+) -> None:
+    """The files the step reads: wired to the upstream output that writes each, else embedded."""
+    where = f"{spec.path.name}, step {step.name!r}: input"
+    for text in step.inputs:
+        path = relative_path(text, where, spec.path.name)
+        name = _unique(identifier(path, "file"), taken)
+        producer = _producer(spec, step, path, where)
+        if producer is None:
+            plan.inputs.append(
+                FileArtifact(path, name, embedded=embed_file(spec.resolve(path), where))
+            )
+            continue
+        source = components[producer]
+        output = next(o.name for o in source.outputs if o.path == path)
+        plan.inputs.append(FileArtifact(path, name, source.function, output))
+
+
 def plan_pipeline(
     path: str | os.PathLike[str], *, notebook_uri: str | None = None, name: str | None = None
 ) -> PipelinePlan:
@@ -269,28 +312,8 @@ def plan_pipeline(
                 f"{where}: its name becomes the component name {plan.function!r}, which another step already has — rename one of them."
             )
         taken = _add_outputs(plan, step.outputs, where, root)
-        for key, value in step.params.items():
-            type_name = kfp_type(value, f"{where}: parameter {key!r}")
-            public = f"{plan.function}_{key}"
-            if public in pipeline_inputs:
-                raise PipelineCompileError(
-                    f"{where}: parameter {key!r} becomes the pipeline input {public!r}, which {pipeline_inputs[public]} already is — rename the step or the parameter."
-                )
-            pipeline_inputs[public] = f"step {step.name!r}'s parameter {key!r}"
-            plan.params.append(ParameterInput(key, type_name, value, public))
-        taken |= set(step.params)
-        for text in step.inputs:
-            file_path = relative_path(text, f"{where}: input", root)
-            producer = _producer(spec, step, file_path, f"{where}: input")
-            artifact = FileArtifact(file_path, _unique(identifier(file_path, "file"), taken))
-            if producer is None:
-                embedded = embed_file(spec.resolve(file_path), f"{where}: input")
-                artifact = FileArtifact(artifact.path, artifact.name, embedded=embedded)
-            else:
-                source = components[producer]
-                output = next(o.name for o in source.outputs if o.path == file_path)
-                artifact = FileArtifact(artifact.path, artifact.name, source.function, output)
-            plan.inputs.append(artifact)
+        _add_params(plan, step, where, taken, pipeline_inputs)
+        _add_inputs(plan, spec, step, taken, components)
         _add_recorded(plan, json.loads(notebook.read_text(encoding="utf-8")), taken)
         wired = {a.producer for a in plan.inputs}
         plan.after = [

@@ -65,7 +65,7 @@ def _recorder(folder: Path, name: str = "square.ipynb") -> Path:
 def test_compiled_pipeline_reads_back_typed_and_self_contained(kfp, example, tmp_path):
     from kfp.components import load_component_from_file
 
-    from mlnb.pipeline.kfp_compile import compile_kfp
+    from mlnb.pipeline import compile_kfp
 
     out = compile_kfp(example / "pipeline.yaml", tmp_path / "pipeline.kfp.yaml", image="img:1")
     loaded = load_component_from_file(str(out))
@@ -244,6 +244,29 @@ def test_reading_a_file_a_later_step_writes(tmp_path):
     with pytest.raises(PipelineCompileError) as info:
         plan_pipeline(_pipeline_file(tmp_path, steps))
     assert "add 'b' to the upstream of 'a'" in str(info.value)
+
+
+def test_names_that_would_clash(tmp_path):
+    from mlnb.pipeline.kfp_plan import plan_pipeline
+
+    _recorder(tmp_path)
+    steps = {"s": {"notebook": "square.ipynb", "params": {"metrics": 1}}}
+    with pytest.raises(
+        PipelineCompileError, match="has the name of one of the component's outputs"
+    ):
+        plan_pipeline(_pipeline_file(tmp_path, steps))
+    steps = {
+        "a": {"notebook": "square.ipynb", "params": {"b_x": 1}},
+        "a-b": {"notebook": "square.ipynb", "params": {"x": 2}},
+    }
+    with pytest.raises(PipelineCompileError) as info:
+        plan_pipeline(_pipeline_file(tmp_path, steps))
+    assert "becomes the pipeline input 'a_b_x', which parameter 'b_x' of step 'a' already is" in (
+        str(info.value)
+    )
+    steps = {"a-b": {"notebook": "square.ipynb"}, "a_b": {"notebook": "square.ipynb"}}
+    with pytest.raises(PipelineCompileError, match="component name 'a_b', which another step"):
+        plan_pipeline(_pipeline_file(tmp_path, steps))
 
 
 @pytest.mark.parametrize(
