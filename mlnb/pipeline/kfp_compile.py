@@ -191,7 +191,6 @@ def _output_path(output: str | os.PathLike[str]) -> Path:
         )
     if path.is_dir():
         raise PipelineCompileError(f"the compiled file {path} is a folder — name a .yaml file.")
-    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -231,6 +230,7 @@ def compile_kfp(
     plan = plan_pipeline(pipeline, notebook_uri=notebook_uri, name=name)
     pods = _packages(plan.components, image, packages)
     built = build_pipeline(plan, image or DEFAULT_IMAGE, pods, kfp)
+    target.parent.mkdir(parents=True, exist_ok=True)
     kfp.compiler.Compiler().compile(pipeline_func=built, package_path=str(target))
     return target
 
@@ -267,6 +267,7 @@ def compile_kfp_component(
     component = build_component(
         plan, image or DEFAULT_IMAGE, _packages([plan], image, packages), kfp
     )
+    target.parent.mkdir(parents=True, exist_ok=True)
     kfp.compiler.Compiler().compile(component, package_path=str(target))
     return target
 

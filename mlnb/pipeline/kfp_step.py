@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -105,6 +106,10 @@ def run_step(
     Returns:
         The values the notebook recorded.
 
+    The run record goes to ``$MLNB_HOME`` (mount a volume there to keep it); when that
+    is unset, to a folder under the pod's temporary directory, since its working
+    directory may be read-only.
+
     Raises:
         RunFailedError, RunKilledError, RunCrashedError: the notebook did not finish
             (the executed notebook is written first).
@@ -116,6 +121,8 @@ def run_step(
     if embedded is None and uri is None:
         raise PipelineError(f"step {step!r} has neither an embedded notebook nor a URI.")
     outputs = dict(outputs or {})
+    if not os.environ.get("MLNB_HOME"):
+        os.environ["MLNB_HOME"] = str(Path(tempfile.gettempdir()) / "mlnb-home")
     workdir = Path(tempfile.mkdtemp(prefix="mlnb-kfp-"))
     try:
         target = workdir / notebook
