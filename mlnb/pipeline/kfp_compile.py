@@ -61,6 +61,7 @@ def component_source(plan: ComponentPlan) -> str:
         "notebook": repr(plan.notebook),
         "embedded": repr(plan.embedded),
         "uri": repr(plan.uri),
+        "cells_sha256": repr(plan.cells_sha256),
         "params": "{" + ", ".join(f"{p.name!r}: {p.name}" for p in plan.params) + "}",
         "defaults": repr({p.name: p.default for p in plan.params}),
         "seed": repr(plan.seed),

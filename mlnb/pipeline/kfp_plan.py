@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from mlnb.exceptions import PipelineCompileError
+from mlnb.pipeline.dag import notebook_content_hash
 from mlnb.pipeline.dagspec import PipelineSpec, Step, load_spec
 from mlnb.pipeline.recorded_names import recorded_names
 
@@ -67,6 +68,7 @@ class ComponentPlan:
     embedded: str | None
     uri: str | None
     description: str
+    cells_sha256: str = ""
     params: list[ParameterInput] = field(default_factory=list)
     inputs: list[FileArtifact] = field(default_factory=list)
     outputs: list[FileArtifact] = field(default_factory=list)
@@ -193,6 +195,7 @@ def _component(
         source=notebook,
         embedded=None if uri else embed_notebook(notebook),
         uri=f"{uri.rstrip('/')}/{relative}" if uri else None,
+        cells_sha256=notebook_content_hash(notebook),
         description=f"Runs notebook {relative} ({origin}) with mlnb and papermill.",
         seed=step.seed,
         kernel=step.kernel,

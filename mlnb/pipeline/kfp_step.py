@@ -78,6 +78,7 @@ def run_step(
     executed: str,
     embedded: str | None = None,
     uri: str | None = None,
+    cells_sha256: str | None = None,
     defaults: Mapping[str, Any] | None = None,
     seed: int = 0,
     kernel: str | None = None,
@@ -96,6 +97,8 @@ def run_step(
         executed: where the executed notebook goes (an output artifact's path).
         embedded: the notebook packed by the compiler; else ``uri`` is fetched.
         uri: where to fetch the notebook from.
+        cells_sha256: the compiled notebook's cell hash; a fetched notebook whose cells
+            differ is refused (Kubeflow's cache keys on the component, not on the URI's content).
         defaults: the compiled parameter values (to restore ints in lists and dicts).
         seed, kernel, timeout: as in :func:`mlnb.pipeline.run.run`.
         inputs: relative path → input artifact path, copied in before the run.
@@ -113,8 +116,10 @@ def run_step(
     Raises:
         RunFailedError, RunKilledError, RunCrashedError: the notebook did not finish
             (the executed notebook is written first).
-        PipelineError: it finished without writing a declared output.
+        PipelineError: a fetched notebook that is not the compiled one, or a run that
+            finished without writing a declared output.
     """
+    from mlnb.pipeline.dag import notebook_content_hash
     from mlnb.pipeline.run import run, run_error
     from mlnb.pipeline.section import values_of
 
@@ -128,6 +133,10 @@ def run_step(
         target = workdir / notebook
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(unpack(embedded) if embedded is not None else fetch(str(uri)))
+        if uri is not None and cells_sha256 and notebook_content_hash(target) != cells_sha256:
+            raise PipelineError(
+                f"step {step!r}: the notebook at {uri} is not the one compiled (its cells differ) — upload the notebook as it was compiled, or compile again."
+            )
         for relative, source in (inputs or {}).items():
             _copy(Path(source), workdir / relative)
         for relative, packed in (embedded_inputs or {}).items():

@@ -156,7 +156,7 @@ def test_notebook_component_runs_with_typed_inputs_and_outputs(kfp, tmp_path, lo
 
 
 @pytest.mark.kernel
-def test_notebook_fetched_from_a_uri(kfp, tmp_path, local_runner):
+def test_notebook_fetched_from_a_uri(kfp, tmp_path, local_runner, capsys):
     import functools
     import http.server
     import threading
@@ -179,8 +179,16 @@ def test_notebook_fetched_from_a_uri(kfp, tmp_path, local_runner):
         )
         text = out.read_text()
         assert f"{uri}/square.ipynb" in text and "embedded=None" in text
-        task = load_component_from_file(str(out))(x=3)
-        assert task.outputs["square"] == 9
+        component = load_component_from_file(str(out))
+        assert component(x=3).outputs["square"] == 9
+        _recorder(served / "nbs")  # the same notebook ...
+        notebook = json.loads((served / "nbs" / "square.ipynb").read_text())
+        notebook["cells"][1]["source"] = "square = 0"  # ... edited after compiling
+        (served / "nbs" / "square.ipynb").write_text(json.dumps(notebook))
+        capsys.readouterr()
+        with pytest.raises(RuntimeError, match="square"):  # kfp.local: the task failed
+            component(x=3)
+        assert "is not the one compiled (its cells differ)" in capsys.readouterr().out
     finally:
         server.shutdown()
         server.server_close()
