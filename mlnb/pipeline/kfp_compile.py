@@ -79,13 +79,14 @@ def component_source(plan: ComponentPlan) -> str:
         f"def {plan.function}(",
         *args,
         f") -> {returns}:",
-        f'    """{plan.description}"""',
-        "    from mlnb.pipeline.kfp_step import run_step, typed_outputs",
+        f"    {plan.description!r}",
+        "    from mlnb.pipeline.kfp_step import run_step as _mlnb_run_step",
+        "    from mlnb.pipeline.kfp_step import typed_outputs as _mlnb_typed_outputs",
         "",
-        "    values = run_step(",
+        "    _mlnb_values = _mlnb_run_step(",
         *(f"        {key}={value}," for key, value in call.items()),
         "    )",
-        f"    return typed_outputs({plan.step!r}, values, {plan.recorded!r})",
+        f"    return _mlnb_typed_outputs({plan.step!r}, _mlnb_values, {plan.recorded!r})",
     ]
     return "\n".join(lines) + "\n"
 

@@ -316,6 +316,7 @@ def plan_pipeline(
             )
         taken = _add_outputs(plan, step.outputs, where, root)
         _add_params(plan, step, where, taken, pipeline_inputs)
+        spec.check_parameters(step)  # unknown or mistyped params: refused as `mlnb pipeline` does
         _add_inputs(plan, spec, step, taken, components)
         _add_recorded(plan, json.loads(notebook.read_text(encoding="utf-8")), taken)
         wired = {a.producer for a in plan.inputs}

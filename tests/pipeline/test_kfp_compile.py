@@ -205,6 +205,18 @@ def test_a_file_no_step_writes_is_embedded(kfp, tmp_path):
     assert gzip.decompress(base64.b64decode(artifact.embedded)) == b"a,b\n1,2\n"
 
 
+def test_awkward_names_still_compile(kfp, tmp_path):
+    from kfp.components import load_component_from_file
+
+    from mlnb.pipeline.kfp_compile import compile_kfp
+
+    write_notebook(tmp_path / "nb" / "n.ipynb", ["pass"], parameters="values = 1\nrun_step = 2")
+    steps = {'3 "odd" step': {"notebook": "nb/n.ipynb", "params": {"values": 5, "run_step": 3}}}
+    out = compile_kfp(_pipeline_file(tmp_path, steps), tmp_path / "p.yaml", image="python:3.11")
+    inputs = load_component_from_file(str(out)).component_spec.inputs
+    assert set(inputs) == {"step_3_odd_step_values", "step_3_odd_step_run_step"}
+
+
 # --- bad input: one sentence each ---------------------------------------------------------
 
 
@@ -261,8 +273,9 @@ def test_names_that_would_clash(tmp_path):
         PipelineCompileError, match="has the name of one of the component's outputs"
     ):
         plan_pipeline(_pipeline_file(tmp_path, steps))
+    write_notebook(tmp_path / "bx.ipynb", ["pass"], parameters="b_x = 0")
     steps = {
-        "a": {"notebook": "square.ipynb", "params": {"b_x": 1}},
+        "a": {"notebook": "bx.ipynb", "params": {"b_x": 1}},
         "a-b": {"notebook": "square.ipynb", "params": {"x": 2}},
     }
     with pytest.raises(PipelineCompileError) as info:
@@ -272,6 +285,16 @@ def test_names_that_would_clash(tmp_path):
     )
     steps = {"a-b": {"notebook": "square.ipynb"}, "a_b": {"notebook": "square.ipynb"}}
     with pytest.raises(PipelineCompileError, match="component name 'a_b', which another step"):
+        plan_pipeline(_pipeline_file(tmp_path, steps))
+
+
+def test_unknown_parameter_refused_as_mlnb_pipeline_refuses_it(tmp_path):
+    from mlnb.exceptions import PipelineSpecError
+    from mlnb.pipeline.kfp_plan import plan_pipeline
+
+    _recorder(tmp_path)
+    steps = {"sq": {"notebook": "square.ipynb", "params": {"y": 1}}}
+    with pytest.raises(PipelineSpecError, match="'y'"):
         plan_pipeline(_pipeline_file(tmp_path, steps))
 
 
