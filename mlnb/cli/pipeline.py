@@ -61,6 +61,19 @@ def add_compile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _compile_flags(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "--to": args.to,
+        "--output": args.output,
+        "--image": args.image,
+        "--notebook-uri": args.notebook_uri,
+        "--package": args.packages,
+        "--name": args.name,
+        "--input-file": args.input_file,
+        "--output-file": args.output_file,
+    }
+
+
 def compile_main(words: list[str], args: argparse.Namespace) -> int:
     """``mlnb pipeline compile SOURCE --to TARGET -o OUT``: write the package, print its path."""
     from mlnb.exceptions import MalformedParameterError
@@ -72,8 +85,16 @@ def compile_main(words: list[str], args: argparse.Namespace) -> int:
         )
     keywords = {"image": args.image, "notebook_uri": args.notebook_uri, "packages": args.packages}
     if args.to == "kfp":
+        if args.input_file or args.output_file:
+            raise MalformedParameterError(
+                "--input-file and --output-file are for --to kfp-component; a pipeline file declares its steps' inputs and outputs itself."
+            )
         keywords["name"] = args.name
     elif args.to == "kfp-component":
+        if args.name:
+            raise MalformedParameterError(
+                "--name is for --to kfp; a component is named after its notebook."
+            )
         keywords.update(inputs=args.input_file, outputs=args.output_file)
     written = compile_to(args.to, words[1], args.output, **keywords)
     print(f"mlnb: wrote {written} ({args.to})")
@@ -88,6 +109,11 @@ def main(args: argparse.Namespace) -> int:
     words = list(args.words)
     if words[0] == "compile":
         return compile_main(words, args)
+    given = [flag for flag, value in _compile_flags(args).items() if value]
+    if given:
+        raise MalformedParameterError(
+            f"{given[0]} belongs to `mlnb pipeline compile SOURCE --to TARGET -o OUT`; nothing was run."
+        )
     if words[0] == "status":
         if len(words) != 2:
             raise MalformedParameterError("usage: mlnb pipeline status PIPELINE.yaml")

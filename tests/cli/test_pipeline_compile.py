@@ -62,6 +62,23 @@ def test_bad_compile_lines(tmp_path, cli_err, argv, message):
     assert code == 2 and err.startswith(f"mlnb: {message}") and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--to", "kfp", "-o", "p.yaml"], "--to belongs to `mlnb pipeline compile SOURCE"),
+        (["status", "--image", "x"], "--image belongs to `mlnb pipeline compile SOURCE"),
+        (["compile", "--to", "kfp", "-o", "p.yaml", "--input-file", "a.csv"], "--input-file and"),
+        (["compile", "--to", "kfp-component", "-o", "c.yaml", "--name", "n"], "--name is for"),
+    ],
+)
+def test_compile_options_out_of_place(tmp_path, cli_err, argv, message):
+    """`mlnb pipeline p.yaml --to kfp` (compile forgotten) must not run the pipeline."""
+    path = str(tmp_path / "pipeline.yaml")
+    words = [*argv[:1], path, *argv[1:]] if argv[0] in ("status", "compile") else [path, *argv]
+    code, err = cli_err(["pipeline", *words])
+    assert code == 2 and err.startswith(f"mlnb: {message}") and len(err.splitlines()) == 1
+
+
 def test_absolute_step_path_from_the_command_line(tmp_path, cli_err):
     extra("kfp")
     notebook = tmp_path / "nb.ipynb"
