@@ -28,6 +28,11 @@ MLNB_PACKAGE = "mlnb[kfp]"
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".onnx", ".h5", ".keras", ".safetensors")  # fmt: skip
 
 
+KFP_ANNOTATIONS: dict[str, type] = {
+    "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
+}  # fmt: skip
+
+
 def import_kfp() -> Any:
     """The kfp package, or one sentence naming the extra to install."""
     import importlib
@@ -105,9 +110,8 @@ def _function(source: str, name: str, kfp: Any) -> Callable[..., Any]:
         "Model": dsl.Model,
         "Metrics": dsl.Metrics,
     }
-    exec(
-        compile(source, filename, "exec", dont_inherit=True), namespace
-    )  # our own generated source
+    # our own generated source; dont_inherit: no `from __future__ import annotations` from here
+    exec(compile(source, filename, "exec", dont_inherit=True), namespace)
     function: Callable[..., Any] = namespace[name]
     return function
 
@@ -149,16 +153,17 @@ def build_pipeline(plan: PipelinePlan, image: str, packages: list[str], kfp: Any
         "Outputs", [(c.function, dict) for c in plan.components]
     )
 
-    def pipeline(*args: Any) -> Any:
-        given = dict(zip((p.pipeline_name for p in params), args, strict=True))
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        # kfp passes the pipeline inputs as channels, positionally (by name is accepted too)
+        given = dict(zip((p.pipeline_name for p in params), args, strict=False)) | kwargs
         tasks: dict[str, Any] = {}
         for component in plan.components:
-            kwargs = {p.name: given[p.pipeline_name] for p in component.params}
+            arguments = {p.name: given[p.pipeline_name] for p in component.params}
             for artifact in component.inputs:
                 if artifact.producer is not None:
                     producer = tasks[artifact.producer]
-                    kwargs[artifact.name] = producer.outputs[artifact.producer_output]
-            task = components[component.function](**kwargs)
+                    arguments[artifact.name] = producer.outputs[artifact.producer_output]
+            task = components[component.function](**arguments)
             task.set_display_name(component.step)
             for upstream in component.after:
                 task.after(tasks[upstream])
@@ -178,11 +183,6 @@ def build_pipeline(plan: PipelinePlan, image: str, packages: list[str], kfp: Any
     pipeline.__name__ = plan.name.replace("-", "_")
     pipeline.__doc__ = plan.description
     return kfp.dsl.pipeline(name=plan.name, description=plan.description)(pipeline)
-
-
-KFP_ANNOTATIONS: dict[str, type] = {
-    "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
-}  # fmt: skip
 
 
 def _output_path(output: str | os.PathLike[str]) -> Path:
