@@ -119,7 +119,6 @@ def run_step(
         PipelineError: a fetched notebook that is not the compiled one, or a run that
             finished without writing a declared output.
     """
-    from mlnb.pipeline.dag import notebook_content_hash
     from mlnb.pipeline.run import run, run_error
     from mlnb.pipeline.section import values_of
 
@@ -131,24 +130,14 @@ def run_step(
     workdir = Path(tempfile.mkdtemp(prefix="mlnb-kfp-"))
     try:
         target = workdir / notebook
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(unpack(embedded) if embedded is not None else fetch(str(uri)))
-        if uri is not None and cells_sha256 and notebook_content_hash(target) != cells_sha256:
-            raise PipelineError(
-                f"step {step!r}: the notebook at {uri} is not the one compiled (its cells differ) — upload the notebook as it was compiled, or compile again."
-            )
-        for relative, source in (inputs or {}).items():
-            _copy(Path(source), workdir / relative)
-        for relative, packed in (embedded_inputs or {}).items():
-            (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
-            (workdir / relative).write_bytes(unpack(packed))
-        for relative in outputs:
-            (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
+        _write_notebook(target, step, embedded, uri, cells_sha256)
+        _lay_out(workdir, inputs or {}, embedded_inputs or {}, outputs)
         defaults = defaults or {}
+        written = workdir / ".mlnb-kfp" / Path(notebook).name
         record = run(
             target,
             {k: restore_ints(v, defaults.get(k)) for k, v in params.items()},
-            output=workdir / ".mlnb-kfp" / Path(notebook).name,
+            output=written,
             seed=seed,
             kernel=kernel,
             cwd=workdir,
@@ -157,7 +146,6 @@ def run_step(
             tags=["kubeflow", f"step:{step}"],
             raise_on_failure=False,
         )
-        written = workdir / ".mlnb-kfp" / Path(notebook).name
         if written.exists():
             _copy(written, Path(executed))
         if record.status != "finished":
@@ -175,6 +163,36 @@ def run_step(
     if metrics is not None:
         _log_metrics(metrics, values)
     return values
+
+
+def _write_notebook(
+    target: Path, step: str, embedded: str | None, uri: str | None, cells_sha256: str | None
+) -> None:
+    """The step's notebook, unpacked or fetched; a fetched one must have the compiled cells."""
+    from mlnb.pipeline.dag import notebook_content_hash
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(unpack(embedded) if embedded is not None else fetch(str(uri)))
+    if uri is not None and cells_sha256 and notebook_content_hash(target) != cells_sha256:
+        raise PipelineError(
+            f"step {step!r}: the notebook at {uri} is not the one compiled (its cells differ) — upload the notebook as it was compiled, or compile again."
+        )
+
+
+def _lay_out(
+    workdir: Path,
+    inputs: Mapping[str, str],
+    embedded_inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+) -> None:
+    """Files the step reads copied in, packed ones unpacked, folders for what it writes made."""
+    for relative, source in inputs.items():
+        _copy(Path(source), workdir / relative)
+    for relative, packed in embedded_inputs.items():
+        (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / relative).write_bytes(unpack(packed))
+    for relative in outputs:
+        (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _coerced(value: Any, type_name: str) -> tuple[bool, Any]:
