@@ -21,12 +21,16 @@ IMAGE = "python:3.11"
 
 
 def kubeflow_local_values(package: Path, pipeline_root: Path) -> dict[str, Any]:
-    """Each step's recorded values, from running the compiled package on kfp.local."""
+    """Each step's recorded values, from running the compiled package on kfp.local.
+
+    (kfp 2.7 also lists each step's Metrics artifact among the pipeline's outputs: left out.)
+    """
     from kfp import local
     from kfp.components import load_component_from_file
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
-    return dict(load_component_from_file(str(package))().outputs)
+    outputs = load_component_from_file(str(package))().outputs
+    return {name: value for name, value in outputs.items() if isinstance(value, dict)}
 
 
 def main(folder: Path = HERE) -> int:
