@@ -61,17 +61,17 @@ def add_compile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _compile_flags(args: argparse.Namespace) -> dict[str, object]:
-    return {
-        "--to": args.to,
-        "--output": args.output,
-        "--image": args.image,
-        "--notebook-uri": args.notebook_uri,
-        "--package": args.packages,
-        "--name": args.name,
-        "--input-file": args.input_file,
-        "--output-file": args.output_file,
-    }
+#: flag → argparse destination of every compile-only option
+COMPILE_FLAGS = (
+    ("--to", "to"),
+    ("--output", "output"),
+    ("--image", "image"),
+    ("--notebook-uri", "notebook_uri"),
+    ("--package", "packages"),
+    ("--name", "name"),
+    ("--input-file", "input_file"),
+    ("--output-file", "output_file"),
+)
 
 
 def compile_main(words: list[str], args: argparse.Namespace) -> int:
@@ -109,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     words = list(args.words)
     if words[0] == "compile":
         return compile_main(words, args)
-    given = [flag for flag, value in _compile_flags(args).items() if value]
+    given = [flag for flag, dest in COMPILE_FLAGS if getattr(args, dest)]
     if given:
         raise MalformedParameterError(
             f"{given[0]} belongs to `mlnb pipeline compile SOURCE --to TARGET -o OUT`; nothing was run."
