@@ -383,6 +383,10 @@ class MetricNotRecordedError(PipelineError):
     """A tuning metric that no trial recorded with ``mlnb.record``."""
 
 
+class PipelineCompileError(PipelineError):
+    """A pipeline or notebook that cannot be compiled for another engine (Kubeflow Pipelines)."""
+
+
 # --- reproducibility check (mlnb.checking) ---------------------------------------------
 
 

@@ -18,6 +18,7 @@ OPTIONAL = {
     "lab": ("jupyterlab",),
     "mlflow": ("mlflow",),
     "tensorboard": ("tensorboard",),
+    "kfp": ("kfp",),
     "ray": ("ray",),
     "optuna": ("optuna",),
     "wit": ("witwidget",),

@@ -4,7 +4,8 @@
 and ``read`` carry values out of a notebook; ``step_init``/``inspect`` turn a
 finished notebook into a step; ``sweep`` and ``tune`` run many trials in parallel
 processes (or Ray); ``run_pipeline`` executes a DAG of steps with caching;
-``rerun`` replays a recorded run and reports what changed.
+``rerun`` replays a recorded run and reports what changed; ``compile_kfp`` and
+``compile_kfp_component`` write Kubeflow Pipelines packages (kfp imported only then).
 
 Each verb lives in the module of the same name — ``from mlnb.pipeline.run import
 run``, ``from mlnb.pipeline.sweep import sweep`` (``tune``, ``rerun`` likewise) — and
@@ -34,6 +35,8 @@ _LAZY: dict[str, str] = {
     "run_pipeline": "mlnb.pipeline.dag:run_pipeline",
     "pipeline_status": "mlnb.pipeline.dag:pipeline_status",
     "executors": "mlnb.pipeline.backends:executors",
+    "compile_kfp": "mlnb.pipeline.kfp_compile:compile_kfp",
+    "compile_kfp_component": "mlnb.pipeline.kfp_compile:compile_kfp_component",
 }
 
 __all__ = sorted(_LAZY)
