@@ -65,7 +65,17 @@ class DataOverview(widgets.VBox):
         names = list(current.columns) + [n for n in self._anomalies if n not in current.columns]
         self.selector = widgets.Dropdown(options=names, value=names[0], description="column")
         self.detail_html = widgets.HTML()
-        self.detail_image = widgets.Image(format="png")
+        width, height = plots.DETAIL_SIZE_PX
+        self.detail_image = widgets.Image(  # shown at its own size: never stretched by the row
+            format="png",
+            layout=widgets.Layout(
+                width=f"{width}px",
+                height=f"{height}px",
+                flex="0 0 auto",
+                align_self="flex-start",
+                object_fit="contain",
+            ),
+        )
         self.selector.observe(self._on_select, names="value")
         super().__init__(
             [
