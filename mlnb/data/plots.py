@@ -135,8 +135,8 @@ def detail_png(ref: ColumnProfile | None, cur: ColumnProfile, *, title: str = ""
 
     counted = cur.kind not in kinds.NUMBER_KINDS
     labels, ref_shares, cur_shares = column_shares(ref, cur, bins=30, top=15)
-    width, height = DETAIL_SIZE_PX
-    figure = Figure(figsize=(width / 90, height / 90), dpi=90 * DETAIL_SCALE)
+    shown_width, shown_height = DETAIL_SIZE_PX
+    figure = Figure(figsize=(shown_width / 90, shown_height / 90), dpi=90 * DETAIL_SCALE)
     axes = figure.add_subplot()
     if not labels:
         axes.text(0.5, 0.5, "no values", ha="center", va="center", transform=axes.transAxes)
