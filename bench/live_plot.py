@@ -39,14 +39,18 @@ def phase(run: Any, steps: int, iterations: int) -> float:
 
 
 def timed_phase(
-    store: Any, steps: int, iterations: int, with_plot: bool
+    store: Any, steps: int, iterations: int, with_plot: bool, in_process: bool = False
 ) -> tuple[float, int, float]:
     """One phase in a fresh run: its seconds, the plot's redraws and this process's CPU on them."""
     from mlnb.runs.live import LivePlot
+    from mlnb.runs.live_renderer import Renderer
     from mlnb.runs.run import Run
 
     run = Run(store, "plotted" if with_plot else "bare")
     plot = LivePlot(run) if with_plot else None
+    if plot is not None and in_process:  # the fallback: figures drawn in this process
+        plot._renderer.close()
+        plot._renderer = Renderer(use_helper=False)
     if plot is not None:  # let the helper start and draw once, as it has by the time data flows
         run.log({"loss": 1.0}, 0)
         deadline = time.monotonic() + 60
@@ -64,6 +68,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=15_000)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--step-us", type=float, default=200.0)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="draw in this process (the fallback when the helper cannot start) instead",
+    )
     args = parser.parse_args()
     from mlnb.runs import Store
 
@@ -74,7 +83,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store") as store:
         for pair in range(args.pairs):
             order = (False, True) if pair % 2 == 0 else (True, False)
-            results = {flag: timed_phase(store, args.steps, iterations, flag) for flag in order}
+            results = {
+                flag: timed_phase(store, args.steps, iterations, flag, args.in_process)
+                for flag in order
+            }
             (bare, _, _), (plotted, redraws, cpu) = results[False], results[True]
             ratios.append(plotted / bare - 1)
             bare_times.append(bare)

@@ -26,14 +26,20 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that hold
 class Renderer:
     """Draws figure specs to SVG, in a helper process when it can.
 
+    Args:
+        use_helper: False draws in this process from the start (``bench/live_plot.py``
+            measures both).
+
     Attributes:
         in_process: True once drawing happens in this process (the helper is gone).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, use_helper: bool = True) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
-        self.in_process = False
+        self.in_process = not use_helper
+        if not use_helper:
+            return
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "mlnb.runs.live_figure"],
