@@ -4,10 +4,12 @@ The plot never touches ``run.log``: it listens to the run's flushes (the
 background writer hands it the points it just stored). A daemon thread of its
 own redraws when new points arrived, at most every ``interval`` seconds, and the
 figure is drawn by a helper process (:mod:`mlnb.runs.live_renderer`): this
-process only copies the curves and shows the answer. That share is measured
-too, and the pause after a redraw grows to :data:`RENDER_SHARE_INVERSE` times
-the CPU time it took, so the plot takes at most ~2% of the interpreter from the
-training loop even when it has to draw in-process.
+process only copies the curves and shows the answer. The helper runs at the
+lowest CPU priority, so on a busy machine drawing waits and training does not.
+The pause after a redraw grows to :data:`RENDER_SHARE_INVERSE` times the CPU
+time this process spent on it (so at most ~2% of the interpreter even when it
+has to draw in-process) and to :data:`RENDER_WALL_INVERSE` times its wall time
+(so the helper draws at most a quarter of the time).
 
 What is drawn: one panel per metric, with its train/val/test variants overlaid
 (``loss`` and ``val_loss`` together); step counters such as ``epoch`` are shown
@@ -34,6 +36,8 @@ from mlnb.runs.live_renderer import Renderer
 MIN_INTERVAL = 0.5
 #: pause after a redraw at least this many times the CPU time this process spent on it (≤ 2%)
 RENDER_SHARE_INVERSE = 49.0
+#: and at least this many times its wall time: the helper draws at most a quarter of the time
+RENDER_WALL_INVERSE = 3.0
 WAITING = "waiting for the first points…"
 
 
@@ -134,11 +138,14 @@ class LivePlot:
         while not self._stop.is_set():
             if self._dirty.wait(0.1) and not self._stop.is_set():
                 self._dirty.clear()
-                started = time.thread_time()  # this thread's CPU: what the training loop pays
+                started, cpu_started = time.monotonic(), time.thread_time()
                 self._redraw_safely()
-                spent = time.thread_time() - started
+                spent = time.thread_time() - cpu_started  # this thread's CPU: the loop pays it
                 self.cpu_seconds += spent
-                self._stop.wait(max(self.interval, RENDER_SHARE_INVERSE * spent))
+                took = time.monotonic() - started
+                self._stop.wait(
+                    max(self.interval, RENDER_SHARE_INVERSE * spent, RENDER_WALL_INVERSE * took)
+                )
 
     def _redraw_safely(self) -> None:
         try:

@@ -154,7 +154,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
 
 if __name__ == "__main__":  # the helper process mlnb.runs.live_renderer starts
     if hasattr(os, "nice"):
-        os.nice(10)  # drawing yields the CPU to the training process on a busy machine
+        os.nice(19)  # the lowest priority: on a busy machine drawing waits, training does not
     _replies = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
     serve(sys.stdin.buffer, _replies)
