@@ -40,7 +40,6 @@ from mlnb.runs.store import Store
 #: seconds between background flushes (the store is never more than ~this behind)
 FLUSH_INTERVAL = 0.5
 MAX_STEP = checks.MAX_STEP
-MAX_KEY_LENGTH = checks.MAX_KEY_LENGTH
 _now = time.time
 
 #: called after each flush with metric name → the points just written
