@@ -11,6 +11,7 @@ the notebook shows it at, so it is crisp at any device pixel ratio and never str
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import pickle
@@ -25,6 +26,10 @@ from mlnb.runs.live_panels import Panel, smooth
 WIDTH_PX = {1: 480, 2: 800, 3: 900}
 ROW_HEIGHT_PX = 250
 COLUMNS = 3
+#: margins and gaps in CSS pixels: room for tick labels of at most ~6 characters
+#: (:func:`tick_labels` keeps them that short), the axis labels and the titles
+LEFT, RIGHT, BOTTOM, TOP, GAP_X, GAP_Y = 66, 14, 40, 26, 74, 66
+_UNITS = (("G", 1e9), ("M", 1e6), ("k", 1e3))
 X_LABEL = "step"
 _STYLE: Any = {  # matplotlib types rc keys as literals; these are checked by matplotlib itself
     "svg.fonttype": "none",  # text stays text: sharp, selectable, the notebook's own font
@@ -82,14 +87,17 @@ def build_figure(spec: dict[str, Any]) -> Any:
     columns = min(max(len(panels), 1), COLUMNS)
     rows = math.ceil(max(len(panels), 1) / COLUMNS)
     figure = Figure(figsize=(width / 96, height / 96), dpi=96)
+    axes_width = (width - LEFT - RIGHT - (columns - 1) * GAP_X) / columns
+    axes_height = (height - TOP - BOTTOM - (rows - 1) * GAP_Y) / rows
     figure.subplots_adjust(  # fixed margins in pixels: a constrained layout draws three times
-        left=56 / width,
-        right=1 - 16 / width,
-        bottom=40 / height,
-        top=1 - 26 / height,
-        wspace=0.32,
-        hspace=48 / ROW_HEIGHT_PX * rows,
+        left=LEFT / width,
+        right=1 - RIGHT / width,
+        bottom=BOTTOM / height,
+        top=1 - TOP / height,
+        wspace=GAP_X / axes_width,
+        hspace=GAP_Y / axes_height,
     )
+    formatter = _compact_formatter()
     weight = float(spec.get("smoothing", 0.0))
     for index, panel in enumerate(panels):
         axes = figure.add_subplot(rows, columns, index + 1)
@@ -101,12 +109,45 @@ def build_figure(spec: dict[str, Any]) -> Any:
             else:
                 shown = curve["values"]
             axes.plot(curve["steps"], shown, color=colour, linewidth=1.5, label=curve["label"])
+        axes.xaxis.set_major_formatter(formatter)
+        axes.yaxis.set_major_formatter(formatter)
         axes.set_title(panel["title"])
         axes.set_xlabel(X_LABEL)
         axes.set_ylabel(panel["title"])
         if len(panel["series"]) > 1:
             axes.legend(frameon=False)
     return figure
+
+
+def tick_labels(values: Sequence[float]) -> list[str]:
+    """Short tick labels: ``12.5k``, ``0.25``, ``3.0e-5`` — as many decimals as the spacing needs.
+
+    Matplotlib's default would print ``12345.678`` or move the scale into an offset
+    text; short labels fit the fixed margins and read at a glance.
+    """
+    finite = sorted(v for v in values if math.isfinite(v))
+    top = max((abs(v) for v in finite), default=0.0)
+    if 0 < top < 1e-3:
+        return [f"{v:.1e}".replace("e-0", "e-") if v else "0" for v in values]
+    unit, scale = next(((u, s) for u, s in _UNITS if top >= s), ("", 1.0))
+    gaps = [b - a for a, b in itertools.pairwise(finite) if b > a]
+    step = min(gaps) / scale if gaps else 1.0
+    decimals = next((d for d in range(7) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 6)
+    return [f"{v / scale:.{decimals}f}{unit}" if v else "0" for v in values]
+
+
+def _compact_formatter() -> Any:
+    """A matplotlib ``Formatter`` that labels ticks with :func:`tick_labels`."""
+    from matplotlib.ticker import Formatter
+
+    class CompactFormatter(Formatter):
+        def format_ticks(self, values: Any) -> list[str]:
+            return tick_labels([float(v) for v in values])
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return tick_labels([float(x)])[0]
+
+    return CompactFormatter()
 
 
 def style() -> Any:

@@ -13,7 +13,7 @@ import pytest
 import mlnb
 from mlnb.exceptions import InvalidArgumentError, LivePlotError
 from mlnb.runs import LivePlot
-from mlnb.runs.live_figure import build_figure, figure_spec, render_svg, style
+from mlnb.runs.live_figure import build_figure, figure_spec, render_svg, style, tick_labels
 from mlnb.runs.live_panels import group_panels, is_step_counter, plotted_keys, smooth, split_of
 from mlnb.runs.live_renderer import Renderer
 
@@ -162,3 +162,34 @@ def test_the_renderer_draws_in_process_when_its_helper_is_gone() -> None:
     finally:
         renderer.close()
     assert renderer._process is None
+
+
+def test_tick_labels_are_short_and_as_precise_as_their_spacing() -> None:
+    assert tick_labels([0, 0.25, 0.5, 0.75, 1]) == ["0", "0.25", "0.50", "0.75", "1.00"]
+    assert tick_labels([0, 100_000, 200_000]) == ["0", "100k", "200k"]
+    assert tick_labels([0.1230, 0.1232, 0.1234]) == ["0.1230", "0.1232", "0.1234"]
+    assert tick_labels([0, 1e-5, 2e-5]) == ["0", "1.0e-5", "2.0e-5"]
+    assert tick_labels([-2e7, 0, 2e7]) == ["-20M", "0", "20M"]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-5, 12345.678, 1e7, -0.5])
+@pytest.mark.parametrize("count", [1, 3, 6])
+def test_no_text_is_clipped_or_overlapping(scale: float, count: int) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    keys = ["loss", "acc", "lr", "grad_norm", "wd", "momentum"][:count]
+    steps = list(range(0, 5_000_000, 10_000))
+    series = {k: (steps, [scale * (math.sin(i / 10) + 1.5) for i in range(500)]) for k in keys}
+    with style():
+        figure = build_figure(figure_spec(group_panels(keys), series, 0.0))
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        width, height = figure.get_size_inches()
+        x0, y0, x1, y1 = figure.get_tightbbox(renderer).extents
+        assert x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height  # nothing cut off
+        boxes = [axes.get_tightbbox(renderer) for axes in figure.axes]
+        assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+        for axes in figure.axes:  # tick labels of one axis do not run into each other
+            labels = [t.get_window_extent(renderer) for t in axes.get_xticklabels() if t.get_text()]
+            assert not any(a.overlaps(b) for a, b in itertools.pairwise(labels))
