@@ -129,7 +129,7 @@ def tick_labels(values: Sequence[float]) -> list[str]:
     top = max((abs(v) for v in finite), default=0.0)
     if 0 < top < 1e-3:
         return [f"{v:.1e}".replace("e-0", "e-") if v else "0" for v in values]
-    unit, scale = next(((u, s) for u, s in _UNITS if top >= s), ("", 1.0))
+    unit, scale = next(((u, s) for u, s in _UNITS if top >= 10 * s), ("", 1.0))  # 2000, 20k
     gaps = [b - a for a, b in itertools.pairwise(finite) if b > a]
     step = min(gaps) / scale if gaps else 1.0
     decimals = next((d for d in range(7) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 6)

@@ -170,6 +170,7 @@ def test_tick_labels_are_short_and_as_precise_as_their_spacing() -> None:
     assert tick_labels([0.1230, 0.1232, 0.1234]) == ["0.1230", "0.1232", "0.1234"]
     assert tick_labels([0, 1e-5, 2e-5]) == ["0", "1.0e-5", "2.0e-5"]
     assert tick_labels([-2e7, 0, 2e7]) == ["-20M", "0", "20M"]
+    assert tick_labels([0, 1000, 2000]) == ["0", "1000", "2000"]  # a unit from 10,000 on
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e-5, 12345.678, 1e7, -0.5])
