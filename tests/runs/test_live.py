@@ -35,9 +35,9 @@ def _wait_for(predicate, seconds: float = 20.0) -> None:  # type: ignore[no-unty
 def test_live_plot_redraws_at_most_every_half_second(home: Path) -> None:
     run = mlnb.start("live", system_interval=None)
     plot = LivePlot(run)
-    deadline = time.monotonic() + 3.0
-    step = 0
-    while time.monotonic() < deadline or plot.redraws < 2:
+    deadline, give_up = time.monotonic() + 3.0, time.monotonic() + 60  # a busy machine delays
+    step = 0  # the helper, which runs at the lowest priority
+    while (time.monotonic() < deadline or plot.redraws < 2) and time.monotonic() < give_up:
         run.log({"loss": 1.0 / (step + 1), "acc": step / 1000, "sys/cpu_percent": 1.0})
         step += 1
         time.sleep(0.001)
