@@ -60,6 +60,8 @@ def timed_phase(
     seconds = phase(run, steps, iterations)
     redraws, cpu = (plot.redraws - before, plot.cpu_seconds - cpu_before) if plot else (0, 0.0)
     run.finish()
+    if plot is not None:
+        plot.wait(60)  # its final drawing is not part of the next phase
     return seconds, redraws, cpu
 
 

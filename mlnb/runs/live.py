@@ -58,6 +58,9 @@ class LivePlot:
         redraws: how many times the image was redrawn.
         redraw_times: ``time.monotonic()`` of each redraw.
         cpu_seconds: CPU time this process spent on background redraws (the helper's is apart).
+
+    Closing (at the run's finish) returns at once: the final figure is drawn by the
+    plot's own thread, so finishing a run never waits for a drawing.
     """
 
     def __init__(
@@ -146,6 +149,8 @@ class LivePlot:
                 self._stop.wait(
                     max(self.interval, RENDER_SHARE_INVERSE * spent, RENDER_WALL_INVERSE * took)
                 )
+        self._redraw_safely()  # the final curves: close() came after the run's last flush
+        self._renderer.close()
 
     def _redraw_safely(self) -> None:
         try:
@@ -201,13 +206,21 @@ class LivePlot:
         return " · ".join([title, *map(html.escape, counters + values)])
 
     def close(self) -> None:
-        """Draw the final curves, stop following the run, and stop the drawing helper."""
+        """Stop following the run; the plot's thread draws the final curves, then stops the helper.
+
+        Returns at once (``run.finish()`` calls it): the header says the run's final
+        status now, the last figure follows when drawn (:meth:`wait` waits for it).
+        """
         self._remove_listener()
+        with self._lock:
+            latest = dict(self._latest)
+        self.header.value = self._header_html(latest)
         self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-        self._redraw_safely()
-        self._renderer.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the final figure is drawn after :meth:`close`; False if ``timeout`` passed."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

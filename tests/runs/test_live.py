@@ -41,7 +41,9 @@ def test_live_plot_redraws_at_most_every_half_second(home: Path) -> None:
         run.log({"loss": 1.0 / (step + 1), "acc": step / 1000, "sys/cpu_percent": 1.0})
         step += 1
         time.sleep(0.001)
-    run.finish()  # the final flush reaches the plot, then it draws once more and stops
+    run.finish()  # the final flush reaches the plot; its thread draws once more and stops
+    assert "<b>live</b> (finished)" in plot.header.value  # at once
+    assert plot.wait(60)
     times = plot.redraw_times
     assert plot.redraws == len(times) >= 3
     gaps = [b - a for a, b in itertools.pairwise(times[:-1])]  # the last is the final draw
