@@ -40,8 +40,8 @@ def phase(run: Any, steps: int, iterations: int) -> float:
 
 def timed_phase(
     store: Any, steps: int, iterations: int, with_plot: bool, in_process: bool = False
-) -> tuple[float, int, float]:
-    """One phase in a fresh run: its seconds, the plot's redraws and this process's CPU on them."""
+) -> tuple[float, int, float, float]:
+    """One phase in a fresh run: seconds, the plot's redraws, this process's and the helper's CPU."""
     from mlnb.runs.live import LivePlot
     from mlnb.runs.live_renderer import Renderer
     from mlnb.runs.run import Run
@@ -56,13 +56,14 @@ def timed_phase(
         deadline = time.monotonic() + 60
         while plot.redraws == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-    before, cpu_before = (plot.redraws, plot.cpu_seconds) if plot else (0, 0.0)
+    before = (plot.redraws, plot.cpu_seconds, plot.helper_cpu_seconds) if plot else (0, 0.0, 0.0)
     seconds = phase(run, steps, iterations)
-    redraws, cpu = (plot.redraws - before, plot.cpu_seconds - cpu_before) if plot else (0, 0.0)
+    after = (plot.redraws, plot.cpu_seconds, plot.helper_cpu_seconds) if plot else (0, 0.0, 0.0)
+    redraws, cpu, helper = (int(after[0] - before[0]), after[1] - before[1], after[2] - before[2])
     run.finish()
     if plot is not None:
         plot.wait(60)  # its final drawing is not part of the next phase
-    return seconds, redraws, cpu
+    return seconds, redraws, cpu, helper
 
 
 def main() -> int:
@@ -89,7 +90,7 @@ def main() -> int:
                 flag: timed_phase(store, args.steps, iterations, flag, args.in_process)
                 for flag in order
             }
-            (bare, _, _), (plotted, redraws, cpu) = results[False], results[True]
+            (bare, *_), (plotted, redraws, cpu, helper) = results[False], results[True]
             ratios.append(plotted / bare - 1)
             bare_times.append(bare)
             plot_times.append(plotted)
@@ -97,7 +98,8 @@ def main() -> int:
             print(
                 f"pair {pair + 1}: bare {bare:.3f} s, with live plot {plotted:.3f} s "
                 f"({redraws} redraws, {1000 * cpu / max(redraws, 1):.1f} ms CPU each in this "
-                f"process = {100 * cpu / plotted:.2f}% of the phase) → {100 * ratios[-1]:+.2f}%"
+                f"process = {100 * cpu / plotted:.2f}% of the phase; helper "
+                f"{1000 * helper / max(redraws, 1):.0f} ms each) → {100 * ratios[-1]:+.2f}%"
             )
     slowdown = statistics.median(ratios)
     verdict = "meets" if slowdown <= 0.02 else "misses"

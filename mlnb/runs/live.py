@@ -8,8 +8,8 @@ process only copies the curves and shows the answer. The helper runs at the
 lowest CPU priority, so on a busy machine drawing waits and training does not.
 The pause after a redraw grows to :data:`RENDER_SHARE_INVERSE` times the CPU
 time this process spent on it (so at most ~2% of the interpreter even when it
-has to draw in-process) and to :data:`RENDER_WALL_INVERSE` times its wall time
-(so the helper draws at most a quarter of the time).
+has to draw in-process) and to :data:`HELPER_SHARE_INVERSE` times the helper's
+CPU time (so it draws at most a quarter of the time).
 
 What is drawn: one panel per metric, with its train/val/test variants overlaid
 (``loss`` and ``val_loss`` together); step counters such as ``epoch`` are shown
@@ -36,8 +36,8 @@ from mlnb.runs.live_renderer import Renderer
 MIN_INTERVAL = 0.5
 #: pause after a redraw at least this many times the CPU time this process spent on it (≤ 2%)
 RENDER_SHARE_INVERSE = 49.0
-#: and at least this many times its wall time: the helper draws at most a quarter of the time
-RENDER_WALL_INVERSE = 3.0
+#: and at least this many times the helper's CPU time: it draws at most a quarter of the time
+HELPER_SHARE_INVERSE = 3.0
 WAITING = "waiting for the first points…"
 
 
@@ -57,7 +57,8 @@ class LivePlot:
         image: the ``Image`` (SVG) whose layout width is the figure's own width.
         redraws: how many times the image was redrawn.
         redraw_times: ``time.monotonic()`` of each redraw.
-        cpu_seconds: CPU time this process spent on background redraws (the helper's is apart).
+        cpu_seconds: CPU time this process spent on background redraws.
+        helper_cpu_seconds: CPU time the helper process spent drawing them (at low priority).
 
     Closing (at the run's finish) returns at once: the final figure is drawn by the
     plot's own thread, so finishing a run never waits for a drawing.
@@ -99,15 +100,18 @@ class LivePlot:
         self.redraws = 0
         self.redraw_times: list[float] = []
         self.cpu_seconds = 0.0
+        self.helper_cpu_seconds = 0.0
         self._series: dict[str, tuple[list[int], list[float]]] = {}
         self._latest: dict[str, float] = {}
         self._last_step: int | None = None
         self._lock = threading.Lock()
         self._dirty = threading.Event()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # ends a pause: the slider moved, or close()
         self._warned = False
         self._renderer = Renderer()
-        self.slider.observe(lambda _change: self._dirty.set(), names="value")
+        self._redraw_after_close = threading.Lock()
+        self.slider.observe(self._smoothing_changed, names="value")
         self._remove_listener = run.add_listener(self._on_points)
         self._thread = threading.Thread(target=self._loop, name=f"mlnb-live-{run.id}", daemon=True)
         self._thread.start()
@@ -117,6 +121,24 @@ class LivePlot:
     def smoothing(self) -> float:
         """The smoothing the slider is set to."""
         return float(self.slider.value)
+
+    def _smoothing_changed(self, _change: Any) -> None:
+        """Redraw with the new smoothing: by the plot's thread, or once more after the run ended."""
+        if self._thread.is_alive():
+            self._dirty.set()
+            self._wake.set()
+        else:
+            name = f"mlnb-live-{self.run.id}-smoothing"
+            threading.Thread(target=self._redraw_finished, name=name, daemon=True).start()
+
+    def _redraw_finished(self) -> None:
+        """Redraw a finished run's plot with a helper of its own (the plot's has stopped)."""
+        with self._redraw_after_close:
+            self._renderer = Renderer()
+            try:
+                self._redraw_safely()
+            finally:
+                self._renderer.close()
 
     def _wanted(self, key: str) -> bool:
         return key in self.keys if self.keys is not None else bool(plotted_keys([key]))
@@ -141,14 +163,16 @@ class LivePlot:
         while not self._stop.is_set():
             if self._dirty.wait(0.1) and not self._stop.is_set():
                 self._dirty.clear()
-                started, cpu_started = time.monotonic(), time.thread_time()
+                cpu_started = time.thread_time()
                 self._redraw_safely()
                 spent = time.thread_time() - cpu_started  # this thread's CPU: the loop pays it
                 self.cpu_seconds += spent
-                took = time.monotonic() - started
-                self._stop.wait(
-                    max(self.interval, RENDER_SHARE_INVERSE * spent, RENDER_WALL_INVERSE * took)
+                helper = self._renderer.helper_seconds
+                self.helper_cpu_seconds += helper
+                self._wake.wait(
+                    max(self.interval, RENDER_SHARE_INVERSE * spent, HELPER_SHARE_INVERSE * helper)
                 )
+                self._wake.clear()
         self._redraw_safely()  # the final curves: close() came after the run's last flush
         self._renderer.close()
 
@@ -216,6 +240,7 @@ class LivePlot:
             latest = dict(self._latest)
         self.header.value = self._header_html(latest)
         self._stop.set()
+        self._wake.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the final figure is drawn after :meth:`close`; False if ``timeout`` passed."""

@@ -17,6 +17,7 @@ import os
 import pickle
 import re
 import sys
+import time
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -178,16 +179,21 @@ def sized_svg(svg: bytes, width: int, height: int) -> bytes:
 
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    """Answer length-prefixed pickled specs with ``(True, svg)`` or ``(False, error)`` until EOF."""
+    """Answer length-prefixed pickled specs until EOF.
+
+    Each answer is ``(True, svg, cpu_seconds)`` or ``(False, error, cpu_seconds)``.
+    """
     while True:
         header = requests.read(4)
         if len(header) < 4:
             return
         spec = pickle.loads(requests.read(int.from_bytes(header, "big")))
+        started = time.process_time()
         try:
-            answer: tuple[bool, Any] = (True, render_svg(spec))
+            answer: tuple[bool, Any, float] = (True, render_svg(spec), 0.0)
         except Exception as exc:  # reported to the plot, which warns once and carries on
-            answer = (False, f"{type(exc).__name__}: {exc}")
+            answer = (False, f"{type(exc).__name__}: {exc}", 0.0)
+        answer = (*answer[:2], time.process_time() - started)  # the plot paces itself by it
         data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         replies.write(len(data).to_bytes(4, "big") + data)
         replies.flush()

@@ -32,12 +32,14 @@ class Renderer:
 
     Attributes:
         in_process: True once drawing happens in this process (the helper is gone).
+        helper_seconds: CPU seconds the helper spent on the last figure (0 in-process).
     """
 
     def __init__(self, use_helper: bool = True) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self.in_process = not use_helper
+        self.helper_seconds = 0.0
         if not use_helper:
             return
         try:
@@ -60,7 +62,7 @@ class Renderer:
         with self._lock:
             if self._process is not None:
                 try:
-                    ok, payload = self._ask(self._process, spec)
+                    ok, payload, self.helper_seconds = self._ask(self._process, spec)
                 except (OSError, EOFError, ValueError, pickle.UnpicklingError):
                     self._stop_helper()
                     self.in_process = True
@@ -70,10 +72,11 @@ class Renderer:
                     return bytes(payload)
         from mlnb.runs.live_figure import render_svg
 
+        self.helper_seconds = 0.0
         return render_svg(spec)
 
     @staticmethod
-    def _ask(process: subprocess.Popen[bytes], spec: dict[str, Any]) -> tuple[bool, Any]:
+    def _ask(process: subprocess.Popen[bytes], spec: dict[str, Any]) -> tuple[bool, Any, float]:
         assert process.stdin is not None and process.stdout is not None
         data = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
         process.stdin.write(len(data).to_bytes(4, "big") + data)
@@ -82,7 +85,7 @@ class Renderer:
         if len(header) < 4:
             raise EOFError("the live plot helper exited")
         answer = pickle.loads(process.stdout.read(int.from_bytes(header, "big")))
-        return bool(answer[0]), answer[1]
+        return bool(answer[0]), answer[1], float(answer[2])
 
     def _stop_helper(self) -> None:
         process, self._process = self._process, None

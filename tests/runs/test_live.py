@@ -106,6 +106,10 @@ def test_the_smoothing_slider_redraws_smoothed_curves(home: Path) -> None:
     assert lines[0].get_alpha() == 0.25
     assert list(lines[1].get_ydata()) == pytest.approx(smooth([1.0, 0.0, 1.0, 0.0], 0.6))
     run.finish()
+    assert plot.wait(60)
+    after_finish = plot.redraws
+    plot.slider.value = 0.0  # the run is over: the slider still redraws
+    _wait_for(lambda: plot.redraws > after_finish, 60)
 
 
 def test_panels_overlay_train_and_val_and_leave_counters_out() -> None:
