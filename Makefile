@@ -7,6 +7,11 @@ TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.mlnb-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
+# pip warns "Location '…' is ignored" for each local index or wheel folder that this machine's pip
+# config names but lacks (pip skips those anyway): drop just those lines, keep pip's exit status
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+NO_ABSENT_LOCATIONS := 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
 .PHONY: install test lint typecheck unit demo lab extension bench clean
 # jupyter refuses to run as root unless told; CI and containers often are root
@@ -14,11 +19,11 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip $(NO_ABSENT_LOCATIONS)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[dev,torch]"
+	$(BIN)/pip install -q "$(TORCH)" $(NO_ABSENT_LOCATIONS)
+	$(BIN)/pip install -q -e ".[dev,torch]" $(NO_ABSENT_LOCATIONS)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,16 +49,16 @@ demo: $(STAMP)
 	MLNB_HOME=$(DEMO_STORE) $(BIN)/python example_notebooks/run_examples.py
 
 lab: $(STAMP)
-	$(BIN)/pip install -q -e ".[lab]"
+	$(BIN)/pip install -q -e ".[lab]" $(NO_ABSENT_LOCATIONS)
 	MLNB_HOME=$(DEMO_STORE) $(BIN)/jupyter lab $(ALLOW_ROOT) example_notebooks
 
 # rebuild the JupyterLab extension after editing extension/src (pip builds it once)
 extension: $(STAMP)
 	cd extension && npm install --no-audit --no-fund && PATH=$(CURDIR)/$(BIN):$$PATH npm run build:prod
-	$(BIN)/pip install -q -e . --no-deps
+	$(BIN)/pip install -q -e . --no-deps $(NO_ABSENT_LOCATIONS)
 
 bench: $(STAMP)
-	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/pip install -q -e ".[bench]" $(NO_ABSENT_LOCATIONS)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

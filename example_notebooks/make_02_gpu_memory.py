@@ -28,7 +28,9 @@ cells = [
         "section switches to mlnb's *simulated* GPU to show the batch-size retry."
     ),
     code("%load_ext mlnb"),
-    md("## Devices and the allocator\n`%gpu` is one row per device — or one sentence and host RAM when there is none."),
+    md(
+        "## Devices and the allocator\n`%gpu` is one row per device — or one sentence and host RAM when there is none."
+    ),
     code("%gpu"),
     code("%gpu memory"),
     md(
@@ -49,9 +51,13 @@ cells = [
         "first_rows = features[:8]  # a view: shares the storage of `features`"
     ),
     code("%gpu who"),
-    md("## Per-cell tracking\nOne line after each cell: GPU and RAM delta and peak, wall time. The peak catches memory that is gone by the end of the cell."),
+    md(
+        "## Per-cell tracking\nOne line after each cell: GPU and RAM delta and peak, wall time. The peak catches memory that is gone by the end of the cell."
+    ),
     code("%gpu_track on"),
-    code("scratch = torch.ones(64, 1024, 1024)  # 256 MiB, gone at the end of the cell\ndel scratch"),
+    code(
+        "scratch = torch.ones(64, 1024, 1024)  # 256 MiB, gone at the end of the cell\ndel scratch"
+    ),
     code("%gpu_track off"),
     md(
         "## After an out-of-memory error\n"
@@ -112,15 +118,24 @@ cells = [
         "fit.batch_size, fit.tried"
     ),
     code("%gpu memory"),
-    md("The allocator keeps what it freed as cache (`reserved`); `%gpu free` gives it back to the driver."),
+    md(
+        "The allocator keeps what it freed as cache (`reserved`); `%gpu free` gives it back to the driver."
+    ),
     code("del fit\n%gpu free"),
-    md("## Live panel\nA memory bar and a utilisation sparkline per device, updated by a background thread; the Stop button (or `%gpu_panel --stop`) ends it."),
-    code("%gpu_panel --interval 0.2"),
-    code("import time; time.sleep(0.5)\n%gpu_panel --stop"),
+    md(
+        "## Live panel\nA memory bar and a utilisation sparkline per device, updated by a background thread while other cells run; the Stop button (or `%gpu_panel --stop`) ends the updates and leaves the last reading on screen."
+    ),
+    code("%gpu_panel --interval 0.5"),
+    code("import time\ntime.sleep(2)  # other work: the panel above keeps updating meanwhile"),
+    code("%gpu_panel --stop"),
 ]
 
 notebook = nbformat.v4.new_notebook(cells=cells)
-notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+notebook.metadata["kernelspec"] = {
+    "name": "python3",
+    "display_name": "Python 3",
+    "language": "python",
+}
 notebook.metadata["language_info"] = {"name": "python"}
 target = Path(__file__).with_name("02_gpu_memory.ipynb")
 nbformat.validate(notebook)

@@ -70,17 +70,33 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+#: the one table look, inline so no notebook stylesheet re-centres, stretches or right-aligns it
+TABLE_STYLE = "border-collapse:collapse;width:auto;margin:0 0 0.6em 0;table-layout:auto"
+#: every cell: left-aligned, compact, a light rule under each row (the theme's colour in JupyterLab)
+CELL_STYLE = (
+    "padding:2px 12px 2px 0;text-align:left;vertical-align:top;"
+    "border-bottom:1px solid var(--jp-border-color2,#ddd)"
+)
+HEADER_STYLE = CELL_STYLE + ";font-weight:600"
+CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;padding:0 0 4px 0"
+
+
 def html_table(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None
 ) -> str:
-    """An HTML table; every header, cell and the caption are escaped."""
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    """A compact, left-aligned HTML table; every header, cell and the caption are escaped."""
+    head = "".join(f'<th style="{HEADER_STYLE}">{html.escape(str(h))}</th>' for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(format_value(c))}</td>" for c in row) + "</tr>"
+        "<tr>"
+        + "".join(f'<td style="{CELL_STYLE}">{html.escape(format_value(c))}</td>' for c in row)
+        + "</tr>"
         for row in rows
     )
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="mlnb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    cap = f'<caption style="{CAPTION_STYLE}">{html.escape(caption)}</caption>' if caption else ""
+    return (
+        f'<table class="mlnb-table" style="{TABLE_STYLE}">{cap}'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 class Report(ABC):

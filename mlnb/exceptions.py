@@ -219,6 +219,10 @@ class MetricValueError(RunsError, InvalidArgumentError):
     """A metric name, value or step that cannot be logged."""
 
 
+class LivePlotError(RunsError):
+    """A live plot could not be drawn (the message says why); the run itself is unaffected."""
+
+
 class GpuBackendError(MlnbError):
     """A GPU backend named in ``MLNB_GPU_BACKEND`` / ``MLNB_GPU_FAKE`` cannot be used as asked."""
 

@@ -1,4 +1,11 @@
-from mlnb.display import html_table, human_bytes, human_duration, text_table
+from mlnb.display import (
+    CELL_STYLE,
+    TABLE_STYLE,
+    html_table,
+    human_bytes,
+    human_duration,
+    text_table,
+)
 
 
 def test_human_bytes():
@@ -26,3 +33,11 @@ def test_text_table_aligns_columns():
     lines = table.splitlines()
     assert lines[0] == "a   bbb"
     assert lines[3] == "10  nan"
+
+
+def test_html_tables_are_compact_and_left_aligned():
+    html = html_table(["setting", "value"], [["seed", 42], ["numpy", "pinned"]], caption="seed")
+    assert html.startswith(f'<table class="mlnb-table" style="{TABLE_STYLE}">')
+    assert "width:auto" in TABLE_STYLE and "margin:0 " in TABLE_STYLE  # not centred or stretched
+    assert html.count(f'<td style="{CELL_STYLE}">') == 4 and "text-align:left" in CELL_STYLE
+    assert '<caption style="caption-side:top;text-align:left' in html

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import warnings
 from collections.abc import Sequence
-from typing import Any, TextIO
 
 from mlnb import __version__
-from mlnb.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
-from mlnb.exceptions import MlnbError, MlnbWarning
+from mlnb.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn, warnings_as_lines
+from mlnb.exceptions import MlnbError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -80,8 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
+        with warnings_as_lines():
             return int(args.handler(args) or 0)
     except MlnbError as exc:
         warn(str(exc))
@@ -89,20 +86,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         warn("interrupted.")
         return EXIT_INTERRUPTED
-
-
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: TextIO | None = None,
-    line: str | None = None,
-    _default: Any = warnings.showwarning,
-) -> None:
-    """mlnb's own warnings as one ``mlnb: ...`` line on stderr; others as Python prints them."""
-    if issubclass(category, MlnbWarning):
-        text = str(message)
-        warn(text.removeprefix("mlnb: "))
-    else:
-        _default(message, category, filename, lineno, file, line)

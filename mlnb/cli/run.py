@@ -10,14 +10,16 @@ Ctrl-C, 2 bad input (one line on stderr, before a kernel starts).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import warnings
-from collections.abc import Iterator
-from typing import TextIO
 
 from mlnb import __version__
-from mlnb.cli.common import EXIT_INTERRUPTED, EXIT_RUN_FAILED, print_json, warn
+from mlnb.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_RUN_FAILED,
+    print_json,
+    warn,
+    warnings_as_lines,
+)
 from mlnb.pipeline import calls, options
 
 #: papermill's exit status when the kernel died
@@ -40,26 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"mlnb {__version__}")
 
 
-@contextlib.contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Show warnings from the library as ``mlnb: warning: ...`` lines on stderr, as they come."""
-
-    def show(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
-        warn(f"warning: {message}")
-
-    with warnings.catch_warnings():  # restores showwarning and the filters after
-        warnings.simplefilter("always")
-        warnings.showwarning = show
-        yield
-
-
 def _configure_logging(args: argparse.Namespace) -> None:
     import logging
 
@@ -77,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
 
     _configure_logging(args)
     to_stdout = args.output == "-"
-    with _warnings_as_lines():
+    with warnings_as_lines(every_time=True):
         params = calls.run_parameters(args)
         if args.help_notebook:
             from mlnb.pipeline.step import inspect, parameters_table

@@ -31,7 +31,6 @@ from mlnb.data.validate import Anomaly, ValidationReport, validate
 
 DRIFT_BACKGROUND = "#fde2e1"
 ANOMALY_BACKGROUND = "#fff3cd"
-_CELL = "padding:2px 8px;text-align:left;border-bottom:1px solid #ddd;"
 
 
 class DataOverview(widgets.VBox):
@@ -65,7 +64,17 @@ class DataOverview(widgets.VBox):
         names = list(current.columns) + [n for n in self._anomalies if n not in current.columns]
         self.selector = widgets.Dropdown(options=names, value=names[0], description="column")
         self.detail_html = widgets.HTML()
-        self.detail_image = widgets.Image(format="png")
+        width, height = plots.DETAIL_SIZE_PX
+        self.detail_image = widgets.Image(  # shown at its own size: never stretched by the row
+            format="png",
+            layout=widgets.Layout(
+                width=f"{width}px",
+                height=f"{height}px",
+                flex="0 0 auto",
+                align_self="flex-start",
+                object_fit="contain",
+            ),
+        )
         self.selector.observe(self._on_select, names="value")
         super().__init__(
             [
@@ -183,7 +192,7 @@ class DataOverview(widgets.VBox):
             headers.append("drift")
         if self.validation is not None:
             headers.append("anomalies")
-        head = "".join(f'<th style="{_CELL}">{html.escape(h)}</th>' for h in headers)
+        head = "".join(f'<th style="{display.HEADER_STYLE}">{html.escape(h)}</th>' for h in headers)
         rows = []
         for name, cur in self.current.columns.items():
             ref = self.reference.columns.get(name) if self.reference is not None else None
@@ -210,10 +219,12 @@ class DataOverview(widgets.VBox):
                     background = ANOMALY_BACKGROUND
             style = f' style="background:{background}"' if background else ""
             rows.append(
-                f"<tr{style}>" + "".join(f'<td style="{_CELL}">{c}</td>' for c in cells) + "</tr>"
+                f"<tr{style}>"
+                + "".join(f'<td style="{display.CELL_STYLE}">{c}</td>' for c in cells)
+                + "</tr>"
             )
         return (
-            '<table class="mlnb-table mlnb-data-overview" style="border-collapse:collapse">'
+            f'<table class="mlnb-table mlnb-data-overview" style="{display.TABLE_STYLE}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
 
@@ -236,15 +247,19 @@ class DataOverview(widgets.VBox):
         else:
             stats.append(("top", lambda p: ", ".join(f"{v} ({c:,})" for v, c in p.top(3))))
         head = "".join(
-            f'<th style="{_CELL}">{html.escape(label)}</th>' for label, _ in [("", None), *sides]
+            f'<th style="{display.HEADER_STYLE}">{html.escape(label)}</th>'
+            for label, _ in [("", None), *sides]
         )
         body = "".join(
-            f'<tr><td style="{_CELL}">{html.escape(label)}</td>'
-            + "".join(f'<td style="{_CELL}">{html.escape(str(get(p)))}</td>' for _, p in sides)
+            f'<tr><td style="{display.CELL_STYLE}">{html.escape(label)}</td>'
+            + "".join(
+                f'<td style="{display.CELL_STYLE}">{html.escape(str(get(p)))}</td>'
+                for _, p in sides
+            )
             + "</tr>"
             for label, get in stats
         )
-        return f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        return f'<table class="mlnb-table" style="{display.TABLE_STYLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _drift_cell(drift: DriftReport, name: str) -> str:

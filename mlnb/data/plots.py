@@ -119,13 +119,24 @@ def svg_img(svg: str, alt: str) -> str:
     return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}"/>'
 
 
+#: the shown size of a column's detail plot in CSS pixels (the PNG has DETAIL_SCALE× the pixels)
+DETAIL_SIZE_PX = (576, 288)
+#: pixels per CSS pixel in the PNG, so it stays sharp on high-density screens
+DETAIL_SCALE = 2
+
+
 def detail_png(ref: ColumnProfile | None, cur: ColumnProfile, *, title: str = "") -> bytes:
-    """A PNG of one column: overlaid histograms (numeric) or side-by-side bars (counted)."""
+    """A PNG of one column: overlaid histograms (numeric) or side-by-side bars (counted).
+
+    It is :data:`DETAIL_SIZE_PX` × :data:`DETAIL_SCALE` pixels: show it at
+    :data:`DETAIL_SIZE_PX` (the overview's image layout does).
+    """
     from matplotlib.figure import Figure
 
     counted = cur.kind not in kinds.NUMBER_KINDS
     labels, ref_shares, cur_shares = column_shares(ref, cur, bins=30, top=15)
-    figure = Figure(figsize=(6.4, 3.2), dpi=90)
+    shown_width, shown_height = DETAIL_SIZE_PX
+    figure = Figure(figsize=(shown_width / 90, shown_height / 90), dpi=90 * DETAIL_SCALE)
     axes = figure.add_subplot()
     if not labels:
         axes.text(0.5, 0.5, "no values", ha="center", va="center", transform=axes.transAxes)

@@ -3,13 +3,16 @@
 A daemon thread re-reads :func:`mlnb.gpu.status` every ``interval`` seconds and
 updates the widgets' traits. The Stop button, :meth:`GpuPanel.close`, closing the
 widget, or ``%unload_ext mlnb`` set the stop event and join the thread, so no
-thread outlives the panel. Without a GPU it shows host RAM and CPU load, and says so.
+thread outlives the panel. Stopped, the panel stays on screen with its last reading and
+says when that was. Without a GPU it shows host RAM (no utilisation: RAM has none), and
+says so.
 """
 
 from __future__ import annotations
 
 import html
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -74,13 +77,15 @@ class _DeviceRow:
             if device.kind == "host"
             else f"{device.backend}:{device.index} {device.name}"
         )
-        util = f"{device.utilization:.0f}%" if device.utilization is not None else "—"
-        load = "CPU" if device.kind == "host" else "util"
         self.label.value = (
             f"<code>{html.escape(title)}</code> {html.escape(display.human_bytes(device.used))} / "
             f"{html.escape(display.human_bytes(device.total))}"
         )
-        self.spark.value = f"<code>{load} {html.escape(util)} {html.escape(sparkline(list(self.utilization)))}</code>"
+        if device.kind == "host":  # RAM has no utilisation; the CPU load is another subject
+            self.spark.value = ""
+            return
+        util = f"{device.utilization:.0f}%" if device.utilization is not None else "—"
+        self.spark.value = f"<code>util {html.escape(util)} {html.escape(sparkline(list(self.utilization)))}</code>"
 
 
 #: the panel's interval bounds in seconds (``inf`` would overflow the thread's wait)
@@ -116,6 +121,7 @@ class GpuPanel:
         self.history = history
         self.read = read
         self.updates = 0
+        self.last_read: float | None = None
         self.rows: dict[tuple[str, int, str], _DeviceRow] = {}
         self.stop_event = threading.Event()
         self.title = ipywidgets.HTML()
@@ -137,7 +143,8 @@ class GpuPanel:
         """Read the devices once and update every widget."""
         report = self.read()
         shown = report.devices or ([report.host] if report.host is not None else [])
-        self.title.value = f"<b>GPU memory</b> — every {self.interval:g} s"
+        self.last_read = time.time()
+        self.title.value = self._title()
         sentence = report.no_gpu_sentence()
         self.message.value = f"<i>{html.escape(sentence)}</i>" if sentence else ""
         for device in shown:
@@ -158,8 +165,7 @@ class GpuPanel:
                     f"<i>stopped: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</i>"
                 )
                 self.stop_event.set()
-        self.stop_button.disabled = True
-        self.stop_button.description = "Stopped"
+        self._show_stopped()
 
     @property
     def running(self) -> bool:
@@ -171,6 +177,16 @@ class GpuPanel:
         self.stop_event.set()
         if self.thread is not threading.current_thread():
             self.thread.join(timeout=max(5.0, 2 * self.interval))
+        self._show_stopped()
+
+    def _title(self) -> str:
+        if not self.stop_event.is_set():
+            return f"<b>GPU memory</b> — updated every {self.interval:g} s"
+        when = time.strftime("%H:%M:%S", time.localtime(self.last_read)) if self.last_read else "—"
+        return f"<b>GPU memory</b> — stopped; last read at {when}"
+
+    def _show_stopped(self) -> None:
+        self.title.value = self._title()
         self.stop_button.disabled = True
         self.stop_button.description = "Stopped"
 

@@ -250,7 +250,11 @@ class GpuMagics(MlnbMagics):
     @user_errors
     @magic_arguments()
     @argument("--interval", type=float, default=1.0, help="seconds between updates (default 1)")
-    @argument("--stop", action="store_true", help="stop every panel this kernel started")
+    @argument(
+        "--stop",
+        action="store_true",
+        help="stop updating every panel this kernel started (they keep their last reading)",
+    )
     def gpu_panel(self, line: str = "") -> Any:
         """Show a live panel: a memory bar and a utilisation sparkline per device.
 
@@ -266,7 +270,7 @@ class GpuMagics(MlnbMagics):
         if args.stop:
             count = len(self.panels)
             for panel in self.panels:
-                panel.close()
+                panel.stop()  # not close(): the panel stays on screen with its last reading
             self.panels.clear()
             print(f"mlnb: stopped {count} panel(s).")
             return None

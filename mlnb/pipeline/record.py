@@ -14,7 +14,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlnb.exceptions import InvalidArgumentError
 
@@ -50,7 +50,21 @@ def to_json_value(value: Any, name: str = "value") -> Any:
     )
 
 
-def record(name: str, value: Any) -> Any:
+class Recorded(NamedTuple):
+    """What :func:`record` stored: the name and the JSON form of the value.
+
+    Its display in a notebook is empty: :func:`record` has already shown the value
+    once, so a ``mlnb.record(...)`` on a cell's last line does not echo it in ``Out[]``.
+    """
+
+    name: str
+    value: Any
+
+    def _ipython_display_(self) -> None:
+        """Show nothing: the record's own output is already in the cell."""
+
+
+def record(name: str, value: Any) -> Recorded:
     """Record ``value`` under ``name`` in the run (and the output notebook's metadata).
 
     Inside a notebook run by ``mlnb run``/``sweep``/``tune``/``pipeline`` the value ends
@@ -63,7 +77,7 @@ def record(name: str, value: Any) -> Any:
             converted to numbers and lists).
 
     Returns:
-        The JSON form that was stored.
+        The name and the JSON form stored (:class:`Recorded`; ``.value`` is the value).
 
     Raises:
         InvalidArgumentError: an empty name, or a value with no JSON form.
@@ -76,11 +90,11 @@ def record(name: str, value: Any) -> Any:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:  # pragma: no cover - IPython is a core dependency
-        return data
+        return Recorded(name, data)
     if get_ipython() is not None:
         text = f"mlnb.record: {name} = {json.dumps(data)[:200]}"
         display({RECORD_MIMETYPE: {"name": name, "value": data}, "text/plain": text}, raw=True)
-    return data
+    return Recorded(name, data)
 
 
 def recorded() -> dict[str, Any]:

@@ -254,3 +254,30 @@ def step_array(steps: Any) -> array:
     copied = array("q")
     copied.frombytes(np.ascontiguousarray(numbers, dtype=np.int64).view(np.uint8).data)
     return copied
+
+
+def aligned_steps(columns: dict[str, array], steps: Any, next_step: int) -> array:
+    """The steps of one ``log_many`` call, checked against every column's length.
+
+    With no ``steps``, the steps from ``next_step`` on (every column must be as long).
+    """
+    if steps is None:
+        lengths = {len(column) for column in columns.values()}
+        if len(lengths) > 1:
+            raise MetricValueError(
+                "log_many(): the arrays have different lengths "
+                f"({', '.join(f'{k}: {len(v)}' for k, v in columns.items())}) — give each "
+                "metric the same number of points, or log them in separate calls."
+            )
+        count = lengths.pop() if lengths else 0
+        if count and next_step + count - 1 > MAX_STEP:
+            raise MetricValueError(f"steps would pass 2**63 - 1 ({MAX_STEP}).")
+        return array("q", range(next_step, next_step + count))
+    checked = step_array(steps)
+    for key, column in columns.items():
+        if len(column) != len(checked):
+            raise MetricValueError(
+                f"metric {key!r} has {len(column)} values for {len(checked)} steps — "
+                "give one value per step."
+            )
+    return checked

@@ -146,9 +146,7 @@ def git_state(folder: Path, run: Any = None) -> dict[str, Any]:
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(
-                done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git failed"
-            )
+            raise RuntimeError(git_reason(done.stderr))
         return done.stdout
 
     try:
@@ -178,6 +176,30 @@ def git_state(folder: Path, run: Any = None) -> dict[str, Any]:
         info["diff_artifact"] = "git.diff"
         info["diff_truncated"] = truncated
     return info
+
+
+#: git's messages (lower case) → the reason recorded and shown for a run without git state
+_GIT_REASONS = (
+    ("not a git repository", "not a git repository"),
+    ("ambiguous argument 'head'", "a git repository with no commits yet"),
+    ("unknown revision", "a git repository with no commits yet"),
+    ("dubious ownership", "git refuses this folder: it belongs to another user"),
+)
+
+
+def git_reason(stderr: str) -> str:
+    """Why git gave no state, in a few plain words (not git's ``fatal: ...`` line).
+
+    Also cleans reasons recorded by older mlnb versions, which kept git's own line.
+    """
+    lowered = stderr.lower()
+    for needle, reason in _GIT_REASONS:
+        if needle in lowered:
+            return reason
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return "git failed"
+    return lines[-1].removeprefix("fatal: ").removeprefix("error: ")
 
 
 def notebook_path(shell: InteractiveShell | None = None) -> dict[str, Any] | None:

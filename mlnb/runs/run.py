@@ -13,17 +13,12 @@ silently dropped.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import threading
 import time
 import warnings
-import weakref
-from array import array
 from collections import deque
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -35,47 +30,23 @@ from mlnb.exceptions import (
     RunsError,
     StoreError,
 )
-from mlnb.runs import liveness, points
+from mlnb.runs import forks, liveness, points
 from mlnb.runs import values as checks
-from mlnb.runs.records import (
-    FINISH_STATUSES,
-    CellRow,
-    MetricRow,
-    RunRecord,
-    artifact_for_file,
-    new_run_id,
-)
+from mlnb.runs.cell_log import RunCellLog
+from mlnb.runs.records import FINISH_STATUSES, MetricRow, RunRecord, new_run_id
+from mlnb.runs.run_artifacts import RunArtifacts
 from mlnb.runs.store import Store
 
 #: seconds between background flushes (the store is never more than ~this behind)
 FLUSH_INTERVAL = 0.5
 MAX_STEP = checks.MAX_STEP
-MAX_KEY_LENGTH = 250  # MLflow's limit, so every run can be exported
 _now = time.time
 
 #: called after each flush with metric name → the points just written
 Listener = Callable[[dict[str, points.Chunk]], None]
 
-#: every Run created in this process; a forked child marks them as not its own
-_runs_of_this_process: weakref.WeakSet[Run] = weakref.WeakSet()
 
-
-def _after_fork() -> None:
-    """In a forked child: every run the parent created belongs to the parent.
-
-    ``log()`` is called in tight loops, so it reads this flag instead of asking the
-    operating system for the process id each call; ``flush()`` and ``finish()`` still
-    compare the process id (which also covers a fork that skipped Python's fork hooks).
-    """
-    for run in list(_runs_of_this_process):
-        run._forked = True
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; elsewhere there is no fork
-    os.register_at_fork(after_in_child=_after_fork)
-
-
-class Run:
+class Run(RunArtifacts, RunCellLog):
     """One tracked run. Create it with :func:`mlnb.runs.start`; use it as a context manager.
 
     Attributes:
@@ -97,6 +68,7 @@ class Run:
         config: Mapping[str, Any] | None = None,
         tags: list[str] | tuple[str, ...] = (),
     ) -> None:
+        RunCellLog.__init__(self)
         self.store = store
         self.id = new_run_id()
         self.name = checks.check_name("name", name) if name else f"run-{self.id[:6]}"
@@ -110,14 +82,11 @@ class Run:
         # no tuple per point survives in the buffer for the garbage collector to traverse
         self._buffer: deque[Any] = deque()
         self._extend = self._buffer.extend
-        self._cells: deque[CellRow] = deque()
         self._unsaved: dict[str, points.Chunk] = {}
         self._last_values: dict[str, float] = {}
         self._summary_dirty = True
         self._keys: set[str] = set()
         self._next_step = 0
-        self._cell: int | None = None
-        self._cell_rows: dict[int, CellRow] = {}
         self._listeners: list[Listener] = []
         self._closers: list[Callable[[], None]] = []
         self._after_closers: list[Callable[[], None]] = []
@@ -127,8 +96,8 @@ class Run:
         self._warned = False
         self._closed = False  # closers ran and the flush thread stopped (finish began)
         self.owner_pid = os.getpid()
-        self._forked = False  # set in a forked child (see _after_fork): log() refuses there
-        _runs_of_this_process.add(self)
+        self._forked = False  # set in a forked child (see mlnb.runs.forks): log() refuses there
+        forks.track(self)
         self.provenance: dict[str, Any] = {}
         record = RunRecord(
             id=self.id,
@@ -212,27 +181,8 @@ class Run:
             if key not in self._keys:
                 self._check_key(key)
         columns = {key: points.value_array(key, value) for key, value in data.items()}
-        lengths = {len(column) for column in columns.values()}
-        if steps is None:
-            if len(lengths) > 1:
-                raise MetricValueError(
-                    "log_many(): the arrays have different lengths "
-                    f"({', '.join(f'{k}: {len(v)}' for k, v in columns.items())}) — give each "
-                    "metric the same number of points, or log them in separate calls."
-                )
-            count = lengths.pop() if lengths else 0
-            step_array = array("q", range(self._next_step, self._next_step + count))
-            if count and step_array[-1] > MAX_STEP:
-                raise MetricValueError(f"steps would pass 2**63 - 1 ({MAX_STEP}).")
-        else:
-            step_array = points.step_array(steps)
-            count = len(step_array)
-            for key, column in columns.items():
-                if len(column) != count:
-                    raise MetricValueError(
-                        f"metric {key!r} has {len(column)} values for {count} steps — "
-                        "give one value per step."
-                    )
+        step_array = points.aligned_steps(columns, steps, self._next_step)
+        count = len(step_array)
         if not count or not columns:
             return 0
         self._next_step = step_array[-1] + 1
@@ -245,14 +195,7 @@ class Run:
             return RunsError(
                 f"run {self.name!r} is {self.status}; start a new one to log more (`mlnb.start(...)`)."
             )
-        return self._foreign_process_error(action)
-
-    def _foreign_process_error(self, action: str) -> RunsError:
-        return RunsError(
-            f"cannot {action} run {self.name!r} ({self.id}) from process {os.getpid()}: it "
-            f"belongs to process {self.owner_pid}, which started it (this one is a fork) — "
-            "start a run in this process with `mlnb.start(..., active=False)`."
-        )
+        return forks.foreign_process_error(self, action)
 
     def _checked_values(self, data: Any) -> dict[str, float]:
         if not isinstance(data, Mapping):
@@ -286,13 +229,7 @@ class Run:
         self._extend((step, values, time.time(), None))
 
     def _check_key(self, key: object) -> None:
-        if not isinstance(key, str) or not key.strip():
-            raise MetricValueError(f"a metric name must be a non-empty string, got {key!r}.")
-        if len(key) > MAX_KEY_LENGTH or any(ch in key for ch in "\n\r\t\x00"):
-            raise MetricValueError(
-                f"metric name {key[:40]!r}… must be one line of at most {MAX_KEY_LENGTH} characters."
-            )
-        self._keys.add(key)
+        self._keys.add(checks.check_metric_key(key))
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(rows)`` after each flush with the points just written; returns a remover."""
@@ -308,133 +245,6 @@ class Run:
         from mlnb.runs.live import LivePlot
 
         return LivePlot(self, keys, interval=interval)
-
-    # --- cells (fed by mlnb.runs.cells) ----------------------------------------
-
-    def open_cell(self, source: str, execution_count: int | None, started: float) -> int:
-        """Start a cell-log entry; metrics logged from now on are tied to it."""
-        seq = len(self._cell_rows) + 1
-        digest = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:16]
-        row = CellRow(seq, execution_count, source, digest, started, None, "running", None)
-        self._cell_rows[seq] = row
-        self._cells.append(row)
-        self._cell = seq
-        return seq
-
-    def close_cell(self, ok: bool, error: str | None = None, execution_count: int | None = None) -> None:  # fmt: skip
-        """Finish the open cell-log entry with the cell's outcome (and its exact ``In[n]``)."""
-        if self._cell is None:
-            return
-        row = self._cell_rows[self._cell]
-        row = row._replace(
-            ended=time.time(),
-            status="ok" if ok else "error",
-            error=error,
-            execution_count=execution_count if execution_count is not None else row.execution_count,
-        )
-        self._cell_rows[self._cell] = row
-        self._cells.append(row)
-        self._cell = None
-
-    # --- artifacts -------------------------------------------------------------
-
-    def run_dir(self) -> Path:
-        """The folder for this run's artifacts (created on demand)."""
-        path = self.store.artifacts_dir / self.id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def artifact_path(self, name: str) -> Path:
-        """Where an artifact called ``name`` is stored: always inside :meth:`run_dir`.
-
-        Raises:
-            InvalidArgumentError: ``name`` is empty, absolute, or climbs out with ``..``.
-        """
-        text = os.fspath(name) if isinstance(name, (str, os.PathLike)) else None
-        parts = Path(text).parts if text else ()
-        if (
-            not text
-            or Path(text).is_absolute()
-            or text.startswith(("/", "\\"))
-            or ".." in parts
-            or "\x00" in text
-            or not parts
-        ):
-            raise InvalidArgumentError(
-                f"artifact name {name!r} must be a relative path inside the run's folder "
-                "(no leading '/', no '..'), e.g. 'plots/loss.png'."
-            )
-        folder = self.run_dir()
-        target = folder / text
-        if not target.resolve().is_relative_to(folder.resolve()):
-            raise InvalidArgumentError(
-                f"artifact name {name!r} leads outside the run's folder {folder} (through a "
-                "symbolic link); choose another name."
-            )
-        return target
-
-    def log_artifact(
-        self,
-        path: str | os.PathLike[str],
-        name: str | None = None,
-        *,
-        kind: str = "file",
-        meta: Mapping[str, Any] | None = None,
-        move: bool = False,
-    ) -> Path:
-        """Copy a file into the run's artifact folder; returns where it was stored.
-
-        Raises:
-            InvalidArgumentError: ``path`` is not a file.
-        """
-        source = Path(path)
-        if not source.is_file():
-            raise InvalidArgumentError(f"log_artifact: {source} is not a file.")
-        target = self.artifact_path(name or source.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.resolve() != target.resolve():
-            (shutil.move if move else shutil.copy2)(source, target)
-        self.store.add_artifact(
-            self.id, artifact_for_file(target, name or source.name, kind, meta or {})
-        )
-        return target
-
-    def log_text(
-        self, name: str, text: str, *, kind: str = "file", meta: Mapping[str, Any] | None = None
-    ) -> Path:
-        """Store ``text`` as an artifact file named ``name`` (a relative path inside the run's folder).
-
-        Raises:
-            InvalidArgumentError: ``name`` is absolute or climbs out of the folder with ``..``.
-        """
-        target = self.artifact_path(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        self.store.add_artifact(self.id, artifact_for_file(target, name, kind, meta or {}))
-        return target
-
-    def save_checkpoint(
-        self,
-        obj: Any,
-        *,
-        metric: str,
-        value: float | None = None,
-        mode: str = "min",
-        keep: int = 3,
-        step: int | None = None,
-    ) -> Any:
-        """Save ``obj`` with torch.save and keep the best ``keep`` checkpoints; see :mod:`mlnb.runs.checkpoints`."""
-        from mlnb.runs import checkpoints
-
-        return checkpoints.save_checkpoint(
-            self, obj, metric=metric, value=value, mode=mode, keep=keep, step=step
-        )
-
-    def best_checkpoint(self) -> Any:
-        """The best checkpoint saved so far, or None; see :mod:`mlnb.runs.checkpoints`."""
-        from mlnb.runs import checkpoints
-
-        return checkpoints.best_checkpoint(self)
 
     # --- flushing --------------------------------------------------------------
 
@@ -453,7 +263,7 @@ class Run:
                 the next flush (or :meth:`finish`) tries again.
         """
         if self.owner_pid != os.getpid():
-            raise self._foreign_process_error("write")
+            raise forks.foreign_process_error(self, "write")
         with self._flush_lock:
             buffer, last = self._buffer, self._last_values
             count = len(buffer)  # always whole entries: each was added by one extend()
@@ -462,7 +272,7 @@ class Run:
             for key, chunk in packed.items():  # chunks keep logging order
                 last[key] = chunk.values[-1]
             chunks = points.merge(self._unsaved, packed)
-            cells = [self._cells.popleft() for _ in range(len(self._cells))]
+            cells = self._take_cells()
             fields: dict[str, Any] = {"heartbeat": time.time()}
             if chunks or self._summary_dirty:
                 fields["summary"] = self.stored_summary()
@@ -470,7 +280,7 @@ class Run:
                 self.store.append(self.id, chunks, cells, **fields)
             except BaseException:
                 self._unsaved = chunks  # kept until the store has them
-                self._cells.extendleft(reversed(cells))
+                self._return_cells(cells)
                 raise
             self._unsaved = {}
             self._summary_dirty = False
@@ -526,7 +336,7 @@ class Run:
                 f"status must be one of {', '.join(FINISH_STATUSES)}, got {status!r}."
             )
         if self.owner_pid != os.getpid():
-            raise self._foreign_process_error("finish")
+            raise forks.foreign_process_error(self, "finish")
         with self._finish_lock:
             if self.status != "running":
                 return self.store.get_run(self.id)

@@ -18,6 +18,7 @@ from typing import Any
 from mlnb.exceptions import InvalidArgumentError, MetricValueError, MlnbWarning
 
 MAX_STEP = 2**63 - 1  # SQLite INTEGER: steps are stored exactly, far beyond 2**53
+MAX_KEY_LENGTH = 250  # MLflow's limit, so every run can be exported
 
 
 class Summary(dict):
@@ -70,6 +71,17 @@ def to_float(key: str, value: Any) -> float:
         raise MetricValueError(
             f"metric {key!r} must be a single number, got a {what} — log .item() or a mean."
         ) from None
+
+
+def check_metric_key(key: object) -> str:
+    """``key`` if it is a metric name: a non-empty line of at most :data:`MAX_KEY_LENGTH` characters."""
+    if not isinstance(key, str) or not key.strip():
+        raise MetricValueError(f"a metric name must be a non-empty string, got {key!r}.")
+    if len(key) > MAX_KEY_LENGTH or any(ch in key for ch in "\n\r\t\x00"):
+        raise MetricValueError(
+            f"metric name {key[:40]!r}… must be one line of at most {MAX_KEY_LENGTH} characters."
+        )
+    return key
 
 
 def check_name(what: str, value: object) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlnb import display
+from mlnb.runs.provenance import git_reason
 from mlnb.runs.records import RunRecord
 from mlnb.runs.store import Store
 
@@ -112,7 +113,7 @@ def run_details(record: RunRecord, store: Store) -> display.Rendered:
     cells = store.cells(record.id)
     if cells:
         rows = [
-            (c.seq, c.execution_count or "—", c.status, c.hash[:8], _first_line(c.source))
+            (c.seq, c.execution_count or "—", c.status, c.hash[:8], cell_excerpt(c.source))
             for c in cells
         ]
         sections.append(("cells", ["#", "In", "status", "hash", "source"], rows))
@@ -139,11 +140,31 @@ def _seed_line(seed: Any) -> str:
 
 def _git_line(git: dict[str, Any]) -> str:
     if not git.get("available"):
-        return git.get("reason") or git.get("error") or "—"
+        reason = git.get("reason") or git.get("error")
+        return git_reason(str(reason)) if reason else "—"
     dirty = " (uncommitted changes in git.diff)" if git.get("dirty") else ""
     return f"{git.get('commit', '')[:10]} on {git.get('branch', '?')}{dirty}"
 
 
-def _first_line(source: str, width: int = 60) -> str:
-    line = next((part for part in source.strip().splitlines() if part.strip()), "")
-    return line if len(line) <= width else line[: width - 1] + "…"
+def cell_excerpt(source: str, width: int = 90, lines: int = 2) -> str:
+    """The first ``lines`` lines of a cell that say what it does, joined by ``↵``, cut at ``width``.
+
+    Imports, comments and blank lines are skipped (a cell of nothing else shows its
+    imports); ``(+N lines)`` counts what is left out, so two cells that start alike
+    still look different.
+    """
+    code = [line.strip() for line in source.splitlines() if line.strip()]
+    meaningful = [line for line in code if not _is_preamble(line)] or code
+    shown = meaningful[:lines]
+    text = " ↵ ".join(shown)
+    if len(text) > width:
+        text = text[: width - 1].rstrip() + "…"
+    left = len(code) - len(shown)
+    return f"{text} (+{left} line{'s' if left != 1 else ''})" if left else text
+
+
+def _is_preamble(line: str) -> bool:
+    """An import or a comment: true of most cells' first lines, so no help telling them apart."""
+    return line.startswith(("#", "import ", "from ")) and (
+        not line.startswith("from ") or " import " in line
+    )

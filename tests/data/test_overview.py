@@ -60,6 +60,18 @@ def test_choosing_a_column_shows_its_plot_and_statistics() -> None:
     assert panel.selector.value == "steady" and "no drift" in panel.detail_html.value
 
 
+def test_the_column_plot_is_shown_at_its_own_aspect_ratio_and_sharp() -> None:
+    reference, current = _pair()
+    panel = overview(current, reference)
+    png = bytes(panel.detail_image.value)
+    png_width, png_height = (int.from_bytes(png[i : i + 4], "big") for i in (16, 20))  # IHDR
+    layout = panel.detail_image.layout
+    shown_width, shown_height = int(layout.width.removesuffix("px")), int(layout.height.removesuffix("px"))  # fmt: skip
+    assert (png_width, png_height) == (2 * shown_width, 2 * shown_height)  # 2 pixels a CSS pixel
+    assert layout.align_self == "flex-start"  # the row's taller text does not stretch it
+    assert layout.flex == "0 0 auto" and layout.object_fit == "contain"
+
+
 def test_single_frame_panel_and_text_fallback() -> None:
     reference, _ = _pair()
     panel = overview(reference)

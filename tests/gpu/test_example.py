@@ -47,4 +47,8 @@ def test_gpu_memory_notebook_runs(tmp_path, monkeypatch, cell_text):
         "%%oom_guard --retry-batch bs"
     )
     assert "12.0 GiB given back to the driver" in output_of("del fit")
-    assert output_of("import time").strip() == "mlnb: stopped 1 panel(s)."
+    assert output_of("%gpu_panel --stop").strip() == "mlnb: stopped 1 panel(s)."
+    panel_outputs = next(c.outputs for c in cells if c.source.startswith("%gpu_panel --interval"))
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in panel_outputs
+    )

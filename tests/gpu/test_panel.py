@@ -38,9 +38,12 @@ def test_panel_updates_bars_and_sparklines_then_stop_button_ends_thread(fake_gpu
         assert _wait_for(lambda: row.spark.value.endswith("█</code>"))
         assert "util 100%" in row.spark.value
         assert panel.updates >= 2 and panel.running
+        assert panel.title.value == "<b>GPU memory</b> — updated every 0.05 s"
         panel.stop_button.click()
         assert not panel.running
         assert panel.stop_button.disabled and panel.stop_button.description == "Stopped"
+        assert panel.title.value.startswith("<b>GPU memory</b> — stopped; last read at ")
+        assert "every" not in panel.title.value and row.bar.value == pytest.approx(0.5)
         assert _panel_threads() == []
         del block
     finally:
@@ -59,7 +62,8 @@ def test_panel_without_gpu_shows_host_ram_and_says_so(no_gpu):
     panel = GpuPanel(interval=0.05)
     try:
         (row,) = panel.rows.values()
-        assert "host RAM" in row.label.value and "CPU" in row.spark.value
+        assert "host RAM" in row.label.value
+        assert row.spark.value == ""  # RAM has no utilisation to show
         assert panel.message.value.startswith("<i>mlnb: no GPU found (NVML is off:")
     finally:
         panel.close()

@@ -14,9 +14,9 @@ from mlnb.pipeline import record as recording
 
 
 def test_record_converts_numpy_and_refuses_objects():
-    assert recording.record("acc", np.float32(0.5)) == 0.5
-    assert recording.record("curve", np.arange(3)) == [0, 1, 2]
-    assert recording.record("nan", float("nan")) == "nan"
+    assert recording.record("acc", np.float32(0.5)) == ("acc", 0.5)
+    assert recording.record("curve", np.arange(3)).value == [0, 1, 2]
+    assert recording.record("nan", float("nan")).value == "nan"
     assert recording.recorded()["curve"] == [0, 1, 2]
     with pytest.raises(InvalidArgumentError) as info:
         recording.record("model", object())
@@ -65,3 +65,13 @@ def test_read_collects_mlnb_records_and_scrapbook_scraps(tmp_path):
     path = tmp_path / "out.ipynb"
     path.write_text(json.dumps(nb))
     assert recording.read(path) == {"acc": 0.9, "loss": 0.1, "note": "hi"}
+
+
+@pytest.mark.kernel
+def test_a_record_on_a_cells_last_line_is_shown_once(kernel) -> None:
+    nb = kernel(["import mlnb\nmlnb.record('acc', 0.5)", "r = mlnb.record('n', 3)\nr.value"])
+    outputs = nb.cells[0].outputs
+    assert [o["output_type"] for o in outputs] == ["display_data"]  # no Out[] echo
+    assert outputs[0]["data"]["text/plain"] == "mlnb.record: acc = 0.5"
+    assert [o["output_type"] for o in nb.cells[1].outputs] == ["display_data", "execute_result"]
+    assert nb.cells[1].outputs[1]["data"]["text/plain"] == "3"

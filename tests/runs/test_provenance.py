@@ -12,7 +12,7 @@ import pytest
 
 import mlnb
 from mlnb.runs import provenance
-from mlnb.runs.provenance import gpu_info
+from mlnb.runs.provenance import git_reason, gpu_info
 
 
 def _git(folder: Path, *args: str) -> None:
@@ -56,7 +56,18 @@ def test_seed_git_diff_packages_and_host_are_recorded(
 def test_outside_git_the_reason_is_recorded(home: Path) -> None:
     record = mlnb.start("nogit", system_interval=None).finish()
     assert record.provenance["git"]["available"] is False
-    assert "not a git repository" in record.provenance["git"]["reason"]
+    assert record.provenance["git"]["reason"] == "not a git repository"  # not git's "fatal: …"
+
+
+def test_git_reasons_are_plain_words() -> None:
+    fatal = "fatal: not a git repository (or any of the parent directories): .git\n"
+    assert git_reason(fatal) == "not a git repository"
+    no_commits = (
+        "fatal: ambiguous argument 'HEAD': unknown revision or path not in the working tree."
+    )
+    assert git_reason(no_commits) == "a git repository with no commits yet"
+    assert git_reason("fatal: something new\n") == "something new"
+    assert git_reason("") == "git failed"
 
 
 def test_notebook_path_sources(monkeypatch: pytest.MonkeyPatch) -> None:
