@@ -67,14 +67,14 @@ def sketch_error(ref: ColumnProfile, cur: ColumnProfile, p: np.ndarray, q: np.nd
     """How far the JS distance of ``p`` and ``q`` may be off because a side's shares were
     interpolated from its 1,001-value sketch (0 when both are exact).
 
-    Each edge's share is within one sketch step (``1/(SKETCH_SIZE - 1)``) of the truth,
-    so a bin's share is within two steps a side; this returns the JS distance such
+    Each edge's share is within one sketch step (``1/(SKETCH_SIZE - 1)``, plus the
+    sketch's ``rank_error`` for a streamed one) of the truth, so a bin's share is within two steps a side; this returns the JS distance such
     errors give, ``sqrt(sum(e_i**2 / m_i) / (8 ln 2))`` over the pooled shares ``m_i``.
     """
     step = sum(
         0.0
         if side.sketch_exact or side.sketch_values is None
-        else 1 / (len(side.sketch_values) - 1)
+        else 1 / (len(side.sketch_values) - 1) + side.rank_error
         for side in (ref, cur)
     )
     if step == 0.0:
