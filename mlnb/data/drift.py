@@ -314,7 +314,8 @@ def _numbers(
     elif method == "psi":
         result.statistic = PSI
         result.value = stattests.psi(p, q)
-        result.noise = stattests.psi_noise(occupied, ref.count, cur.count)
+        sampling = stattests.psi_noise(occupied, ref.count, cur.count)
+        result.noise = max(sampling, distances.psi_sketch_error(ref, cur, p, q))
     else:
         result.statistic, result.value, result.noise = CHI_SQUARED, chi2, float(max(dof, 1))
 

@@ -41,14 +41,17 @@ class Moments:
     m2: float = 0.0
 
     def add(self, values: np.ndarray) -> None:
-        """Merge a batch of finite or infinite float64 values (no NaN) with Chan's formula."""
+        """Merge a batch of values (no NaN; float32 is summed in float64) with Chan's formula."""
         n = len(values)
         if n == 0:
             return
-        batch_mean = float(np.mean(values))
-        batch_m2 = (
-            float(np.sum((values - batch_mean) ** 2)) if math.isfinite(batch_mean) else math.nan
-        )
+        batch_mean = float(np.mean(values, dtype=np.float64))
+        if math.isfinite(batch_mean):
+            deviations = np.subtract(values, batch_mean, dtype=np.float64)
+            np.square(deviations, out=deviations)  # not np.dot: BLAS threads stall on busy cores
+            batch_m2 = float(deviations.sum())
+        else:
+            batch_m2 = math.nan
         self.merge(Moments(n, batch_mean, batch_m2))
 
     def merge(self, other: Moments) -> None:
@@ -167,8 +170,9 @@ class CountSketch:
 
     Past the capacity, the counts are pruned Misra-Gries style (every count lowered by
     the count of the ``capacity // 2 + 1``-th most frequent value, those at 0 dropped),
-    so each kept count is low by at most :attr:`undercount` and every value more frequent
-    than that is kept.
+    so each kept count is low by at most :attr:`undercount` — itself at most
+    ``n / (capacity // 2 + 1)`` over ``n`` values — and every value more frequent than
+    that is kept.
     """
 
     capacity: int = COUNT_CAPACITY

@@ -60,16 +60,16 @@ class NumericColumn:
         self.missing += len(numbers) - len(present)
         if len(present) == 0:
             return
-        ordered = np.sort(present).astype(np.float64, copy=False)
-        self.low, self.high = min(self.low, ordered[0]), max(self.high, ordered[-1])
+        ordered = np.sort(present)  # float32 stays float32 (moments are summed in float64)
+        self.low, self.high = min(self.low, float(ordered[0])), max(self.high, float(ordered[-1]))
         self.moments.add(ordered)
         self.quantiles.add_sorted(ordered)
         start = int(np.searchsorted(ordered, -np.inf, side="right"))
         stop = int(np.searchsorted(ordered, np.inf, side="left"))
         if stop > start:
             finite = ordered[start:stop]
-            self.finite_low = min(self.finite_low, finite[0])
-            self.finite_high = max(self.finite_high, finite[-1])
+            self.finite_low = min(self.finite_low, float(finite[0]))
+            self.finite_high = max(self.finite_high, float(finite[-1]))
             if self.histogram_edges is not None:
                 at = np.searchsorted(finite, self.histogram_edges, side="left")
                 at[-1] = len(finite)
