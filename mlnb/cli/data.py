@@ -185,10 +185,11 @@ def _streamed(args: argparse.Namespace, action: str, *paths: str, **options: Any
     from mlnb.data import stream
 
     line = None if args.no_progress else ProgressLine(f"streaming {action}")
+    streaming = stream.StreamOptions(progress=line)
     try:
         if action == "profile":
-            return stream.stream_profile(paths[0], progress=line)
-        return stream.stream_compare(paths[0], paths[1], progress=line, **options)
+            return stream.stream_profile(paths[0], options=streaming)
+        return stream.stream_compare(paths[0], paths[1], options=streaming, **options)
     finally:
         if line is not None:
             line.close()

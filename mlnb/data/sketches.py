@@ -136,9 +136,11 @@ class QuantileSketch:
         """The summary's values (sorted) and their integer weights."""
         if not self._values:
             return np.empty(0), np.empty(0, dtype=np.int64)
-        values = np.concatenate(self._values)
-        order = np.argsort(values, kind="stable")
-        return values[order], np.concatenate(self._weights)[order]
+        if len(self._values) > 1:  # merge the pieces once (no weight changes: no error added)
+            values = np.concatenate(self._values)
+            order = np.argsort(values, kind="stable")
+            self._values, self._weights = [values[order]], [np.concatenate(self._weights)[order]]
+        return self._values[0], self._weights[0]
 
     @property
     def rank_error(self) -> float:

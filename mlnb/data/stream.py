@@ -199,37 +199,84 @@ def _kind(name: str, arrow_type: Any, path: str) -> str:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
+class StreamOptions:
+    """How files are streamed.
+
+    Attributes:
+        sample_size: rows sampled per column for the tests (every row when fewer).
+        group_columns: columns read together (bounds memory).
+        batch_rows: rows per batch handed to the sketches.
+        workers: threads updating columns in parallel (default: CPU count, at most 8).
+        seed: seed of the sampled rows (the same rows every run).
+        progress: called after every batch and column group with a :class:`Progress`.
+    """
+
+    sample_size: int = SAMPLE_SIZE
+    group_columns: int = GROUP_COLUMNS
+    batch_rows: int = BATCH_ROWS
+    workers: int | None = None
+    seed: int = SAMPLE_SEED
+    progress: Callable[[Progress], None] | None = None
+
+    def __post_init__(self) -> None:
+        sizes = {
+            "sample_size": self.sample_size,
+            "group_columns": self.group_columns,
+            "batch_rows": self.batch_rows,
+            "workers": 1 if self.workers is None else self.workers,
+        }
+        for name, value in sizes.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(
+                    f"{name} must be a whole number of at least 1, got {value!r}."
+                )
+
+
 class _Scan:
-    """Reads column groups of sources with a thread pool, reporting progress."""
+    """Reads column groups with a thread pool and reports progress."""
 
-    batch_rows: int
-    workers: int
-    progress: Callable[[Progress], None] | None
-    values: int
-    columns: int
-    values_read: int = 0
-    columns_done: int = 0
+    def __init__(
+        self, options: StreamOptions, pool: ThreadPoolExecutor, rows: int, names: list[str]
+    ) -> None:
+        self.options, self.pool = options, pool
+        self.groups = [
+            names[i : i + options.group_columns]
+            for i in range(0, len(names), options.group_columns)
+        ]
+        self.values, self.columns = rows * len(names), len(names)
+        self.values_read = self.columns_done = 0
 
-    def read(self, source: ParquetSource, sketches: list[Column], pool: ThreadPoolExecutor) -> None:
+    def read(self, source: ParquetSource, sketches: list[Column]) -> None:
+        """Feed every batch of the sketches' columns to them, in parallel over columns."""
         names = [sketch.name for sketch in sketches]
         offset = 0
-        for batch in source.batches(names, self.batch_rows):
+        for batch in source.batches(names, self.options.batch_rows):
             offsets = [offset] * len(sketches)
-            list(pool.map(_update, sketches, batch.columns, offsets))
+            list(self.pool.map(_update, sketches, batch.columns, offsets))
             offset += batch.num_rows
             self.values_read += batch.num_rows * len(sketches)
             self.report(f"{source.what} ({source.path})")
 
+    def done(self, group: list[str]) -> None:
+        self.columns_done += len(group)
+        self.report("done")
+
     def report(self, reading: str) -> None:
-        if self.progress is not None:
-            self.progress(
-                Progress(self.columns_done, self.columns, self.values_read, self.values, reading)
+        if self.options.progress is not None:
+            found = Progress(
+                self.columns_done, self.columns, self.values_read, self.values, reading
             )
+            self.options.progress(found)
 
 
 def _update(sketch: Column, array: Any, offset: int) -> None:
     sketch.update(array, offset)
+
+
+def _pool(options: StreamOptions) -> ThreadPoolExecutor:
+    workers = options.workers or min(os.cpu_count() or 1, 8)
+    return ThreadPoolExecutor(workers, thread_name_prefix="mlnb-stream")
 
 
 def stream_profile(
@@ -237,12 +284,7 @@ def stream_profile(
     *,
     max_domain: int = MAX_DOMAIN,
     bins: int = HISTOGRAM_BINS,
-    sample_size: int = SAMPLE_SIZE,
-    group_columns: int = GROUP_COLUMNS,
-    batch_rows: int = BATCH_ROWS,
-    workers: int | None = None,
-    seed: int = SAMPLE_SEED,
-    progress: Callable[[Progress], None] | None = None,
+    options: StreamOptions | None = None,
 ) -> StreamedProfile:
     """Per-column statistics of a Parquet file, streamed (see the module docstring).
 
@@ -250,12 +292,7 @@ def stream_profile(
         path: the Parquet file.
         max_domain: distinct values kept per boolean/text column (the most frequent).
         bins: equal-width bins of each numeric column's histogram.
-        sample_size: rows sampled per column (the exact ``unique`` count up to it).
-        group_columns: columns read together.
-        batch_rows: rows per batch.
-        workers: threads updating columns in parallel (default: CPU count, at most 8).
-        seed: seed of the sampled rows.
-        progress: called after every batch with a :class:`Progress`.
+        options: how to stream (sample size, column groups, batches, threads, progress).
 
     Returns:
         A :class:`StreamedProfile` whose columns are like :func:`mlnb.data.profile`'s.
@@ -263,59 +300,49 @@ def stream_profile(
     Raises:
         DataError: a missing file, one that is not Parquet, or a nested column.
         EmptyDataError: a file with no rows or no columns.
-        InvalidArgumentError: a size below 1.
+        InvalidArgumentError: ``max_domain`` below 1.
         MissingDependencyError: pyarrow is not installed.
     """
-    _check_sizes(
-        max_domain=max_domain,
-        sample_size=sample_size,
-        group_columns=group_columns,
-        batch_rows=batch_rows,
-    )
+    options = options or StreamOptions()
+    _check_domain(max_domain)
     source = ParquetSource(path, "the data")
-    sample = source.sample_rows(sample_size, seed)
-    scan = _Scan(
-        batch_rows, _workers(workers), progress, source.rows * len(source.names), len(source.names)
-    )
+    sample = source.sample_rows(options.sample_size, options.seed)
     columns: dict[str, ColumnProfile] = {}
-    with ThreadPoolExecutor(scan.workers, thread_name_prefix="mlnb-stream") as pool:
-        for group in _groups(source.names, group_columns):
+    with _pool(options) as pool:
+        scan = _Scan(options, pool, source.rows, source.names)
+        for group in scan.groups:
             sketches = [source.column(name, sample, bins) for name in group]
-            scan.read(source, sketches, pool)
+            scan.read(source, sketches)
             for sketch in sketches:
                 found = _profile(sketch, bins, max_domain)
                 thin(found, SKETCH_SIZE)
                 columns[found.name] = found
-            scan.columns_done += len(group)
-            scan.report("done")
-    return StreamedProfile(
-        rows=source.rows, columns=columns, stream_notes=_profile_notes(source, sample_size)
-    )
+            scan.done(group)
+    notes = _profile_notes(source, options.sample_size)
+    return StreamedProfile(rows=source.rows, columns=columns, stream_notes=notes)
 
 
 def stream_compare(
     reference: str | os.PathLike[str],
     current: str | os.PathLike[str],
     *,
-    method: str = DEFAULT_METHOD,
-    alpha: float = DEFAULT_ALPHA,
     thresholds: Mapping[str, float] | None = None,
-    categorical_threshold: float | None = None,
-    numeric_threshold: float | None = None,
-    bins: int = DEFAULT_BINS,
-    max_domain: int = MAX_DOMAIN,
-    sample_size: int = SAMPLE_SIZE,
-    group_columns: int = GROUP_COLUMNS,
-    batch_rows: int = BATCH_ROWS,
-    workers: int | None = None,
-    seed: int = SAMPLE_SEED,
-    progress: Callable[[Progress], None] | None = None,
+    options: StreamOptions | None = None,
+    **compare_options: Any,
 ) -> StreamedDriftReport:
     """Drift of every column two Parquet files share, streamed (see the module docstring).
 
     The verdicts are :func:`mlnb.data.compare`'s, computed on the streamed profiles: the
     same statistics and tests, with bins from the quantile sketches and tests on the
-    sampled rows. Arguments as :func:`mlnb.data.compare` and :func:`stream_profile`.
+    sampled rows.
+
+    Args:
+        reference: the reference Parquet file.
+        current: the current Parquet file.
+        thresholds: per-column thresholds, as :func:`mlnb.data.compare`.
+        options: how to stream (sample size, column groups, batches, threads, progress).
+        **compare_options: ``method``, ``alpha``, ``categorical_threshold``,
+            ``numeric_threshold``, ``bins`` and ``max_domain``, as :func:`mlnb.data.compare`.
 
     Returns:
         A :class:`StreamedDriftReport` (a :class:`~mlnb.data.drift_report.DriftReport`).
@@ -324,77 +351,82 @@ def stream_compare(
         The errors of :func:`mlnb.data.compare` (checked before any data is read) and of
         :func:`stream_profile`.
     """
-    drift.check_options(method, alpha, bins, numeric_threshold, categorical_threshold)
-    _check_sizes(
-        max_domain=max_domain,
-        sample_size=sample_size,
-        group_columns=group_columns,
-        batch_rows=batch_rows,
-    )
+    options = options or StreamOptions()
+    settings = _compare_settings(compare_options)
     ref = ParquetSource(reference, "the reference")
     cur = ParquetSource(current, "the current data")
     shared = drift.shared_columns(ref.names, cur.names, thresholds)
-    samples = (ref.sample_rows(sample_size, seed), cur.sample_rows(sample_size, seed + 1))
-    scan = _Scan(
-        batch_rows, _workers(workers), progress, (ref.rows + cur.rows) * len(shared), len(shared)
-    )
-    options = dict(
-        method=method,
-        alpha=alpha,
-        categorical_threshold=categorical_threshold,
-        numeric_threshold=numeric_threshold,
-        bins=bins,
-        max_domain=max_domain,
+    samples = (
+        ref.sample_rows(options.sample_size, options.seed),
+        cur.sample_rows(options.sample_size, options.seed + 1),
     )
     verdicts: dict[str, Any] = {}
     sides: tuple[dict[str, ColumnProfile], dict[str, ColumnProfile]] = ({}, {})
-    with ThreadPoolExecutor(scan.workers, thread_name_prefix="mlnb-stream") as pool:
-        for group in _groups(shared, group_columns):
+    with _pool(options) as pool:
+        scan = _Scan(options, pool, ref.rows + cur.rows, shared)
+        for group in scan.groups:
             found = []
             for source, sample, side in zip((ref, cur), samples, sides, strict=True):
                 sketches = [source.column(name, sample, HISTOGRAM_BINS) for name in group]
-                scan.read(source, sketches, pool)
-                profiles = {s.name: _profile(s, HISTOGRAM_BINS, max_domain) for s in sketches}
-                side.update(profiles)
-                found.append(DataProfile(rows=source.rows, columns=profiles))
+                scan.read(source, sketches)
+                side.update(
+                    {s.name: _profile(s, HISTOGRAM_BINS, settings["max_domain"]) for s in sketches}
+                )
+                found.append(DataProfile(rows=source.rows, columns={n: side[n] for n in group}))
             wanted = {k: v for k, v in (thresholds or {}).items() if k in group}
-            report = drift.compare(found[0], found[1], thresholds=wanted, **options)  # type: ignore[arg-type]
-            verdicts.update(report.columns)
-            for profile in found:
-                for column in profile.columns.values():
-                    thin(column, SKETCH_SIZE)
-            scan.columns_done += len(group)
-            scan.report("done")
+            verdicts.update(
+                drift.compare(found[0], found[1], thresholds=wanted, **settings).columns
+            )
+            for name in group:
+                thin(sides[0][name], SKETCH_SIZE)
+                thin(sides[1][name], SKETCH_SIZE)
+            scan.done(group)
     return StreamedDriftReport(
         columns=verdicts,
-        reference=StreamedProfile(rows=ref.rows, columns=sides[0], stream_notes=[]),
-        current=StreamedProfile(rows=cur.rows, columns=sides[1], stream_notes=[]),
+        reference=StreamedProfile(rows=ref.rows, columns=sides[0]),
+        current=StreamedProfile(rows=cur.rows, columns=sides[1]),
         missing_in_current=[n for n in ref.names if n not in cur.names],
         new_in_current=[n for n in cur.names if n not in ref.names],
-        method=method,
-        alpha=float(alpha),
-        stream_note=_drift_note(ref, cur, sample_size, sides),
+        method=settings["method"],
+        alpha=float(settings["alpha"]),
+        stream_note=_drift_note(ref, cur, options.sample_size, sides),
     )
+
+
+def _compare_settings(given: Mapping[str, Any]) -> dict[str, Any]:
+    """``compare``'s options with their defaults, checked before any data is read."""
+    settings: dict[str, Any] = {
+        "method": DEFAULT_METHOD,
+        "alpha": DEFAULT_ALPHA,
+        "categorical_threshold": None,
+        "numeric_threshold": None,
+        "bins": DEFAULT_BINS,
+        "max_domain": MAX_DOMAIN,
+    }
+    unknown = sorted(set(given) - set(settings))
+    if unknown:
+        raise InvalidArgumentError(
+            f"stream_compare takes no option {', '.join(unknown)} (it takes {', '.join(settings)})."
+        )
+    settings.update(given)
+    drift.check_options(
+        settings["method"],
+        settings["alpha"],
+        settings["bins"],
+        settings["numeric_threshold"],
+        settings["categorical_threshold"],
+    )
+    _check_domain(settings["max_domain"])
+    return settings
+
+
+def _check_domain(max_domain: Any) -> None:
+    if isinstance(max_domain, bool) or not isinstance(max_domain, int) or max_domain < 1:
+        raise InvalidArgumentError(f"max_domain must be at least 1, got {max_domain!r}.")
 
 
 def _profile(sketch: Column, bins: int, max_domain: int) -> ColumnProfile:
     return sketch.profile(bins) if isinstance(sketch, NumericColumn) else sketch.profile(max_domain)
-
-
-def _groups(names: list[str], size: int) -> list[list[str]]:
-    return [names[i : i + size] for i in range(0, len(names), size)]
-
-
-def _workers(workers: int | None) -> int:
-    return max(1, workers or min(os.cpu_count() or 1, 8))
-
-
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidArgumentError(
-                f"{name} must be a whole number of at least 1, got {value!r}."
-            )
 
 
 def _largest_rank_error(*profiles: Mapping[str, ColumnProfile]) -> float:

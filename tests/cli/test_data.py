@@ -93,3 +93,55 @@ def test_strict_drift_exits_1_on_values_past_the_reference_range(tmp_path: Path,
     assert capsys.readouterr().err.startswith(
         "mlnb: numeric_threshold does not apply: method 'ks' judges numeric columns"
     )
+
+
+@pytest.fixture
+def parquet_files(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(1)
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    pd.DataFrame({"x": rng.normal(size=5000), "city": rng.choice(["a", "b"], 5000)}).to_parquet(ref)
+    pd.DataFrame({"x": rng.normal(size=5000) + 1, "city": rng.choice(["a", "b"], 5000)}).to_parquet(
+        cur
+    )
+    return ref, cur
+
+
+def test_stream_shows_the_report_and_progress(parquet_files: tuple[Path, Path], capsys) -> None:
+    ref, cur = parquet_files
+    assert main(["data", "drift", str(ref), str(cur), "--stream", "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("drift: 1 of 2 columns drift (x)")
+    assert "note: streamed: numeric bins and quantiles come from quantile sketches" in captured.out
+    lines = captured.err.splitlines()
+    assert lines[-1].startswith(
+        "mlnb: streaming drift: 2/2 columns done, 20,000/20,000 values read (100%)"
+    )
+    assert len(lines) >= 2  # a line per tenth read and per column group, not one per batch
+    assert main(["data", "profile", str(ref), "--stream", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("5,000 rows × 2 columns") and captured.err == ""
+
+
+def test_big_parquet_files_stream_without_being_asked(
+    parquet_files: tuple[Path, Path], capsys, monkeypatch
+) -> None:
+    from mlnb.data import files
+
+    ref, cur = parquet_files
+    assert main(["data", "drift", str(ref), str(cur)]) == 0
+    assert "streamed" not in capsys.readouterr().out
+    monkeypatch.setattr(files, "STREAM_ABOVE_BYTES", 0)
+    assert main(["data", "drift", str(ref), str(cur)]) == 0
+    captured = capsys.readouterr()
+    assert "note: streamed:" in captured.out and "mlnb: streaming drift" in captured.err
+
+
+def test_stream_refuses_files_that_are_not_parquet(
+    files: tuple[Path, Path], parquet_files: tuple[Path, Path], capsys
+) -> None:
+    csv, _ = files
+    _, cur = parquet_files
+    assert main(["data", "drift", str(csv), str(cur), "--stream"]) == 2
+    assert capsys.readouterr().err == (
+        f"mlnb: --stream reads Parquet files only; {csv} is not one (drop --stream to read it with pandas).\n"
+    )

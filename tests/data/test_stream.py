@@ -11,7 +11,7 @@ import pytest
 
 from mlnb.data import compare, profile
 from mlnb.data.drift_report import METHODS
-from mlnb.data.stream import Progress, stream_compare, stream_profile
+from mlnb.data.stream import Progress, StreamOptions, stream_compare, stream_profile
 from mlnb.exceptions import (
     ColumnMismatchError,
     DataError,
@@ -64,7 +64,10 @@ def test_streamed_verdicts_equal_the_in_memory_ones(files, method: str) -> None:
     ref_path, cur_path, ref, cur = files
     expected = compare(ref, cur, method=method).to_frame()
     report = stream_compare(
-        ref_path, cur_path, method=method, batch_rows=BATCH_ROWS, group_columns=4
+        ref_path,
+        cur_path,
+        method=method,
+        options=StreamOptions(batch_rows=BATCH_ROWS, group_columns=4),
     )
     found = report.to_frame()
     assert list(found.index) == list(expected.index)
@@ -90,7 +93,7 @@ def test_streamed_verdicts_equal_the_in_memory_ones(files, method: str) -> None:
 def test_streamed_profile_equals_the_in_memory_one(files) -> None:
     ref_path, _, ref, _ = files
     expected = profile(ref)
-    found = stream_profile(ref_path, batch_rows=BATCH_ROWS, group_columns=5)
+    found = stream_profile(ref_path, options=StreamOptions(batch_rows=BATCH_ROWS, group_columns=5))
     assert found.rows == expected.rows and list(found.columns) == list(expected.columns)
     for name, want in expected.columns.items():
         got = found[name]
@@ -128,7 +131,9 @@ def test_streamed_profile_equals_the_in_memory_one(files) -> None:
 
 def test_a_sample_smaller_than_the_file_keeps_the_clear_verdicts(files) -> None:
     ref_path, cur_path, ref, cur = files
-    report = stream_compare(ref_path, cur_path, sample_size=20_000, batch_rows=BATCH_ROWS)
+    report = stream_compare(
+        ref_path, cur_path, options=StreamOptions(sample_size=20_000, batch_rows=BATCH_ROWS)
+    )
     expected = compare(ref, cur)
     clear = [n for n, c in expected.columns.items() if c.drift or c.value < c.threshold / 2]
     assert len(clear) >= 10
@@ -140,15 +145,23 @@ def test_a_sample_smaller_than_the_file_keeps_the_clear_verdicts(files) -> None:
 
 def test_column_groups_do_not_change_the_result(files) -> None:
     ref_path, cur_path, _, _ = files
-    one = stream_compare(ref_path, cur_path, method="ks", group_columns=1).to_frame()
-    all_at_once = stream_compare(ref_path, cur_path, method="ks", group_columns=100).to_frame()
+    one = stream_compare(
+        ref_path, cur_path, method="ks", options=StreamOptions(group_columns=1)
+    ).to_frame()
+    all_at_once = stream_compare(
+        ref_path, cur_path, method="ks", options=StreamOptions(group_columns=100)
+    ).to_frame()
     pd.testing.assert_frame_equal(one, all_at_once)
 
 
 def test_progress_counts_columns_and_values(files) -> None:
     ref_path, cur_path, ref, _ = files
     seen: list[Progress] = []
-    stream_compare(ref_path, cur_path, group_columns=5, batch_rows=50_000, progress=seen.append)
+    stream_compare(
+        ref_path,
+        cur_path,
+        options=StreamOptions(group_columns=5, batch_rows=50_000, progress=seen.append),
+    )
     values = 2 * ROWS * ref.shape[1]
     assert all(p.values == values and p.columns == ref.shape[1] for p in seen)
     assert [p.values_read for p in seen] == sorted(p.values_read for p in seen)
@@ -182,7 +195,9 @@ def test_bad_inputs_are_one_sentence(files, tmp_path: Path) -> None:
     with pytest.raises(
         InvalidArgumentError, match=r"^group_columns must be a whole number of at least 1, got 0\.$"
     ):
-        stream_profile(ref_path, group_columns=0)
+        stream_profile(ref_path, options=StreamOptions(group_columns=0))
+    with pytest.raises(InvalidArgumentError, match=r"^stream_compare takes no option colour "):
+        stream_compare(ref_path, cur_path, colour=1)
     empty = tmp_path / "empty.parquet"
     pd.DataFrame({"x": pd.Series([], dtype=float)}).to_parquet(empty)
     with pytest.raises(EmptyDataError, match=r"has no rows \(its 1 columns are empty\)"):
