@@ -172,6 +172,8 @@ def main() -> int:
         f"  CPU time {cpu:.0f} s (user + system; {cpu / (os.cpu_count() or 1):.0f} s of wall time on {os.cpu_count()} idle cores)"
     )
     expected = drifted(args.columns)
+    if status == 0:
+        print(f"  {json.loads((OUT / f'drift_{shape}.json').read_text())['notes'][0]}")
     print(
         f"  drifting: {len(flagged)} columns; the {len(expected)} drifted on purpose all found: {set(expected) <= set(flagged)}; others flagged: {sorted(set(flagged) - set(expected)) or 'none'}"
     )
@@ -180,6 +182,11 @@ def main() -> int:
     )
     print(
         f"mlnb data profile --stream: {wall_p:.1f} s, peak RSS {rss_p / 1024**3:.2f} GiB, CPU time {cpu_p:.0f} s"
+    )
+    found = json.loads((OUT / f"profile_{shape}.json").read_text())["columns"]
+    errors = sorted(c.get("rank_error", 0.0) for c in found if c["kind"] == "numeric")
+    print(
+        f"  quantile sketches' rank error bound: median {errors[len(errors) // 2]:.3%}, largest {errors[-1]:.3%}"
     )
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

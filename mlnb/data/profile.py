@@ -185,6 +185,8 @@ class ColumnProfile:
         if self.kind in kinds.NUMBER_KINDS:
             out.update(min=self.min, max=self.max, mean=self.mean, std=self.std)
             out["quantiles"] = {str(q): v for q, v in self.quantiles.items()}
+            if self.rank_error:  # a streamed profile: how far its quantiles' ranks may be off
+                out["rank_error"] = self.rank_error
             if self.histogram_edges is not None and self.histogram_counts is not None:
                 out["histogram"] = {
                     "edges": self.histogram_edges.tolist(),
