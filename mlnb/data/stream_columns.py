@@ -90,7 +90,9 @@ class NumericColumn:
             return numbers
         values = array.to_numpy(zero_copy_only=False)
         if values.dtype.kind == "m":  # durations, in seconds as pandas gives them
-            return values.astype("timedelta64[ns]").astype(np.float64) / 1e9
+            seconds = values.astype("timedelta64[ns]").astype(np.float64) / 1e9
+            seconds[np.isnat(values)] = np.nan
+            return seconds
         if values.dtype.kind == "f":
             return values
         return values.astype(np.float64)

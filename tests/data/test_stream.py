@@ -214,6 +214,8 @@ def test_bad_inputs_are_one_sentence(files, tmp_path: Path) -> None:
 def test_missing_values_only_and_constant_columns(tmp_path: Path) -> None:
     frame = pd.DataFrame({"nothing": [np.nan] * 50, "same": [2.5] * 50, "text": [None] * 50})
     frame["text"] = frame["text"].astype(object)
+    frame["took"] = pd.to_timedelta(np.arange(50), unit="s").where(np.arange(50) % 7 > 0)
+    frame["day"] = pd.Series(pd.date_range("2024-01-01", periods=50)).where(np.arange(50) % 5 > 0)
     path = tmp_path / "odd.parquet"
     frame.to_parquet(path)
     found = stream_profile(path)
@@ -225,7 +227,10 @@ def test_missing_values_only_and_constant_columns(tmp_path: Path) -> None:
             want.count,
             want.missing,
             want.unique,
-        )
+        ), name
+        assert (got.min, got.max) == (want.min, want.max), name
+        if want.mean is not None:
+            assert got.mean == pytest.approx(want.mean, rel=1e-12), name
     assert found["same"].histogram_counts.tolist() == expected["same"].histogram_counts.tolist()
     report = stream_compare(path, path)
     assert not report.drift and math.isnan(report.columns["nothing"].value)
