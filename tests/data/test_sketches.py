@@ -42,7 +42,7 @@ def test_quantile_sketch_keeps_its_stated_bound(data: str) -> None:
         "ties": np.round(rng.lognormal(size=n), 1),
         "sorted": np.sort(rng.normal(size=n)),  # the worst order for batch summaries
     }[data]
-    sketch = QuantileSketch(points_per_batch=256, max_points=2048)
+    sketch = QuantileSketch(stride=16, exact_batch=256, max_points=2048)
     for batch in np.array_split(values, 97):
         sketch.add_sorted(np.sort(batch))
     ordered = np.sort(values)
@@ -61,10 +61,10 @@ def test_quantile_sketch_keeps_its_stated_bound(data: str) -> None:
 
 def test_quantile_sketch_is_exact_while_it_holds_every_value() -> None:
     values = np.arange(1000.0)
-    sketch = QuantileSketch(points_per_batch=4096)
+    sketch = QuantileSketch()
     for batch in np.array_split(values, 3):
         sketch.add_sorted(batch)
-    assert sketch.rank_error == 0.0
+    assert sketch.rank_error == 0.0  # batches of at most 4,096 values are kept whole
     assert sketch.quantiles(np.array([0, 499, 999])).tolist() == [0.0, 499.0, 999.0]
     assert sketch.fraction_at_most(np.array([-1.0, 249.0, 1e6])).tolist() == [0.0, 0.25, 1.0]
 
@@ -91,3 +91,15 @@ def test_count_sketch_prunes_rare_values_and_bounds_the_loss() -> None:
     assert 0 < sketch.undercount <= total // (200 // 2 + 1)  # Misra-Gries: n / (kept + 1)
     for name, count in frequent.items():
         assert count - sketch.undercount <= kept[name] <= count
+
+
+def test_quantile_sketch_bound_does_not_grow_with_smaller_batches() -> None:
+    rng = np.random.default_rng(8)
+    values = rng.normal(size=600_000)
+    bounds = []
+    for pieces in (5, 23):  # batches of 120,000 and of about 26,000 values
+        sketch = QuantileSketch(max_points=8192)
+        for batch in np.array_split(values, pieces):
+            sketch.add_sorted(np.sort(batch))
+        bounds.append(sketch.rank_error)
+    assert bounds[1] <= 1.2 * bounds[0]
