@@ -95,34 +95,32 @@ def _add_stream(parser: argparse.ArgumentParser) -> None:
 
 
 class ProgressLine:
-    """Shows a streamed comparison's progress on one stderr line: columns done, values read.
+    """Shows a streamed comparison's progress on stderr: columns done, values read.
 
-    On a terminal the line is redrawn in place (at most every 0.2 s); otherwise a new
-    line is written each time another tenth of the values has been read, and each time a
-    column group is finished.
+    On a terminal one line is redrawn in place (at most every 0.2 s); in a log a line
+    is written at most every 10 s. The last state (every column done) is always shown.
     """
+
+    #: seconds between two updates: on a terminal, in a log
+    EVERY_S = (0.2, 10.0)
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
-        self.start = time.monotonic()
-        self.shown = -1.0
-        self.columns_shown = 0
+        self.start = self.shown = time.monotonic()
+        self.every = self.EVERY_S[0] if self.tty else self.EVERY_S[1]
         self.dirty = False
 
     def __call__(self, progress: Any) -> None:
         now = time.monotonic()
-        tenth = int(progress.share * 10)
-        if self.tty and now - self.shown < 0.2 and progress.share < 1:
+        if now - self.shown < self.every and progress.columns_done < progress.columns:
             return
-        if not self.tty and tenth <= self.shown and progress.columns_done == self.columns_shown:
-            return
-        self.shown, self.columns_shown = (now if self.tty else tenth), progress.columns_done
+        self.shown = now
         text = (
             f"mlnb: {self.label}: {progress.columns_done:,}/{progress.columns:,} columns done, "
             f"{progress.values_read:,}/{progress.values:,} values read ({progress.share:.0%}), "
-            f"{time.monotonic() - self.start:.0f} s"
+            f"{now - self.start:.0f} s"
         )
         self.stream.write(f"\r{text}\x1b[K" if self.tty else text + "\n")
         self.stream.flush()

@@ -112,11 +112,11 @@ def test_stream_shows_the_report_and_progress(parquet_files: tuple[Path, Path], 
     captured = capsys.readouterr()
     assert captured.out.startswith("drift: 1 of 2 columns drift (x)")
     assert "note: streamed: numeric bins and quantiles come from quantile sketches" in captured.out
-    lines = captured.err.splitlines()
-    assert lines[-1].startswith(
-        "mlnb: streaming drift: 2/2 columns done, 20,000/20,000 values read (100%)"
+    # in a log: a line at most every 10 s, and the last state
+    assert captured.err.startswith(
+        "mlnb: streaming drift: 2/2 columns done, 20,000/20,000 values read (100%), "
     )
-    assert len(lines) >= 2  # a line per tenth read and per column group, not one per batch
+    assert captured.err.count("\n") == 1
     assert main(["data", "profile", str(ref), "--stream", "--no-progress"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("5,000 rows × 2 columns") and captured.err == ""
@@ -145,3 +145,32 @@ def test_stream_refuses_files_that_are_not_parquet(
     assert capsys.readouterr().err == (
         f"mlnb: --stream reads Parquet files only; {csv} is not one (drop --stream to read it with pandas).\n"
     )
+
+
+def test_progress_line_redraws_on_a_terminal_and_throttles_in_a_log(monkeypatch) -> None:
+    import io
+
+    from mlnb.cli.data import ProgressLine
+    from mlnb.data.stream import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock = iter([0.0, 0.1, 0.5, 0.6, 30.0, 31.0])
+    monkeypatch.setattr("mlnb.cli.data.time.monotonic", lambda: next(clock))
+    screen = Terminal()
+    line = ProgressLine("streaming drift", screen)  # start: 0.0
+    line(Progress(0, 4, 10, 100, "x"))  # 0.1: too soon
+    line(Progress(0, 4, 20, 100, "x"))  # 0.5: drawn
+    line(Progress(4, 4, 100, 100, "done"))  # 0.6: the last state, always drawn
+    line.close()
+    assert screen.getvalue() == (
+        "\rmlnb: streaming drift: 0/4 columns done, 20/100 values read (20%), 0 s\x1b[K"
+        "\rmlnb: streaming drift: 4/4 columns done, 100/100 values read (100%), 1 s\x1b[K\n"
+    )
+    log = io.StringIO()
+    line = ProgressLine("streaming drift", log)  # start: 30.0
+    line(Progress(1, 4, 50, 100, "done"))  # 31.0: within 10 s in a log
+    line.close()
+    assert log.getvalue() == ""
