@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from mlnb.data.profile import ColumnProfile
+from mlnb.data.stattests import PSI_EMPTY_SHARE
 
 L_INFINITY = "L-infinity distance"
 JENSEN_SHANNON = "Jensen-Shannon distance (base 2)"
@@ -63,20 +64,39 @@ def _masses(side: ColumnProfile, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.diff(cumulative), 0.0, None)
 
 
+def sketch_step(ref: ColumnProfile, cur: ColumnProfile) -> float:
+    """How far an edge's share can be off on both sides together because it was read from
+    a sketch: one sketch step plus the sketch's ``rank_error`` per inexact side."""
+    return sum(
+        0.0
+        if side.sketch_exact or side.sketch_values is None
+        else 1 / (len(side.sketch_values) - 1) + side.rank_error
+        for side in (ref, cur)
+    )
+
+
+def psi_sketch_error(ref: ColumnProfile, cur: ColumnProfile, p: np.ndarray, q: np.ndarray) -> float:
+    """How far the PSI of ``p`` and ``q`` may be off because shares were read from sketches
+    (first order: each bin's share off by up to two steps, times the PSI's slope there)."""
+    step = sketch_step(ref, cur)
+    if step == 0.0:
+        return 0.0
+    used = (p > 0) | (q > 0)
+    pp, qq = np.maximum(p[used], PSI_EMPTY_SHARE), np.maximum(q[used], PSI_EMPTY_SHARE)
+    ratio = np.log(qq / pp)
+    slope = np.abs(ratio + 1 - qq / pp) + np.abs(ratio + 1 - pp / qq)
+    return float(np.sum(2 * step * slope))
+
+
 def sketch_error(ref: ColumnProfile, cur: ColumnProfile, p: np.ndarray, q: np.ndarray) -> float:
     """How far the JS distance of ``p`` and ``q`` may be off because a side's shares were
     interpolated from its 1,001-value sketch (0 when both are exact).
 
-    Each edge's share is within one sketch step (``1/(SKETCH_SIZE - 1)``) of the truth,
-    so a bin's share is within two steps a side; this returns the JS distance such
+    Each edge's share is within one sketch step (``1/(SKETCH_SIZE - 1)``, plus the
+    sketch's ``rank_error`` for a streamed one) of the truth, so a bin's share is within two steps a side; this returns the JS distance such
     errors give, ``sqrt(sum(e_i**2 / m_i) / (8 ln 2))`` over the pooled shares ``m_i``.
     """
-    step = sum(
-        0.0
-        if side.sketch_exact or side.sketch_values is None
-        else 1 / (len(side.sketch_values) - 1)
-        for side in (ref, cur)
-    )
+    step = sketch_step(ref, cur)
     if step == 0.0:
         return 0.0
     pooled = (p + q) / 2

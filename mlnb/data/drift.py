@@ -128,34 +128,14 @@ def compare(
         MissingDependencyError: SciPy is not installed.
         DataTypeError, EmptyDataError: a side that is not a frame, or is empty.
     """
-    if method not in METHODS:
-        raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
-    if bins < 2:
-        raise InvalidArgumentError(f"bins must be at least 2, got {bins}.")
-    if not _is_number(alpha) or not 0.0 < float(alpha) <= 1.0:
-        raise InvalidArgumentError(f"alpha must be a number above 0 and at most 1, got {alpha!r}.")
-    defaults = {
-        "numeric": _default_threshold(method, "numeric", numeric_threshold),
-        "counted": _default_threshold(method, "counted", categorical_threshold),
-    }
-    stattests.scipy_stats()  # refuse before profiling when SciPy is missing
+    defaults = check_options(method, alpha, bins, numeric_threshold, categorical_threshold)
     ref_owned, cur_owned = (
         not isinstance(reference, DataProfile),
         not isinstance(current, DataProfile),
     )
     ref = _as_profile(reference, "the reference", max_domain, workers)
     cur = _as_profile(current, "the current data", max_domain, workers)
-    shared = [name for name in ref.columns if name in cur.columns]
-    if not shared:
-        raise ColumnMismatchError(
-            f"the reference and the current data share no column "
-            f"(reference: {short_list(ref.columns)}; current: {short_list(cur.columns)})."
-        )
-    unknown = [name for name in (thresholds or {}) if name not in shared]
-    if unknown:
-        raise ColumnMismatchError(
-            f"thresholds name {name_list(unknown)} not in both frames (shared: {short_list(shared)})."
-        )
+    shared = shared_columns(list(ref.columns), list(cur.columns), thresholds)
     columns = {}
     for name in shared:
         r, c = ref.columns[name], cur.columns[name]
@@ -179,6 +159,56 @@ def compare(
         method=method,
         alpha=float(alpha),
     )
+
+
+def check_options(
+    method: str,
+    alpha: float,
+    bins: int,
+    numeric_threshold: float | None = None,
+    categorical_threshold: float | None = None,
+) -> dict[str, float]:
+    """Refuse bad options (and a missing SciPy) before any data is read.
+
+    Returns:
+        The default threshold of each column family, ``{"numeric": …, "counted": …}``
+        (NaN where the method judges by the p-value alone).
+    """
+    if method not in METHODS:
+        raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    if bins < 2:
+        raise InvalidArgumentError(f"bins must be at least 2, got {bins}.")
+    if not _is_number(alpha) or not 0.0 < float(alpha) <= 1.0:
+        raise InvalidArgumentError(f"alpha must be a number above 0 and at most 1, got {alpha!r}.")
+    defaults = {
+        "numeric": _default_threshold(method, "numeric", numeric_threshold),
+        "counted": _default_threshold(method, "counted", categorical_threshold),
+    }
+    stattests.scipy_stats()  # refuse before profiling when SciPy is missing
+    return defaults
+
+
+def shared_columns(
+    reference: list[str], current: list[str], thresholds: Mapping[str, float] | None = None
+) -> list[str]:
+    """The columns both sides hold, in the reference's order.
+
+    Raises:
+        ColumnMismatchError: none is shared, or ``thresholds`` names a column not in both.
+    """
+    present = set(current)
+    shared = [name for name in reference if name in present]
+    if not shared:
+        raise ColumnMismatchError(
+            f"the reference and the current data share no column "
+            f"(reference: {short_list(reference)}; current: {short_list(current)})."
+        )
+    unknown = [name for name in (thresholds or {}) if name not in shared]
+    if unknown:
+        raise ColumnMismatchError(
+            f"thresholds name {name_list(unknown)} not in both frames (shared: {short_list(shared)})."
+        )
+    return shared
 
 
 def compare_columns(
@@ -253,7 +283,10 @@ def _numbers(
 ) -> None:
     result.detail = f"mean {ref.format(ref.mean)} → {cur.format(cur.mean)}"
     n_ref, n_cur = len(ref.sample), len(cur.sample)  # type: ignore[arg-type]
-    result.from_sketch = not (ref.sketch_exact and cur.sketch_exact)
+    # a side tested on its sketch rather than on its values or a uniform sample of them
+    result.from_sketch = any(
+        not side.sketch_exact and side.test_sample is None for side in (ref, cur)
+    )
     if method in ("ks", "wasserstein"):
         result.value, result.p_value = stattests.kolmogorov_smirnov(ref.sample, cur.sample)  # type: ignore[arg-type]
         result.test = KS_TEST
@@ -281,7 +314,8 @@ def _numbers(
     elif method == "psi":
         result.statistic = PSI
         result.value = stattests.psi(p, q)
-        result.noise = stattests.psi_noise(occupied, ref.count, cur.count)
+        sampling = stattests.psi_noise(occupied, ref.count, cur.count)
+        result.noise = max(sampling, distances.psi_sketch_error(ref, cur, p, q))
     else:
         result.statistic, result.value, result.noise = CHI_SQUARED, chi2, float(max(dof, 1))
 

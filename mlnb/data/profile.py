@@ -71,6 +71,12 @@ class ColumnProfile:
     #: every non-missing value, sorted (numeric and datetime columns profiled with
     #: ``keep_values=True`` only; :func:`mlnb.data.compare` uses and then drops them)
     values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: a uniform sample of the non-missing values, sorted, that tests run on when the
+    #: values are not kept (profiles streamed from files, :mod:`mlnb.data.stream`)
+    test_sample: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: bound on the sketch's rank error, as a share of ``count``, beyond its own spacing
+    #: (0 for sketches of sorted values; a streamed quantile sketch's tracked bound)
+    rank_error: float = 0.0
 
     @property
     def missing_rate(self) -> float:
@@ -97,9 +103,12 @@ class ColumnProfile:
 
     @property
     def sample(self) -> np.ndarray | None:
-        """The values tests run on: every value when kept, else the sketch (every value
-        up to :data:`SKETCH_SIZE`, evenly ranked ones beyond)."""
-        return self.values if self.values is not None else self.sketch_values
+        """The values tests run on: every value when kept, else the uniform test sample
+        when there is one, else the sketch (every value up to :data:`SKETCH_SIZE`,
+        evenly ranked ones beyond)."""
+        if self.values is not None:
+            return self.values
+        return self.test_sample if self.test_sample is not None else self.sketch_values
 
     def fraction_below(self, edges: np.ndarray) -> np.ndarray:
         """Estimated share of non-missing values strictly below each edge.
@@ -176,6 +185,8 @@ class ColumnProfile:
         if self.kind in kinds.NUMBER_KINDS:
             out.update(min=self.min, max=self.max, mean=self.mean, std=self.std)
             out["quantiles"] = {str(q): v for q, v in self.quantiles.items()}
+            if self.rank_error:  # a streamed profile: how far its quantiles' ranks may be off
+                out["rank_error"] = self.rank_error
             if self.histogram_edges is not None and self.histogram_counts is not None:
                 out["histogram"] = {
                     "edges": self.histogram_edges.tolist(),
@@ -335,7 +346,7 @@ def profile_column(
     if values.numbers is not None:
         _summarise_numbers(column, values.numbers, bins, keep_values)
     elif values.counts is not None:
-        _summarise_counts(column, values.counts, max_domain)
+        summarise_counts(column, values.counts, max_domain)
     if column.count == 0:
         column.notes.append(f"column {name!r} has no values: all {column.rows} are missing.")
     return column
@@ -379,7 +390,9 @@ def _summarise_numbers(
         column.values = ordered
 
 
-def _summarise_counts(column: ColumnProfile, counts: pd.Series, max_domain: int) -> None:
+def summarise_counts(column: ColumnProfile, counts: pd.Series, max_domain: int) -> None:
+    """Set a counted column's ``unique`` and its ``max_domain`` most frequent counts
+    (``counts`` most frequent first); the rest become ``other_count``, said in a note."""
     column.unique = len(counts)
     if len(counts) > max_domain:
         kept = counts.iloc[:max_domain]

@@ -93,3 +93,84 @@ def test_strict_drift_exits_1_on_values_past_the_reference_range(tmp_path: Path,
     assert capsys.readouterr().err.startswith(
         "mlnb: numeric_threshold does not apply: method 'ks' judges numeric columns"
     )
+
+
+@pytest.fixture
+def parquet_files(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(1)
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    pd.DataFrame({"x": rng.normal(size=5000), "city": rng.choice(["a", "b"], 5000)}).to_parquet(ref)
+    pd.DataFrame({"x": rng.normal(size=5000) + 1, "city": rng.choice(["a", "b"], 5000)}).to_parquet(
+        cur
+    )
+    return ref, cur
+
+
+def test_stream_shows_the_report_and_progress(parquet_files: tuple[Path, Path], capsys) -> None:
+    ref, cur = parquet_files
+    assert main(["data", "drift", str(ref), str(cur), "--stream", "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("drift: 1 of 2 columns drift (x)")
+    assert "note: streamed: numeric bins and quantiles come from quantile sketches" in captured.out
+    # in a log: a line at most every 10 s, and the last state
+    assert captured.err.startswith(
+        "mlnb: streaming drift: 2/2 columns done, 20,000/20,000 values read (100%), "
+    )
+    assert captured.err.count("\n") == 1
+    assert main(["data", "profile", str(ref), "--stream", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("5,000 rows × 2 columns") and captured.err == ""
+
+
+def test_big_parquet_files_stream_without_being_asked(
+    parquet_files: tuple[Path, Path], capsys, monkeypatch
+) -> None:
+    from mlnb.data import files
+
+    ref, cur = parquet_files
+    assert main(["data", "drift", str(ref), str(cur)]) == 0
+    assert "streamed" not in capsys.readouterr().out
+    monkeypatch.setattr(files, "STREAM_ABOVE_BYTES", 0)
+    assert main(["data", "drift", str(ref), str(cur)]) == 0
+    captured = capsys.readouterr()
+    assert "note: streamed:" in captured.out and "mlnb: streaming drift" in captured.err
+
+
+def test_stream_refuses_files_that_are_not_parquet(
+    files: tuple[Path, Path], parquet_files: tuple[Path, Path], capsys
+) -> None:
+    csv, _ = files
+    _, cur = parquet_files
+    assert main(["data", "drift", str(csv), str(cur), "--stream"]) == 2
+    assert capsys.readouterr().err == (
+        f"mlnb: --stream reads Parquet files only; {csv} is not one (drop --stream to read it with pandas).\n"
+    )
+
+
+def test_progress_line_redraws_on_a_terminal_and_throttles_in_a_log(monkeypatch) -> None:
+    import io
+
+    from mlnb.cli.data import ProgressLine
+    from mlnb.data.stream import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock = iter([0.0, 0.1, 0.5, 0.6, 30.0, 31.0])
+    monkeypatch.setattr("mlnb.cli.data.time.monotonic", lambda: next(clock))
+    screen = Terminal()
+    line = ProgressLine("streaming drift", screen)  # start: 0.0
+    line(Progress(0, 4, 10, 100, "x"))  # 0.1: too soon
+    line(Progress(0, 4, 20, 100, "x"))  # 0.5: drawn
+    line(Progress(4, 4, 100, 100, "done"))  # 0.6: the last state, always drawn
+    line.close()
+    assert screen.getvalue() == (
+        "\rmlnb: streaming drift: 0/4 columns done, 20/100 values read (20%), 0 s\x1b[K"
+        "\rmlnb: streaming drift: 4/4 columns done, 100/100 values read (100%), 1 s\x1b[K\n"
+    )
+    log = io.StringIO()
+    line = ProgressLine("streaming drift", log)  # start: 30.0
+    line(Progress(1, 4, 50, 100, "done"))  # 31.0: within 10 s in a log
+    line.close()
+    assert log.getvalue() == ""
