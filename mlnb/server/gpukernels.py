@@ -98,8 +98,8 @@ class GpuKernelActionHandler(MlnbHandler):
             )
             return
         if action == "interrupt":
-            interrupted: Any = self.kernel_manager.interrupt_kernel(kernel_id)
-            await ensure_async(interrupted)
+            manager = self.kernel_manager
+            await ensure_async(manager.interrupt_kernel(kernel_id))  # type: ignore[func-returns-value]
             self.reply({"kernel_id": kernel_id, "action": action, "message": "interrupted."})
         elif action == "shutdown":
             await ensure_async(self.kernel_manager.shutdown_kernel(kernel_id))
