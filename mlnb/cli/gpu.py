@@ -1,4 +1,5 @@
-"""``mlnb gpu``: the device table (or JSON) from a terminal, with the same fallbacks as ``%gpu``."""
+"""``mlnb gpu``: the device table (or JSON) from a terminal, with the same fallbacks as ``%gpu``;
+``mlnb gpu who [--all]``: whose memory it is, by notebook (``--all``: every running Jupyter server's)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "view",
         nargs="?",
         default="status",
-        choices=("status", "memory"),
-        help="status (default): one row per device; memory: this process's allocator view",
+        choices=("status", "memory", "who"),
+        help="status (default): one row per device; memory: this process's allocator view; "
+        "who: each device's memory by kernel/notebook and other process",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="with who: name the notebooks of every running Jupyter server (its sessions)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -24,6 +31,12 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.gpu.memory import memory
     from mlnb.gpu.status import status
 
+    if args.view == "who":
+        from mlnb.gpu.who import who
+
+        attribution = who(servers=args.all)
+        print(json.dumps(attribution.as_dict(), indent=2) if args.json else attribution.text())
+        return 0
     if args.view == "memory":
         memory_report = memory()
         payload: dict[str, object] = {

@@ -137,7 +137,7 @@ class Attribution(display.Report):
     def text(self) -> str:
         """Plain-text table, notes after it."""
         if not self.devices:
-            return "\n".join(["mlnb: no GPU found.", *self.notes])
+            return "\n".join(self.notes or ["mlnb: no GPU found."])
         return "\n".join([display.text_table(HEADERS, self.rows()), *self.notes])
 
     def html(self) -> str:
@@ -355,8 +355,10 @@ def _device_bars_from_reports(
 
 
 def pids_hidden(devices: Sequence[DeviceStatus], lookup: ProcessLookup) -> bool:
-    """True when the driver lists a pid that is no process here (another pid namespace)."""
-    return any(not lookup.exists(p.pid) for d in devices for p in d.processes)
+    """True when the driver lists processes and none of their pids is a process here (another
+    pid namespace); one pid that exited between the reads does not count."""
+    listed = [p.pid for d in devices for p in d.processes]
+    return bool(listed) and not any(lookup.exists(pid) for pid in listed)
 
 
 def attribute(
@@ -408,7 +410,7 @@ def attribute(
             bars = _device_bars_from_driver(
                 device, by_pid, by_id, lookup, now, idle_after, this_pid
             )
-        bars.sort(key=lambda b: (-(b.used or 0), b.label))
+        bars.sort(key=lambda b: (not b.this, -(b.used or 0), b.label))
         result.append(
             DeviceBars(
                 device.index,
