@@ -300,8 +300,6 @@ def _device_bars_from_driver(
     others: list[Bar] = []
     for process in device.processes:
         kernel = owning_kernel(process.pid, kernels, by_id, lookup)
-        if kernel is None and this_pid is not None and process.pid == this_pid:
-            kernel = KernelRef("this process", pid=this_pid)
         if kernel is None:
             others.append(
                 Bar(
@@ -392,6 +390,16 @@ def attribute(
     now = time.time() if now is None else now
     by_pid = {k.pid: k for k in kernels if k.pid is not None}
     by_id = {k.kernel_id: k for k in kernels}
+    if this_pid is not None and this_pid not in by_pid:  # the asker, and its workers
+        own_id = kernel_id_from_argv(lookup.argv(this_pid)) or "this process"
+        known = by_id.get(own_id)
+        by_pid[this_pid] = KernelRef(
+            own_id,
+            pid=this_pid,
+            path=known.path if known else None,
+            last_activity=known.last_activity if known else None,
+            execution_state=known.execution_state if known else None,
+        )
     hidden = pids_hidden(devices, lookup)
     all_notes = list(notes)
     if hidden:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from mlnb.gpu.attribution import Attribution, KernelRef, attribute
 from mlnb.gpu.jupyter_servers import ServerKernels, all_kernels
 from mlnb.gpu.selfreport import SelfReport, read_all
-from mlnb.gpu.status import status
+from mlnb.gpu.status import StatusReport, status
 
 
 def _from_reports(kernels: list[KernelRef], reports: list[SelfReport]) -> list[KernelRef]:
@@ -44,18 +44,21 @@ def _from_reports(kernels: list[KernelRef], reports: list[SelfReport]) -> list[K
     return merged
 
 
-def who(*, servers: bool = False, this_pid: int | None = None) -> Attribution:
+def who(
+    *, servers: bool = False, this_pid: int | None = None, report: StatusReport | None = None
+) -> Attribution:
     """Every device's memory by notebook, kernel and other process.
 
     Args:
         servers: also ask every running Jupyter server for its sessions (notebook names,
             last activity); a server that does not answer becomes a note.
         this_pid: the asking kernel's pid, shown as "this kernel".
+        report: a status reading to use (default: read the devices now).
 
     Returns:
         An :class:`~mlnb.gpu.attribution.Attribution`; without a GPU its only note says why.
     """
-    report = status()
+    report = status() if report is None else report
     found = all_kernels() if servers else ServerKernels()
     notes = list(found.notes)
     sentence = report.no_gpu_sentence()

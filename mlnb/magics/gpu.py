@@ -6,6 +6,7 @@ Thin on purpose: each magic parses its arguments, calls :mod:`mlnb.gpu`, display
 from __future__ import annotations
 
 import numbers
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,8 @@ class GpuMagics(MlnbMagics):
 
         Examples::
 
-            %gpu              # one row per device (host RAM when there is no GPU)
+            %gpu              # one row per device (host RAM when there is no GPU), then whose
+                              # memory it is: this kernel, other kernels, other processes
             %gpu who          # which variables hold tensor memory, largest first
             %gpu memory       # allocated / reserved / peak / free per device
             %gpu free         # drop the failed cell's traceback and cached outputs, empty caches
@@ -80,6 +82,11 @@ class GpuMagics(MlnbMagics):
         if args.action == "status":
             report = gpu.status()
             display.show(report.text(), report.html())
+            if report.devices:  # whose memory: this kernel, other kernels, other processes
+                from mlnb.gpu.who import who
+
+                held = who(this_pid=os.getpid(), report=report)
+                display.show(held.text(), held.html())
         elif args.action == "who":
             if args.limit < 1:
                 raise InvalidArgumentError(
