@@ -85,8 +85,8 @@ class GpuMagics(MlnbMagics):
             if report.devices:  # whose memory: this kernel, other kernels, other processes
                 from mlnb.gpu.who import who
 
-                held = who(this_pid=os.getpid(), report=report)
-                display.show(held.text(), held.html())
+                owners = who(this_pid=os.getpid(), report=report)
+                display.show(owners.text(), owners.html())
         elif args.action == "who":
             if args.limit < 1:
                 raise InvalidArgumentError(
