@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 CAPABILITIES: dict[str, dict[str, tuple[str, ...]]] = {
     "mlnb.magics.seed:SeedMagics": {"line": ("seed",), "cell": ("repro",)},
     "mlnb.magics.gpu:GpuMagics": {
-        "line": ("gpu", "gpu_track", "gpu_panel"),
+        "line": ("gpu", "gpu_track", "gpu_panel", "gpu_timeline"),
         "cell": ("oom_guard",),
     },
     "mlnb.magics.whatif:WhatIfMagics": {"line": ("whatif",), "cell": ()},

@@ -283,6 +283,64 @@ class GpuMagics(MlnbMagics):
         self.panels.append(panel)
         return panel.widget
 
+    @line_magic
+    @user_errors
+    @magic_arguments()
+    @argument(
+        "action",
+        choices=("start", "stop", "load"),
+        help="start: record CUDA allocations; stop: snapshot, stop and draw; load: draw a saved snapshot",
+    )
+    @argument("path", nargs="?", help="with load: a pickle from torch.cuda.memory._dump_snapshot")
+    @argument(
+        "--max-entries",
+        type=int,
+        default=None,
+        help="with start: events to keep (default 1,000,000; older ones are overwritten)",
+    )
+    @argument("--top", type=int, default=10, help="largest allocations to list (default 10)")
+    @argument("--device", type=int, default=None, help="CUDA device (default: the busiest)")
+    def gpu_timeline(self, line: str = "") -> Any:
+        """CUDA memory over time: the largest allocations with their code, and a range slider.
+
+        Examples::
+
+            %gpu_timeline start
+            ...                       # train a few steps
+            %gpu_timeline stop --top 15
+            %gpu_timeline load snapshot.pickle
+        """
+        args = parse_args(self.gpu_timeline, line)
+        if args is None:  # --help was shown
+            return None
+        from mlnb.gpu import timeline
+
+        if args.top < 1:
+            raise InvalidArgumentError(f"%gpu_timeline: --top must be at least 1, got {args.top}.")
+        if args.action == "start":
+            kept = timeline.start(args.max_entries or timeline.MAX_ENTRIES)
+            print(
+                f"mlnb: recording CUDA allocations (the last {kept:,} events); "
+                "`%gpu_timeline stop` draws them."
+            )
+            return None
+        if args.action == "load":
+            if not args.path:
+                raise InvalidArgumentError("%gpu_timeline load needs the snapshot's path.")
+            recorded = timeline.load(args.path, args.device)
+        else:
+            recorded = timeline.stop(args.device)
+        return _timeline_display(recorded, args.top)
+
+
+def _timeline_display(recorded: Any, top: int) -> Any:
+    from mlnb.gpu import timeline_view
+
+    try:
+        return timeline_view.widget(recorded, top)
+    except ImportError:  # no ipywidgets: the static view of the whole range
+        return timeline_view.view(recorded, top=top)
+
 
 def _summary() -> str:
     from mlnb.gpu.memory import summary
