@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +276,14 @@ class LockedStore:
     def __exit__(self, *exc: object) -> None:
         self.process.kill()
         self.process.wait()
+
+
+@contextmanager
+def sleeper(seconds: int = 120) -> Iterator[subprocess.Popen]:
+    """A real process that only sleeps (a stand-in for a DataLoader worker or a stranger's job)."""
+    process = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()

@@ -47,6 +47,22 @@ class JupyterProcess:
         return session["kernel"]["id"]
 
 
+def kernel_pid(server_pid: int, kernel_id: str, timeout: float = 60) -> int:
+    """The process of ``kernel_id`` among the server's children (by its connection file)."""
+    import psutil
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for child in psutil.Process(server_pid).children(recursive=True):
+            try:
+                if f"kernel-{kernel_id}.json" in " ".join(child.cmdline()):
+                    return child.pid
+            except psutil.Error:
+                continue
+        time.sleep(0.2)
+    raise AssertionError(f"no process for kernel {kernel_id}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

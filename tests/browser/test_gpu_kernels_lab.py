@@ -14,15 +14,13 @@ this checkout's even where another build is installed.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 import mlnb
 from tests.helpers import GIB, child_env
-from tests.jupyter_process import jupyter
+from tests.jupyter_process import jupyter, kernel_pid
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).parent / "screenshots"
@@ -40,19 +38,6 @@ pytestmark = [
         reason="the lab extension is not built (cd extension && npm run build:prod)",
     ),
 ]
-
-
-def _kernel_pid(server_pid: int, kernel_id: str) -> int:
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        for child in psutil.Process(server_pid).children(recursive=True):
-            try:
-                if f"kernel-{kernel_id}.json" in " ".join(child.cmdline()):
-                    return child.pid
-            except psutil.Error:
-                continue
-        time.sleep(0.2)
-    raise AssertionError(f"no process for kernel {kernel_id}")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +61,7 @@ def lab(tmp_path_factory):
     ]
     with jupyter("jupyterlab", root, env, extra) as server:
         kernels = {p: server.start_session(p) for p in ("small.ipynb", XSS_PATH)}
-        pids = {p: _kernel_pid(server.process.pid, k) for p, k in kernels.items()}
+        pids = {p: kernel_pid(server.process.pid, k) for p, k in kernels.items()}
         processes = [
             {"pid": pids["small.ipynb"], "used": GIB, "while_alive": True},
             {"pid": pids[XSS_PATH], "used": 2 * GIB, "while_alive": True},

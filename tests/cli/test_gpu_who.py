@@ -11,31 +11,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
 
 from mlnb.gpu import attribution
 from mlnb.gpu.backends.records import DeviceStatus, ProcessUsage
-from tests.helpers import GIB, child_env
-from tests.jupyter_process import jupyter
+from tests.helpers import GIB, child_env, sleeper
+from tests.jupyter_process import jupyter, kernel_pid
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-def kernel_pid(server_pid: int, kernel_id: str) -> int:
-    """The kernel process of ``kernel_id`` among the server's children."""
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        for child in psutil.Process(server_pid).children(recursive=True):
-            try:
-                if f"kernel-{kernel_id}.json" in " ".join(child.cmdline()):
-                    return child.pid
-            except psutil.Error:
-                continue
-        time.sleep(0.2)
-    raise AssertionError(f"no process for kernel {kernel_id}")
 
 
 def mlnb_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
@@ -167,8 +152,7 @@ def test_a_pid_that_vanished_between_reads():
     """The driver listed it; by psutil's read it is gone: another process, no user, no crash."""
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
+    with sleeper() as alive:
         device = DeviceStatus(
             0,
             "Fake",
@@ -180,9 +164,6 @@ def test_a_pid_that_vanished_between_reads():
             ),
         )
         result = attribution.attribute([device], [])
-    finally:
-        alive.kill()
-        alive.wait()
     assert result.pids_visible is True
     bars = {bar.pids[0]: bar for bar in result.devices[0].bars}
     assert bars[gone.pid].kind == "process" and bars[gone.pid].user is None

@@ -16,7 +16,7 @@ from mlnb.gpu.attribution import KernelRef, attribute
 from mlnb.gpu.backends.nvml import NvmlBackend
 from mlnb.gpu.backends.records import DeviceStatus, ProcessUsage
 from mlnb.gpu.selfreport import SelfReporter, kernel_id_from_argv, read_all
-from tests.helpers import GIB
+from tests.helpers import GIB, sleeper
 
 NOW = 1_800_000_000.0
 
@@ -24,10 +24,8 @@ NOW = 1_800_000_000.0
 @pytest.fixture
 def worker():
     """A real child of this process, standing in for a DataLoader worker of a kernel."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    yield process
-    process.kill()
-    process.wait()
+    with sleeper() as process:
+        yield process
 
 
 def device(*processes: tuple[int, int | None], index: int = 0, uuid: str | None = None):

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 import tornado.httpclient
 
-from tests.helpers import GIB, child_env
+from tests.helpers import GIB, child_env, sleeper
 
 pytestmark = pytest.mark.usefixtures("store_home")
 
@@ -92,10 +90,8 @@ def bars_by_label(reply: dict) -> dict[str, dict]:
 @pytest.fixture
 def stranger():
     """A process this server does not own."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    yield process
-    process.kill()
-    process.wait()
+    with sleeper() as process:
+        yield process
 
 
 async def test_two_kernels_their_worker_and_another_process(
