@@ -19,12 +19,13 @@ pid namespace), the attribution says so and falls back to the kernels' own repor
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlnb import display
 from mlnb.gpu.backends.records import DeviceStatus
+from mlnb.gpu.processes import ProcessLookup
 from mlnb.gpu.selfreport import SelfReport, kernel_id_from_argv
 
 #: a kernel idle this long (seconds) while holding GPU memory is flagged
@@ -185,54 +186,6 @@ def _bar_cells(bar: Bar) -> tuple[str, ...]:
     )
 
 
-class ProcessLookup:
-    """Parents, command lines and owners of pids through psutil; a vanished pid reads as None."""
-
-    def __init__(self) -> None:
-        import psutil
-
-        self.psutil = psutil
-        self._cache: dict[int, Any] = {}
-
-    def _process(self, pid: int) -> Any:
-        if pid not in self._cache:
-            try:
-                self._cache[pid] = self.psutil.Process(pid)
-            except (self.psutil.Error, ValueError):
-                self._cache[pid] = None
-        return self._cache[pid]
-
-    def _read(self, pid: int, read: Callable[[Any], Any]) -> Any:
-        process = self._process(pid)
-        if process is None:
-            return None
-        try:
-            return read(process)
-        except self.psutil.Error:  # exited between reads, or not ours to inspect
-            return None
-
-    def exists(self, pid: int) -> bool:
-        """Whether ``pid`` is a process in this pid namespace."""
-        return bool(self.psutil.pid_exists(pid))
-
-    def parent(self, pid: int) -> int | None:
-        """The parent's pid (None for init, a vanished pid or one not visible)."""
-        ppid = self._read(pid, lambda p: p.ppid())
-        return ppid if ppid else None
-
-    def argv(self, pid: int) -> list[str]:
-        """The command line, ``[]`` when not visible."""
-        return self._read(pid, lambda p: p.cmdline()) or []
-
-    def user(self, pid: int) -> str | None:
-        """The owner's user name, where visible."""
-        return self._read(pid, lambda p: p.username())
-
-    def name(self, pid: int) -> str | None:
-        """The process name, where visible."""
-        return self._read(pid, lambda p: p.name())
-
-
 def owning_kernel(
     pid: int, kernels: dict[int, KernelRef], by_id: dict[str, KernelRef], lookup: ProcessLookup
 ) -> KernelRef | None:
@@ -267,6 +220,7 @@ def _kernel_bar(
     idle_after: float,
     source: str,
     this_pid: int | None,
+    user: str | None = None,
 ) -> Bar:
     idle = _idle(kernel, now)
     return Bar(
@@ -278,6 +232,7 @@ def _kernel_bar(
         path=kernel.path,
         idle_seconds=idle,
         idle_holding=bool(idle is not None and idle >= idle_after and used),
+        user=user,
         source=source,
         this=this_pid is not None and (kernel.pid == this_pid or this_pid in pids),
     )
@@ -316,7 +271,7 @@ def _device_bars_from_driver(
         _, used, pids = grouped.get(kernel.kernel_id, (kernel, 0, []))
         grouped[kernel.kernel_id] = (kernel, _add(used, process.used), [*pids, process.pid])
     bars = [
-        _kernel_bar(kernel, used, pids, now, idle_after, "nvml", this_pid)
+        _kernel_bar(kernel, used, pids, now, idle_after, "nvml", this_pid, lookup.user(pids[0]))
         for kernel, used, pids in grouped.values()
     ]
     return bars + others
