@@ -11,6 +11,7 @@ stalls Jupyter's other requests.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
@@ -21,6 +22,7 @@ from jupyter_server.utils import url_path_join
 from mlnb.gpu.attribution import KernelRef
 from mlnb.server.handlers import MlnbHandler
 
+log = logging.getLogger(__name__)
 KERNEL_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 ACTIONS = ("interrupt", "shutdown", "free")
 #: seconds ``free`` waits for the kernel's reply (a busy kernel runs it after its cell)
@@ -66,6 +68,7 @@ def attribution_payload(refs: list[KernelRef]) -> dict[str, Any]:
     try:
         report = status()
     except Exception as exc:  # the view must keep working whatever the readers do
+        log.warning("mlnb: GPU status failed", exc_info=True)
         return {"devices": [], "notes": [], "pids_visible": True, "message": str(exc)}
     selection = backends.active()
     payload = attribute(report.devices, refs).as_dict()
