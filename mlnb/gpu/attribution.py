@@ -307,6 +307,22 @@ def _device_bars_from_reports(
     return bars
 
 
+def _unattributed(device: DeviceStatus, bars: list[Bar]) -> list[Bar]:
+    """What the driver's processes hold beyond the kernels' own reports, as one bar."""
+    listed = sum(p.used or 0 for p in device.processes)
+    rest = listed - sum(b.used or 0 for b in bars)
+    if rest <= 0:
+        return []
+    return [
+        Bar(
+            kind="process",
+            label="processes not visible here",
+            used=rest,
+            pids=tuple(p.pid for p in device.processes),
+        )
+    ]
+
+
 def pids_hidden(devices: Sequence[DeviceStatus], lookup: ProcessLookup) -> bool:
     """True when the driver lists processes and none of their pids is a process here (another
     pid namespace); one pid that exited between the reads does not count."""
@@ -369,6 +385,7 @@ def attribute(
             bars = _device_bars_from_reports(
                 device, position, reports or (), by_pid, now, idle_after, this_pid
             )
+            bars.extend(_unattributed(device, bars))
         else:
             bars = _device_bars_from_driver(
                 device, by_pid, by_id, lookup, now, idle_after, this_pid

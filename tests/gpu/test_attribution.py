@@ -123,8 +123,14 @@ def test_self_reports_are_the_fallback_when_pids_are_hidden(tmp_path, worker):
     ]
     result = attribute(hidden, [], reports=found, now=NOW)
     assert result.pids_visible is False and "pid namespace" in result.notes[0]
-    assert result.devices[0].bars == []  # matched by UUID, not by position
-    (bar,) = result.devices[1].bars
+    # matched by UUID, not by position; what no kernel reports stays visible as one bar
+    (rest,) = result.devices[0].bars
+    assert (rest.label, rest.used, rest.pids) == (
+        "processes not visible here",
+        5 * GIB,
+        (999_999_001,),
+    )
+    (bar,) = result.devices[1].bars  # the kernel reports all the driver lists: no remainder
     assert (bar.path, bar.used, bar.source, bar.idle_seconds) == (
         "in_container.ipynb",
         2 * GIB,
