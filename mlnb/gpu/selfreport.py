@@ -14,11 +14,13 @@ Jupyter runtime directory is where the server and its kernels already share conn
 files, whereas ``$MLNB_HOME`` defaults to each notebook's own folder. The file is
 written after each cell (and marked busy before it) only once the process uses a GPU
 allocator (torch with CUDA initialised, or the fake backend), replaced atomically, and
-removed on ``%unload_ext``; readers drop files whose pid has exited.
+removed on ``%unload_ext`` and at exit; readers drop files whose pid has exited (a
+kernel that was killed).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -151,11 +153,15 @@ class SelfReporter:
         partial = path.with_suffix(".tmp")
         partial.write_text(json.dumps(payload), encoding="utf-8")
         os.replace(partial, path)
+        if not self.written:  # a kernel shut down normally leaves no report behind
+            atexit.register(self.remove)
         self.written = True
         return True
 
     def remove(self) -> None:
-        """Delete this kernel's report (on ``%unload_ext``)."""
+        """Delete this kernel's report (on ``%unload_ext`` and at exit)."""
+        if self.written:
+            atexit.unregister(self.remove)
         self.path.unlink(missing_ok=True)
         self.written = False
 
