@@ -112,7 +112,7 @@ def _cuda_uuids(torch: Any) -> dict[int, str]:
 
 
 class SelfReporter:
-    """Writes this kernel's self-report; hooked to pre/post_run_cell by the extension."""
+    """Writes this kernel's self-report (``mlnb.magics.gpu_report`` says when)."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
@@ -125,15 +125,6 @@ class SelfReporter:
     def path(self) -> Path:
         """This kernel's report file."""
         return (self.directory or folder()) / f"{self.pid}.json"
-
-    def before_cell(self, _info: Any = None) -> None:
-        """Mark the report busy (only if one was written: a GPU is in use)."""
-        if self.written:
-            self.write(busy=True)
-
-    def after_cell(self, _result: Any = None) -> None:
-        """Write the figures after a cell."""
-        self.write(busy=False)
 
     def write(self, busy: bool) -> bool:
         """Write the report now; False when this process uses no GPU allocator."""

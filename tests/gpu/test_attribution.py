@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import types
 
 import pytest
@@ -139,19 +140,42 @@ def test_self_reports_are_the_fallback_when_pids_are_hidden(tmp_path, worker):
     )
 
 
-def test_self_reporter_writes_only_once_a_gpu_allocator_is_in_use(tmp_path, fake_gpu):
+def test_self_reporter_writes_and_removes_its_report(tmp_path, fake_gpu):
     reporter = SelfReporter(tmp_path)
-    block = fake_gpu.allocate(GIB)  # the fake backend is imported: an allocator is in use
-    reporter.before_cell()
-    assert not reporter.path.exists()  # nothing written before the first report
-    reporter.after_cell()
+    block = fake_gpu.allocate(GIB)
+    assert reporter.write(busy=False)
     (report,) = read_all(tmp_path)
     assert report.pid == os.getpid() and report.devices[0].allocated >= GIB
     assert report.busy is False
-    reporter.before_cell()
+    reporter.write(busy=True)
     assert read_all(tmp_path)[0].busy is True
     reporter.remove()
     assert read_all(tmp_path) == []
+    del block
+
+
+def test_a_long_cell_is_reported_while_it_runs(shell, tmp_path, monkeypatch, fake_gpu):
+    """The report is refreshed during a cell, not only after it (a training cell runs for hours)."""
+    from mlnb.magics.gpu_report import GpuSelfReport
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    reports = GpuSelfReport(shell, interval=0.05)
+    try:
+        reports.before_cell()  # a cell starts (the fake GPU is in use: a first, busy report)
+        block = fake_gpu.allocate(3 * GIB)  # ...and allocates while it runs
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            found = read_all(tmp_path / "mlnb-gpu")
+            if found and found[0].devices[0].allocated >= 3 * GIB:
+                break
+            time.sleep(0.05)
+        assert found[0].busy is True and found[0].devices[0].allocated >= 3 * GIB
+        reports.after_cell()
+        assert read_all(tmp_path / "mlnb-gpu")[0].busy is False
+    finally:
+        reports.close()
+    assert not reports._thread.is_alive()
+    assert read_all(tmp_path / "mlnb-gpu") == []  # closing removes the report
     del block
 
 
