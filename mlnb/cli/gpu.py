@@ -31,6 +31,12 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.gpu.memory import memory
     from mlnb.gpu.status import status
 
+    if args.all and args.view != "who":
+        from mlnb.exceptions import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"--all goes with `mlnb gpu who` (every Jupyter server's notebooks), not `{args.view}`."
+        )
     if args.view == "who":
         from mlnb.gpu.who import who
 

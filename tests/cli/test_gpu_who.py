@@ -168,3 +168,12 @@ def test_a_pid_that_vanished_between_reads():
     bars = {bar.pids[0]: bar for bar in result.devices[0].bars}
     assert bars[gone.pid].kind == "process" and bars[gone.pid].user is None
     assert bars[alive.pid].user == psutil.Process().username()
+
+
+def test_all_without_who_is_one_sentence(cli_err):
+    code, err = cli_err(["gpu", "memory", "--all"])
+    assert code == 2
+    assert (
+        err
+        == "mlnb: --all goes with `mlnb gpu who` (every Jupyter server's notebooks), not `memory`."
+    )
