@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with who: name the notebooks of every running Jupyter server (its sessions)",
     )
+    parser.add_argument(
+        "--idle-after",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="with who: flag kernels idle this long while holding memory (default 600)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -40,7 +47,13 @@ def main(args: argparse.Namespace) -> int:
     if args.view == "who":
         from mlnb.gpu.who import who
 
-        attribution = who(servers=args.all)
+        if not args.idle_after >= 0:
+            from mlnb.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"--idle-after must be a number of seconds, 0 or more, got {args.idle_after}."
+            )
+        attribution = who(servers=args.all, idle_after=args.idle_after)
         print(json.dumps(attribution.as_dict(), indent=2) if args.json else attribution.text())
         return 0
     if args.view == "memory":

@@ -8,7 +8,7 @@ running Jupyter server, all mapped by :func:`mlnb.gpu.attribution.attribute`.
 
 from __future__ import annotations
 
-from mlnb.gpu.attribution import Attribution, KernelRef, attribute
+from mlnb.gpu.attribution import IDLE_AFTER, Attribution, KernelRef, attribute
 from mlnb.gpu.jupyter_servers import ServerKernels, all_kernels
 from mlnb.gpu.selfreport import SelfReport, read_all
 from mlnb.gpu.status import StatusReport, status
@@ -45,7 +45,11 @@ def _from_reports(kernels: list[KernelRef], reports: list[SelfReport]) -> list[K
 
 
 def who(
-    *, servers: bool = False, this_pid: int | None = None, report: StatusReport | None = None
+    *,
+    servers: bool = False,
+    this_pid: int | None = None,
+    report: StatusReport | None = None,
+    idle_after: float = IDLE_AFTER,
 ) -> Attribution:
     """Every device's memory by notebook, kernel and other process.
 
@@ -54,6 +58,7 @@ def who(
             last activity); a server that does not answer becomes a note.
         this_pid: the asking kernel's pid, shown as "this kernel".
         report: a status reading to use (default: read the devices now).
+        idle_after: seconds without activity after which a kernel holding memory is flagged.
 
     Returns:
         An :class:`~mlnb.gpu.attribution.Attribution`; without a GPU its only note says why.
@@ -66,4 +71,11 @@ def who(
         notes.insert(0, sentence.replace("; showing host RAM instead", ""))
     reports = read_all()
     kernels = _from_reports(found.kernels, reports)
-    return attribute(report.devices, kernels, reports=reports, this_pid=this_pid, notes=notes)
+    return attribute(
+        report.devices,
+        kernels,
+        reports=reports,
+        this_pid=this_pid,
+        notes=notes,
+        idle_after=idle_after,
+    )

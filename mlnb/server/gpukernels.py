@@ -1,7 +1,7 @@
 """``/mlnb/api/gpu/kernels``: whose GPU memory is it, per device and notebook, and actions on kernels.
 
 ``GET`` returns :meth:`mlnb.gpu.attribution.Attribution.as_dict` for this server's
-kernels; ``POST /mlnb/api/gpu/kernels/<kernel_id>/<action>`` with action ``interrupt``,
+kernels (``?idle_after=SECONDS`` sets when an idle kernel holding memory is flagged); ``POST /mlnb/api/gpu/kernels/<kernel_id>/<action>`` with action ``interrupt``,
 ``shutdown`` or ``free`` (runs :func:`mlnb.gpu.free` in that kernel). The kernel list
 comes from the server's own kernel and session managers on the event loop (cheap, in
 memory); the driver and psutil reads run in a worker thread, so a slow NVML call never
@@ -19,7 +19,7 @@ import tornado.web
 from jupyter_core.utils import ensure_async
 from jupyter_server.utils import url_path_join
 
-from mlnb.gpu.attribution import KernelRef
+from mlnb.gpu.attribution import IDLE_AFTER, KernelRef
 from mlnb.server.handlers import MlnbHandler
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def kernel_refs(kernel_manager: Any, session_manager: Any) -> list[KernelR
     return refs
 
 
-def attribution_payload(refs: list[KernelRef]) -> dict[str, Any]:
+def attribution_payload(refs: list[KernelRef], idle_after: float = IDLE_AFTER) -> dict[str, Any]:
     """The attribution as JSON; a reader failure becomes a ``message`` (blocking: run in a thread)."""
     from mlnb.gpu import backends
     from mlnb.gpu.attribution import attribute
@@ -71,7 +71,7 @@ def attribution_payload(refs: list[KernelRef]) -> dict[str, Any]:
         log.warning("mlnb: GPU status failed", exc_info=True)
         return {"devices": [], "notes": [], "pids_visible": True, "message": str(exc)}
     selection = backends.active()
-    payload = attribute(report.devices, refs).as_dict()
+    payload = attribute(report.devices, refs, idle_after=idle_after).as_dict()
     payload["message"] = report.no_gpu_sentence() or ""
     payload["backend"] = ",".join(b.name for b in selection.backends)
     return payload
@@ -80,8 +80,16 @@ def attribution_payload(refs: list[KernelRef]) -> dict[str, Any]:
 class GpuKernelsHandler(MlnbHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
+        raw = self.get_query_argument("idle_after", str(IDLE_AFTER))
+        try:
+            idle_after = float(raw)
+        except ValueError:
+            idle_after = -1.0
+        if not idle_after >= 0:
+            self.reply({"message": f"idle_after must be seconds, 0 or more, got {raw!r}."}, 400)
+            return
         refs = await kernel_refs(self.kernel_manager, self.session_manager)
-        self.reply(await self.blocking(lambda: attribution_payload(refs)))
+        self.reply(await self.blocking(lambda: attribution_payload(refs, idle_after)))
 
 
 class GpuKernelActionHandler(MlnbHandler):

@@ -84,6 +84,9 @@ def test_who_all_names_both_notebooks_with_their_memory(server):
     assert bars["two/two.ipynb"]["kernel_id"] == server["kernels"]["two/two.ipynb"]
     assert bars["one.ipynb"]["idle_seconds"] is not None  # from the server's last_activity
 
+    code, flagged = mlnb_cli("gpu", "who", "--all", "--idle-after", "0", env=server["env"])
+    assert code == 0 and flagged.count("(idle, holding memory)") == 2
+
     code, table = mlnb_cli("gpu", "who", "--all", env=server["env"])
     assert code == 0
     lines = table.splitlines()
@@ -177,3 +180,6 @@ def test_all_without_who_is_one_sentence(cli_err):
         err
         == "mlnb: --all goes with `mlnb gpu who` (every Jupyter server's notebooks), not `memory`."
     )
+    code, err = cli_err(["gpu", "who", "--idle-after", "-5"])
+    assert code == 2
+    assert err == "mlnb: --idle-after must be a number of seconds, 0 or more, got -5.0."

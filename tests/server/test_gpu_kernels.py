@@ -38,8 +38,8 @@ def fake_spec(tmp_path, monkeypatch):
     return write
 
 
-async def fetch(jp_fetch, *path, method="GET", body=None):
-    kwargs = {"method": method}
+async def fetch(jp_fetch, *path, method="GET", body=None, params=None):
+    kwargs = {"method": method, "params": params}
     if body is not None or method == "POST":
         kwargs["body"] = json.dumps(body or {})
     response = await jp_fetch("mlnb", "api", *path, **kwargs)
@@ -157,6 +157,8 @@ async def test_idle_time_is_reported(jp_fetch, jp_serverapp, fake_spec):
     assert bar["idle_seconds"] >= 0
     # the default threshold (10 minutes) is not reached by a kernel started seconds ago
     assert bar["idle_holding"] is False
+    flagged = bars_by_label(await fetch(jp_fetch, "gpu", "kernels", params={"idle_after": "0"}))
+    assert flagged["idle.ipynb"]["idle_holding"] is True
 
 
 async def test_pids_hidden_by_a_container_fall_back_to_the_kernels_reports(
@@ -194,6 +196,12 @@ async def test_bad_requests_are_one_sentence(jp_fetch, fake_spec):
             await fetch(jp_fetch, *path, method="POST")
         assert caught.value.code == code
         assert words in json.loads(caught.value.response.body.decode())["message"]
+    with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+        await fetch(jp_fetch, "gpu", "kernels", params={"idle_after": "soon"})
+    assert caught.value.code == 400
+    assert (
+        "idle_after must be seconds" in json.loads(caught.value.response.body.decode())["message"]
+    )
     for auth in ("", "token not-the-token"):
         with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
             await jp_fetch("mlnb", "api", "gpu", "kernels", headers={"Authorization": auth})
@@ -206,9 +214,9 @@ async def test_listing_does_not_stall_the_server(jp_fetch, fake_spec, monkeypatc
 
     real = gpukernels.attribution_payload
 
-    def slow(refs):
+    def slow(refs, idle_after):
         time.sleep(1.5)
-        return real(refs)
+        return real(refs, idle_after)
 
     monkeypatch.setattr(gpukernels, "attribution_payload", slow)
     listing = asyncio.ensure_future(fetch(jp_fetch, "gpu", "kernels"))
