@@ -227,6 +227,14 @@ class GpuBackendError(MlnbError):
     """A GPU backend named in ``MLNB_GPU_BACKEND`` / ``MLNB_GPU_FAKE`` cannot be used as asked."""
 
 
+class CudaUnavailableError(MlnbError):
+    """A feature that needs a CUDA device (``%gpu_timeline``) was asked for where torch sees none."""
+
+
+class SnapshotError(MlnbError, ValueError):
+    """A memory snapshot that is not in the shape ``torch.cuda.memory._snapshot()`` produces."""
+
+
 class BatchVariableError(InvalidArgumentError):
     """``--retry-batch NAME`` names a variable that is missing or not a positive whole number."""
 

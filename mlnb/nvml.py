@@ -137,6 +137,30 @@ class NvmlReader:
             for p in found
         ]
 
+    def uuid(self, handle: Any) -> str | None:
+        """The device's UUID (``GPU-…``, or ``MIG-…`` for a MIG instance), None if unreadable."""
+        read = getattr(self.pynvml, "nvmlDeviceGetUUID", None)
+        value = self.optional(read, handle) if read is not None else None
+        return _text(value) if value is not None else None
+
+    def mig_handles(self, handle: Any) -> list[Any]:
+        """The MIG instances carved from a GPU (empty when MIG is off or unsupported).
+
+        NVML numbers MIG slots up to ``nvmlDeviceGetMaxMigDeviceCount``; empty slots
+        answer NOT_FOUND and are skipped.
+        """
+        nv = self.pynvml
+        if not hasattr(nv, "nvmlDeviceGetMigMode"):
+            return []
+        mode = self.optional(nv.nvmlDeviceGetMigMode, handle)
+        if not mode or mode[0] != getattr(nv, "NVML_DEVICE_MIG_ENABLE", 1):
+            return []
+        slots = self.optional(nv.nvmlDeviceGetMaxMigDeviceCount, handle) or 0
+        found = (
+            self.optional(nv.nvmlDeviceGetMigDeviceHandleByIndex, handle, i) for i in range(slots)
+        )
+        return [h for h in found if h is not None]
+
     def optional(self, read: Callable[..., T], *args: Any) -> T | None:
         """A reading that some devices/drivers do not support: None instead of an error."""
         try:

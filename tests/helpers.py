@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +329,14 @@ def store_with_runs(home: Path, runs: int, *, notebook: str = "/tmp/train.ipynb"
         store._write(
             lambda c: c.executemany(f"INSERT INTO runs VALUES ({','.join('?' * 15)})", rows)
         )
+
+
+@contextmanager
+def sleeper(seconds: int = 120) -> Iterator[subprocess.Popen]:
+    """A real process that only sleeps (a stand-in for a DataLoader worker or a stranger's job)."""
+    process = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()

@@ -98,8 +98,18 @@ def test_top_level_lazy_names():
 
 
 #: every mlnb module ``%load_ext mlnb`` may import: the names of the magics are registered,
-#: each capability is imported when one of its magics first runs
-LOAD_EXT_MODULES = {"mlnb", "mlnb.config", "mlnb.lazy", "mlnb.magics", "mlnb.magics.settings"}
+#: each capability is imported when one of its magics first runs; the GPU self-report hooks
+#: (mlnb.magics.gpu_report, with the tracked hooks and the error family) are registered at load
+LOAD_EXT_MODULES = {
+    "mlnb",
+    "mlnb.config",
+    "mlnb.lazy",
+    "mlnb.magics",
+    "mlnb.magics.settings",
+    "mlnb.magics.gpu_report",
+    "mlnb.hooks",
+    "mlnb.exceptions",
+}
 
 
 def _run_probe(code: str) -> str:

@@ -3,6 +3,7 @@ import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { GpuModel, GpuStatusItem, GpuView, createGpuView } from './gpu';
+import { registerGpuKernels } from './gpuKernels';
 import { RunsPanel } from './runs';
 
 const OPEN_GPU_VIEW = 'mlnb:open-gpu-view';
@@ -33,6 +34,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(view.id);
       }
     });
+
+    registerGpuKernels(app, palette);
 
     const runs = new RunsPanel(path => void app.commands.execute('docmanager:open', { path }));
     app.shell.add(runs, 'left', { rank: 900 });

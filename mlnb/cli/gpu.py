@@ -1,4 +1,5 @@
-"""``mlnb gpu``: the device table (or JSON) from a terminal, with the same fallbacks as ``%gpu``."""
+"""``mlnb gpu``: the device table (or JSON) from a terminal, with the same fallbacks as ``%gpu``;
+``mlnb gpu who [--all]``: whose memory it is, by notebook (``--all``: every running Jupyter server's)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "view",
         nargs="?",
         default="status",
-        choices=("status", "memory"),
-        help="status (default): one row per device; memory: this process's allocator view",
+        choices=("status", "memory", "who"),
+        help="status (default): one row per device; memory: this process's allocator view; "
+        "who: each device's memory by kernel/notebook and other process",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="with who: name the notebooks of every running Jupyter server (its sessions)",
+    )
+    parser.add_argument(
+        "--idle-after",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="with who: flag kernels idle this long while holding memory (default 600)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -24,6 +38,24 @@ def main(args: argparse.Namespace) -> int:
     from mlnb.gpu.memory import memory
     from mlnb.gpu.status import status
 
+    if args.all and args.view != "who":
+        from mlnb.exceptions import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"--all goes with `mlnb gpu who` (every Jupyter server's notebooks), not `{args.view}`."
+        )
+    if args.view == "who":
+        from mlnb.gpu.who import who
+
+        if not args.idle_after >= 0:
+            from mlnb.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"--idle-after must be a number of seconds, 0 or more, got {args.idle_after}."
+            )
+        attribution = who(servers=args.all, idle_after=args.idle_after)
+        print(json.dumps(attribution.as_dict(), indent=2) if args.json else attribution.text())
+        return 0
     if args.view == "memory":
         memory_report = memory()
         payload: dict[str, object] = {

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlnb.magics import settings
+from mlnb.magics.gpu_report import GpuSelfReport
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 CAPABILITIES: dict[str, dict[str, tuple[str, ...]]] = {
     "mlnb.magics.seed:SeedMagics": {"line": ("seed",), "cell": ("repro",)},
     "mlnb.magics.gpu:GpuMagics": {
-        "line": ("gpu", "gpu_track", "gpu_panel"),
+        "line": ("gpu", "gpu_track", "gpu_panel", "gpu_timeline"),
         "cell": ("oom_guard",),
     },
     "mlnb.magics.whatif:WhatIfMagics": {"line": ("whatif",), "cell": ()},
@@ -112,6 +113,7 @@ class _Extension:
                     stub = self.stubs[kind, name] = _Stub(self, spec, kind, name)
                     table[kind][name] = stub
         self.settings = settings.attach(shell)
+        self.gpu_report = GpuSelfReport(shell)
 
     def load(self, spec: str) -> MlnbMagics:
         """The capability's ``Magics`` on this shell, imported and built on first use."""
@@ -178,6 +180,7 @@ class _Extension:
     def close(self) -> list[str]:
         """Remove every magic, hook and setting this extension added; returns the magics removed."""
         settings.detach(self.shell, self.settings)
+        self.gpu_report.close()
         self._drop_cell_hooks()
         manager = self.shell.magics_manager
         removed: list[str] = []

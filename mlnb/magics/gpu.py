@@ -6,6 +6,7 @@ Thin on purpose: each magic parses its arguments, calls :mod:`mlnb.gpu`, display
 from __future__ import annotations
 
 import numbers
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,8 @@ class GpuMagics(MlnbMagics):
 
         Examples::
 
-            %gpu              # one row per device (host RAM when there is no GPU)
+            %gpu              # one row per device (host RAM when there is no GPU), then whose
+                              # memory it is: this kernel, other kernels, other processes
             %gpu who          # which variables hold tensor memory, largest first
             %gpu memory       # allocated / reserved / peak / free per device
             %gpu free         # drop the failed cell's traceback and cached outputs, empty caches
@@ -80,6 +82,11 @@ class GpuMagics(MlnbMagics):
         if args.action == "status":
             report = gpu.status()
             display.show(report.text(), report.html())
+            if report.devices:  # whose memory: this kernel, other kernels, other processes
+                from mlnb.gpu.who import who
+
+                owners = who(this_pid=os.getpid(), report=report)
+                display.show(owners.text(), owners.html())
         elif args.action == "who":
             if args.limit < 1:
                 raise InvalidArgumentError(
@@ -279,6 +286,64 @@ class GpuMagics(MlnbMagics):
         panel = GpuPanel(interval=args.interval)
         self.panels.append(panel)
         return panel.widget
+
+    @line_magic
+    @user_errors
+    @magic_arguments()
+    @argument(
+        "action",
+        choices=("start", "stop", "load"),
+        help="start: record CUDA allocations; stop: snapshot, stop and draw; load: draw a saved snapshot",
+    )
+    @argument("path", nargs="?", help="with load: a pickle from torch.cuda.memory._dump_snapshot")
+    @argument(
+        "--max-entries",
+        type=int,
+        default=None,
+        help="with start: events to keep (default 1,000,000; older ones are overwritten)",
+    )
+    @argument("--top", type=int, default=10, help="largest allocations to list (default 10)")
+    @argument("--device", type=int, default=None, help="CUDA device (default: the busiest)")
+    def gpu_timeline(self, line: str = "") -> Any:
+        """CUDA memory over time: the largest allocations with their code, and a range slider.
+
+        Examples::
+
+            %gpu_timeline start
+            ...                       # train a few steps
+            %gpu_timeline stop --top 15
+            %gpu_timeline load snapshot.pickle
+        """
+        args = parse_args(self.gpu_timeline, line)
+        if args is None:  # --help was shown
+            return None
+        from mlnb.gpu import timeline
+
+        if args.top < 1:
+            raise InvalidArgumentError(f"%gpu_timeline: --top must be at least 1, got {args.top}.")
+        if args.action == "start":
+            kept = timeline.start(args.max_entries or timeline.MAX_ENTRIES)
+            print(
+                f"mlnb: recording CUDA allocations (the last {kept:,} events); "
+                "`%gpu_timeline stop` draws them."
+            )
+            return None
+        if args.action == "load":
+            if not args.path:
+                raise InvalidArgumentError("%gpu_timeline load needs the snapshot's path.")
+            recorded = timeline.load(args.path, args.device)
+        else:
+            recorded = timeline.stop(args.device)
+        return _timeline_display(recorded, args.top)
+
+
+def _timeline_display(recorded: Any, top: int) -> Any:
+    from mlnb.gpu import timeline_view
+
+    try:
+        return timeline_view.widget(recorded, top)
+    except ImportError:  # no ipywidgets: the static view of the whole range
+        return timeline_view.view(recorded, top=top)
 
 
 def _summary() -> str:

@@ -13,7 +13,9 @@ from typing import Any
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
     """Register mlnb's handlers on the Jupyter server (called by jupyter_server)."""
+    from mlnb.server.gpukernels import setup_gpu_kernel_handlers
     from mlnb.server.handlers import setup_route_handlers
 
     setup_route_handlers(server_app.web_app)
-    server_app.log.info("mlnb server extension loaded: /mlnb/api/{version,gpu,runs}")
+    setup_gpu_kernel_handlers(server_app.web_app)
+    server_app.log.info("mlnb server extension loaded: /mlnb/api/{version,gpu,gpu/kernels,runs}")

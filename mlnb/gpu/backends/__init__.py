@@ -28,6 +28,7 @@ Environment variables:
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ __all__ = [
     "ProcessUsage",
     "Selection",
     "active",
+    "fake_spec_key",
     "reset",
     "select",
 ]
@@ -237,11 +239,23 @@ _active: tuple[str, Selection] | None = None
 def active() -> Selection:
     """The process-wide selection, rebuilt when ``MLNB_GPU_BACKEND`` changes."""
     global _active
-    key = config.gpu_backend() + "|" + config.gpu_fake()
+    key = config.gpu_backend() + "|" + fake_spec_key()
     with _lock:
         if _active is None or _active[0] != key:
             _active = (key, select())
         return _active[1]
+
+
+def fake_spec_key() -> str:
+    """What identifies the fake's spec now: ``MLNB_GPU_FAKE``, plus the file's change time
+    when it is an ``@path`` (so editing the file is seen on the next read)."""
+    raw = config.gpu_fake()
+    if raw.startswith("@"):
+        try:
+            return f"{raw}|{os.stat(raw[1:]).st_mtime_ns}"
+        except OSError:
+            return raw
+    return raw
 
 
 def reset() -> None:

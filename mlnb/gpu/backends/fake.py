@@ -9,6 +9,11 @@ come from the JSON in ``MLNB_GPU_FAKE``::
                   "processes": [{"pid": 4242, "name": "python", "used": 1073741824}]}],
      "unavailable": "optional: make the backend refuse to start with this sentence"}
 
+A process with ``"while_alive": true`` is listed only while that pid exists on this
+machine, as the driver drops a process that exits. ``MLNB_GPU_FAKE=@/path/spec.json``
+reads the spec from a file, re-read whenever the file changes (a test can then list
+processes it starts after the server is up).
+
 ``used`` is memory other processes hold. The fake also has a caching allocator:
 :meth:`FakeGpu.allocate` returns a :class:`FakeBlock` whose bytes count as
 allocated until the block is garbage-collected (then they stay *reserved*, as in
@@ -27,7 +32,7 @@ from typing import Any
 
 from mlnb import config
 from mlnb.exceptions import GpuBackendError
-from mlnb.gpu.backends import ENV_FAKE, BackendUnavailable, BaseBackend
+from mlnb.gpu.backends import ENV_FAKE, BackendUnavailable, BaseBackend, fake_spec_key
 from mlnb.gpu.backends.records import AllocatorStats, DeviceStatus, ProcessUsage
 
 GIB = 1024**3
@@ -50,6 +55,7 @@ class FakeDevice:
     temperature: float | None = None
     power: float | None = None
     processes: tuple[ProcessUsage, ...] = ()
+    while_alive: frozenset[int] = frozenset()
     allocated: int = 0
     reserved: int = 0
     peak: int = 0
@@ -101,6 +107,11 @@ class FakeGpu(BaseBackend):
                             ProcessUsage(int(p["pid"]), str(p.get("name", "?")), p.get("used"))
                             for p in entry.get("processes", [])
                         ),
+                        while_alive=frozenset(
+                            int(p["pid"])
+                            for p in entry.get("processes", [])
+                            if p.get("while_alive")
+                        ),
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:
@@ -151,7 +162,9 @@ class FakeGpu(BaseBackend):
                     utilization=d.utilization,
                     temperature=d.temperature,
                     power=d.power,
-                    processes=d.processes,
+                    processes=tuple(
+                        p for p in d.processes if p.pid not in d.while_alive or _alive(p.pid)
+                    ),
                 )
                 for d in self.devices_
             ]
@@ -196,9 +209,27 @@ _instance: tuple[str, FakeGpu] | None = None
 _instance_lock = threading.Lock()
 
 
+def _alive(pid: int) -> bool:
+    import psutil
+
+    return bool(psutil.pid_exists(pid))
+
+
+def _spec_text() -> str:
+    """``MLNB_GPU_FAKE``'s JSON: the value itself, or the file an ``@path`` value names."""
+    raw = config.gpu_fake()
+    if not raw.startswith("@"):
+        return raw
+    try:
+        with open(raw[1:], encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise GpuBackendError(f"{ENV_FAKE}: cannot read {raw[1:]} ({exc.strerror}).") from None
+
+
 def spec_from_env() -> dict[str, Any]:
     """The fake's spec from ``MLNB_GPU_FAKE``, or one 16 GiB device."""
-    raw = config.gpu_fake()
+    raw = _spec_text()
     if not raw:
         return DEFAULT_SPEC
     try:
@@ -215,7 +246,7 @@ def spec_from_env() -> dict[str, Any]:
 def fake_gpu() -> FakeGpu:
     """The process's fake GPU (one per ``MLNB_GPU_FAKE`` value), created on first use."""
     global _instance
-    raw = config.gpu_fake()
+    raw = fake_spec_key()
     with _instance_lock:
         if _instance is None or _instance[0] != raw:
             _instance = (raw, FakeGpu(spec_from_env()))

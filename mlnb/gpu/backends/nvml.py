@@ -9,6 +9,8 @@ never a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlnb.gpu.backends import BackendUnavailable, BaseBackend
 from mlnb.gpu.backends.records import DeviceStatus, ProcessUsage
 from mlnb.nvml import NvmlReader, NvmlUnavailable
@@ -27,30 +29,52 @@ class NvmlBackend(BaseBackend):
         self.count = self.reader.count
 
     def devices(self) -> list[DeviceStatus]:
-        """One record per NVIDIA device; fields NVML cannot read are None."""
-        return [self._device(index) for index in range(self.count)]
+        """One record per NVIDIA device; a GPU in MIG mode is listed as its MIG instances.
 
-    def _device(self, index: int) -> DeviceStatus:
+        Fields NVML cannot read are None. A MIG instance's ``parent`` is the index of the
+        GPU it is carved from; its ``index`` is its position in this list.
+        """
+        found: list[DeviceStatus] = []
+        for index in range(self.count):
+            try:
+                handle = self.reader.handle(index)
+            except NvmlUnavailable as exc:
+                raise BackendUnavailable(str(exc)) from None
+            instances = self.reader.mig_handles(handle)
+            if not instances:
+                found.append(self._device(len(found), handle))
+                continue
+            parent_name = self.reader.name(handle) or f"GPU {index}"
+            for slot, mig in enumerate(instances):
+                found.append(
+                    self._device(len(found), mig, name=f"{parent_name} MIG {slot}", parent=index)
+                )
+        return found
+
+    def _device(
+        self, index: int, handle: Any, name: str | None = None, parent: int | None = None
+    ) -> DeviceStatus:
         nv = self.reader
         try:
-            handle = nv.handle(index)
             total, used, free = nv.memory(handle)
         except NvmlUnavailable as exc:
             raise BackendUnavailable(str(exc)) from None
         return DeviceStatus(
             index=index,
-            name=nv.name(handle) or f"GPU {index}",
+            name=name or nv.name(handle) or f"GPU {index}",
             backend=self.name,
             total=total,
             used=used,
             free=free,
             utilization=nv.utilization(handle),
-            temperature=nv.temperature(handle),
-            power=nv.power(handle),
+            temperature=nv.temperature(handle) if parent is None else None,
+            power=nv.power(handle) if parent is None else None,
             processes=tuple(
                 ProcessUsage(pid=pid, name=_process_name(pid), used=used_bytes)
                 for pid, used_bytes in nv.processes(handle)
             ),
+            uuid=nv.uuid(handle),
+            parent=parent,
         )
 
 

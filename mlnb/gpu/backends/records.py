@@ -30,6 +30,8 @@ class DeviceStatus:
         temperature: degrees Celsius, None if unknown.
         power: watts drawn, None if unknown.
         processes: the processes holding memory on it, where the backend can tell.
+        uuid: the driver's device UUID (``GPU-…`` / ``MIG-…``), None if unknown.
+        parent: for a MIG instance, the index of the physical GPU it is carved from.
     """
 
     index: int
@@ -43,6 +45,8 @@ class DeviceStatus:
     temperature: float | None = None
     power: float | None = None
     processes: tuple[ProcessUsage, ...] = field(default_factory=tuple)
+    uuid: str | None = None
+    parent: int | None = None
 
     @property
     def used_fraction(self) -> float | None:
