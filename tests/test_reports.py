@@ -124,6 +124,57 @@ def _importance():
     )
 
 
+def _parquet_pair():
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="mlnb-reports-"))
+    reference, current = _frames()
+    reference.to_parquet(folder / "reference.parquet")
+    current.to_parquet(folder / "current.parquet")
+    return folder / "reference.parquet", folder / "current.parquet"
+
+
+def _streamed_profile():
+    from mlnb.data.stream import stream_profile
+
+    return stream_profile(_parquet_pair()[0])
+
+
+def _streamed_drift():
+    from mlnb.data.stream import stream_compare
+
+    return stream_compare(*_parquet_pair())
+
+
+def _attribution():
+    from mlnb.gpu.attribution import Attribution, Bar, DeviceBars
+
+    bar = Bar("kernel", HOSTILE, 1 << 30, (4242,), kernel_id="k1", path=HOSTILE, user=HOSTILE)
+    return Attribution([DeviceBars(0, HOSTILE, 16 << 30, 2 << 30, [bar])], notes=[HOSTILE])
+
+
+def _timeline():
+    from mlnb.gpu.timeline import timeline_from_snapshot
+    from mlnb.gpu.timeline_view import TimelineView
+
+    frames = [{"filename": "/tmp/ipykernel_1/1.py", "line": 3, "name": HOSTILE}]
+    trace = [
+        {
+            "action": "alloc",
+            "addr": 16,
+            "size": 1 << 20,
+            "stream": 0,
+            "time_us": 0,
+            "frames": frames,
+        }
+    ]
+    block = {"address": 16, "size": 1 << 20, "state": "active_allocated"}
+    segment = {"device": 0, "address": 0, "total_size": 1 << 30, "stream": 0, "blocks": [block]}
+    timeline = timeline_from_snapshot({"segments": [segment], "device_traces": [trace]})
+    return TimelineView(timeline, 0.0, 1.0)
+
+
 SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.display.Rendered": lambda: display.Rendered(HOSTILE, f"<p>{ESCAPED}</p>"),
     "mlnb.data.validate.ValidationReport": _validation,
@@ -137,6 +188,10 @@ SAMPLES: dict[str, Callable[[], display.Report]] = {
     "mlnb.repro.ReproReport": _repro,
     "mlnb.checking.report.CheckReport": _check,
     "mlnb.runs.param_importance.Importance": _importance,
+    "mlnb.data.stream.StreamedProfile": _streamed_profile,
+    "mlnb.data.stream.StreamedDriftReport": _streamed_drift,
+    "mlnb.gpu.attribution.Attribution": _attribution,
+    "mlnb.gpu.timeline_view.TimelineView": _timeline,
 }
 
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from mlnb import display
 from mlnb.gpu import backends
 from mlnb.gpu.backends.host import process_rss
-from mlnb.gpu.holders import HoldersReport, StorageWalker, holders
+from mlnb.gpu.holders import HoldersReport, holders
+from mlnb.gpu.storage_walk import StorageWalker
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
