@@ -82,7 +82,7 @@ def main() -> int:
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     iterations = calibrate(args.step_us)
     print(f"work: {iterations} iterations ≈ {args.step_us:.0f} µs a step; 4 values logged a step")
-    ratios, bare_times, plot_times, redraw_counts = [], [], [], []
+    ratios, bare_times, plot_times, redraw_counts, shares = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store") as store:
         for pair in range(args.pairs):
             order = (False, True) if pair % 2 == 0 else (True, False)
@@ -95,6 +95,7 @@ def main() -> int:
             bare_times.append(bare)
             plot_times.append(plotted)
             redraw_counts.append(redraws)
+            shares.append(cpu / plotted)
             print(
                 f"pair {pair + 1}: bare {bare:.3f} s, with live plot {plotted:.3f} s "
                 f"({redraws} redraws, {1000 * cpu / max(redraws, 1):.1f} ms CPU each in this "
@@ -110,6 +111,7 @@ def main() -> int:
                 "bare_median_s": round(statistics.median(bare_times), 3),
                 "plot_median_s": round(statistics.median(plot_times), 3),
                 "redraws_median": statistics.median(redraw_counts),
+                "plot_cpu_share_in_process_median": round(statistics.median(shares), 5),
             }
         )
     )
