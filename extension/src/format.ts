@@ -90,3 +90,24 @@ export function orderMetrics(counts: Map<string, number>): string[] {
     )
     .map(([name]) => name);
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A start time short enough for a narrow column, in local time: `14:03` today, `Nov 30` this
+ * year, `2024-11-30` before. The full time goes in the cell's tooltip ({@link humanTime}).
+ */
+export function compactTime(epochSeconds: number | null | undefined, now = new Date()): string {
+  if (epochSeconds === null || epochSeconds === undefined) {
+    return '—';
+  }
+  const date = new Date(epochSeconds * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (date.toDateString() === now.toDateString()) {
+    return `${two(date.getHours())}:${two(date.getMinutes())}`;
+  }
+  if (date.getFullYear() === now.getFullYear()) {
+    return `${MONTHS[date.getMonth()]} ${date.getDate()}`;
+  }
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+}

@@ -3,6 +3,7 @@ import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { GpuModel, GpuStatusItem, GpuView, createGpuView } from './gpu';
+import { showRunDetails } from './details';
 import { RunsPanel } from './runs';
 
 const OPEN_GPU_VIEW = 'mlnb:open-gpu-view';
@@ -34,7 +35,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    const runs = new RunsPanel(path => void app.commands.execute('docmanager:open', { path }));
+    const openPath = (path: string) => void app.commands.execute('docmanager:open', { path });
+    const runs = new RunsPanel({ openPath, openRun: id => showRunDetails(app.shell, id, openPath) });
     app.shell.add(runs, 'left', { rank: 900 });
     if (restorer) {
       restorer.add(runs, runs.id);
