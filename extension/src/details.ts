@@ -65,6 +65,7 @@ export class RunDetailsView extends Panel {
   readonly chart = new MetricChart();
   detail: RunDetail | null = null;
   private body = new Widget();
+  private rest = new Widget();
 
   constructor(
     readonly runId: string,
@@ -73,8 +74,10 @@ export class RunDetailsView extends Panel {
     super();
     this.addClass('mlnb-RunDetails');
     this.body.addClass('mlnb-details-body');
+    this.rest.addClass('mlnb-details-body');
     this.addWidget(this.body);
     this.addWidget(this.chart);
+    this.addWidget(this.rest);
     this.body.node.appendChild(el('p', 'loading…', 'mlnb-muted'));
   }
 
@@ -92,11 +95,11 @@ export class RunDetailsView extends Panel {
       return;
     }
     this.detail = detail;
-    this.render(detail);
+    this.render(detail, metrics.metrics.length > 0);
     this.chart.setRuns([{ id: detail.id, label: detail.name, series: metrics.metrics }]);
   }
 
-  private render(run: RunDetail): void {
+  private render(run: RunDetail, hasMetrics: boolean): void {
     const head = el('div', undefined, 'mlnb-details-head');
     head.appendChild(el('h2', run.name, 'mlnb-details-name'));
     const facts = el('div', undefined, 'mlnb-details-facts');
@@ -119,15 +122,17 @@ export class RunDetailsView extends Panel {
     if (run.error) {
       parts.push(section('Error', el('pre', run.error, 'mlnb-error')));
     }
-    parts.push(
-      section('Summary', keyValueTable(flatten(run.summary), 'nothing recorded')),
+    parts.push(section('Summary', keyValueTable(flatten(run.summary), 'nothing recorded')));
+    if (hasMetrics) {
+      parts.push(el('h3', 'Metrics', 'mlnb-details-metrics'));
+    }
+    this.body.node.replaceChildren(...parts);
+    this.rest.node.replaceChildren(
       section('Config', keyValueTable(flatten(run.config), 'no config')),
       section('Provenance', keyValueTable(flatten(run.provenance ?? {}), 'no provenance recorded')),
       section('Cell log', this.cellLog(run)),
-      section('Artifacts', this.artifacts(run)),
-      el('h3', 'Metrics', 'mlnb-details-metrics')
+      section('Artifacts', this.artifacts(run))
     );
-    this.body.node.replaceChildren(...parts);
   }
 
   private cellLog(run: RunDetail): Node {

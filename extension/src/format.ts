@@ -45,7 +45,12 @@ export function formatValue(value: number | string | null | undefined): string {
     return '—';
   }
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+    const size = Math.abs(value);
+    if (Number.isInteger(value) || !isFinite(value)) {
+      return String(value);
+    }
+    // 4 significant digits without trailing zeros; very small or large values in e-notation
+    return size < 1e-3 || size >= 1e6 ? value.toExponential(2) : String(Number(value.toPrecision(4)));
   }
   return value;
 }

@@ -20,7 +20,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from tests.browser.pages import (
@@ -33,7 +32,7 @@ from tests.browser.pages import (
     run_notebook_in_lab,
     seed_store,
 )
-from tests.helpers import REPO
+from tests.helpers import REPO, write_notebook
 
 BUILT = REPO / "mlnb" / "labextension"
 
@@ -77,14 +76,7 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("store")
     seed_store(home)
     pipeline_run(root, home)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, root / "browser.ipynb")
+    write_notebook(root / "browser.ipynb", NOTEBOOK_CELLS, parameters=None)
     port, token = free_port(), uuid.uuid4().hex
     env = dict(
         os.environ,
@@ -166,6 +158,9 @@ def lab_page(lab, browser):
         page.goto(f"{lab['base']}/lab/tree/browser.ipynb?reset&token={lab['token']}")
         page.locator(".mlnb-GpuStatusItem").wait_for(timeout=90_000)
         run_notebook_in_lab(page)
+        news = page.get_by_role("button", name="No", exact=True)  # "notified about news?" toast
+        if news.count():
+            news.first.click()
         page.set_default_timeout(15_000)  # the lab is up: anything slower than this is a fault
     except Exception:
         page.screenshot(path=str(SHOTS / "failure-setup.png"))

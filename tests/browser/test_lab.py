@@ -79,7 +79,8 @@ def test_status_bar_item_lines_up_and_shows_a_sparkline(shot_on_failure):
     line = page.locator(".mlnb-sparkline-line")
     ys = {p.split(",")[1] for p in line.get_attribute("points").split(" ")}
     assert len(ys) == 1
-    assert line.evaluate("e => getComputedStyle(e).fill") == "none"
+    assert line.get_attribute("fill") == "none"  # a stroke, not an area
+    assert line.evaluate("e => getComputedStyle(e).strokeWidth") == "1.5px"
     box = line.bounding_box()
     assert box["width"] > 10 and box["height"] < 4
     page.locator("#jp-main-statusbar").screenshot(path=str(SHOTS / "status-bar.png"))
