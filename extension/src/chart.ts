@@ -157,6 +157,16 @@ export class MetricChart extends Widget {
       cursor: { drag: { x: true, y: false }, focus: { prox: 16 } },
       focus: { alpha: 0.3 },
       legend: { live: true },
+      hooks: {
+        // the visible x range, for a person's tooltip and the tests: zoom changes it
+        setScale: [
+          (u: uPlot, key: string) => {
+            if (key === 'x' && u.scales.x.min !== undefined && u.scales.x.max !== undefined) {
+              u.root.dataset.xRange = `${u.scales.x.min}…${u.scales.x.max}`;
+            }
+          }
+        ]
+      },
       series: [
         { label: X_TITLES[kind] },
         ...labels.map((label, i) => ({

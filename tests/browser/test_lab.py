@@ -108,6 +108,9 @@ def test_notebook_outputs_show_names_as_text(shot_on_failure):
 
 def test_runs_panel_lists_filters_and_charts_the_shown_runs(shot_on_failure):
     page = shot_on_failure
+    # the sidebar tab is an icon, like its neighbours, not a vertical text label
+    tab = page.locator('.jp-SideBar [data-id="mlnb-runs-panel"]')
+    assert tab.locator("svg").count() == 1 and tab.inner_text().strip() == ""
     started = time.perf_counter()
     panel = open_runs_panel(page)
     status = panel.locator(".mlnb-runs-status")
@@ -136,11 +139,23 @@ def test_runs_panel_lists_filters_and_charts_the_shown_runs(shot_on_failure):
     page.mouse.move(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] * 0.5)
     value = chart.locator(".u-legend .u-series").nth(1).locator(".u-value").text_content()
     assert value not in ("", "--")
+    # drag across the middle of the plot zooms in on x; a double-click zooms back out
+    drawn = chart.locator(".uplot")
+    whole = drawn.get_attribute("data-x-range")
+    page.mouse.move(plot["x"] + plot["width"] * 0.3, plot["y"] + plot["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(plot["x"] + plot["width"] * 0.6, plot["y"] + plot["height"] * 0.5, steps=5)
+    page.mouse.up()
+    zoomed = drawn.get_attribute("data-x-range")
+    low, high = (float(v) for v in zoomed.split("…"))
+    whole_low, whole_high = (float(v) for v in whole.split("…"))
+    assert whole_low < low < high < whole_high
+    page.mouse.dblclick(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] * 0.5)
+    assert drawn.get_attribute("data-x-range") == whole
     # smoothing, log scale and x by time redraw the chart without errors
     chart.locator(".mlnb-chart-log").check()
     chart.locator(".mlnb-chart-x").select_option("relative")
     chart.locator(".mlnb-chart-smooth").fill("0.9")
-    drawn = chart.locator(".uplot")
     assert drawn.count() == 1
     assert (drawn.get_attribute("data-x"), drawn.get_attribute("data-log")) == ("relative", "true")
     assert drawn.get_attribute("data-smoothing") == "0.90"
