@@ -139,6 +139,17 @@ def test_runs_panel_lists_filters_and_charts_the_shown_runs(shot_on_failure):
     page.mouse.move(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] * 0.5)
     value = chart.locator(".u-legend .u-series").nth(1).locator(".u-value").text_content()
     assert value not in ("", "--")
+    # TensorBoard's smoothing (weight 0.6, debiased): loss 1, 0.5 at steps 0, 1 shows 0.6875
+    # at step 1 (raw 0.5; an EMA without debiasing 0.44)
+    assert chart.locator(".mlnb-chart-smooth").input_value() == "0.6"
+    first_x, last_x = (
+        float(v) for v in chart.locator(".uplot").get_attribute("data-x-range").split("…")
+    )
+    step_1 = plot["x"] + (1 - first_x) / (last_x - first_x) * plot["width"]
+    page.mouse.move(step_1, plot["y"] + plot["height"] * 0.5)
+    assert chart.locator(".u-legend .u-series").first.locator(".u-value").text_content() == "1"
+    smoothed = chart.locator(".u-legend .u-series").nth(1).locator(".u-value").text_content()
+    assert float(smoothed) == pytest.approx(0.6875, abs=0.01)
     # drag across the middle of the plot zooms in on x; a double-click zooms back out
     drawn = chart.locator(".uplot")
     whole = drawn.get_attribute("data-x-range")
