@@ -226,3 +226,17 @@ def test_clicking_a_run_name_opens_its_details(shot_on_failure):
         arg=f"{PIPELINE_RUN}-out.ipynb",
     )
     panel.locator(".mlnb-runs-filter").fill("")
+
+
+def test_details_of_a_notebook_run_show_its_cell_log(shot_on_failure):
+    page = shot_on_failure
+    panel = open_runs_panel(page)
+    panel.locator(".mlnb-runs-filter").fill("browser")  # the run the notebook logged
+    panel.locator("tr[data-run-id] .mlnb-run-name").click()
+    details = page.locator(".mlnb-RunDetails:visible")
+    details.locator(".mlnb-cell-source").first.wait_for()
+    assert details.locator(".mlnb-details-name").text_content() == XSS
+    sources = details.locator(".mlnb-cell-source").all_text_contents()
+    assert any("mlnb.log({'loss'" in source for source in sources), sources
+    assert page.locator('img[src="x"]').count() == 0
+    panel.locator(".mlnb-runs-filter").fill("")

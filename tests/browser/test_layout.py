@@ -59,13 +59,14 @@ def _runs(page):
 
 
 def _details(page):
-    view = page.locator(".jp-MainAreaWidget:has(.mlnb-RunDetails)")
-    if view.count() == 0:
+    tab = page.get_by_role("tab", name=PIPELINE_RUN, exact=True)
+    if tab.count() == 0:
         panel = open_runs_panel(page)
         panel.locator(".mlnb-runs-filter").fill(PIPELINE_RUN)
         panel.locator("tr[data-run-id] .mlnb-run-name").click()
         panel.locator(".mlnb-runs-filter").fill("")
-    page.locator('#jp-main-dock-panel .lm-TabBar-tab[data-id^="mlnb-run-"]').click()
+    tab.click()
+    view = page.locator(".jp-MainAreaWidget:visible:has(.mlnb-RunDetails)")
     view.locator(".mlnb-RunDetails .uplot canvas").wait_for()
     return view
 
