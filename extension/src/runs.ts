@@ -211,10 +211,11 @@ export class RunsPanel extends Panel {
     const nameCell = el('td', undefined, 'mlnb-col-name');
     const dot = el('span', undefined, `mlnb-dot ${statusClass(run.status)}`);
     dot.title = run.status;
-    const name = el('button', run.name, 'mlnb-run-name');
+    const name = el('button', undefined, 'mlnb-run-name');
+    name.append(dot, run.name); // the dot inside, so a wrapped name keeps it on its first line
     name.title = `details of ${run.id}`;
     name.addEventListener('click', () => this.actions.openRun(run.id));
-    nameCell.append(dot, name);
+    nameCell.appendChild(name);
     row.appendChild(nameCell);
     row.appendChild(el('td', run.status, `mlnb-col-status mlnb-status ${statusClass(run.status)}`));
     row.appendChild(el('td', run.project ?? '—', 'mlnb-col-project'));
