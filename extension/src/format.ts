@@ -45,7 +45,12 @@ export function formatValue(value: number | string | null | undefined): string {
     return '—';
   }
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+    const size = Math.abs(value);
+    if (Number.isInteger(value) || !isFinite(value)) {
+      return String(value);
+    }
+    // 4 significant digits without trailing zeros; very small or large values in e-notation
+    return size < 1e-3 || size >= 1e6 ? value.toExponential(2) : String(Number(value.toPrecision(4)));
   }
   return value;
 }
@@ -89,4 +94,25 @@ export function orderMetrics(counts: Map<string, number>): string[] {
         metricRank(a[0]) - metricRank(b[0]) || b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
     )
     .map(([name]) => name);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A start time short enough for a narrow column, in local time: `14:03` today, `Nov 30` this
+ * year, `2024-11-30` before. The full time goes in the cell's tooltip ({@link humanTime}).
+ */
+export function compactTime(epochSeconds: number | null | undefined, now = new Date()): string {
+  if (epochSeconds === null || epochSeconds === undefined) {
+    return '—';
+  }
+  const date = new Date(epochSeconds * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (date.toDateString() === now.toDateString()) {
+    return `${two(date.getHours())}:${two(date.getMinutes())}`;
+  }
+  if (date.getFullYear() === now.getFullYear()) {
+    return `${MONTHS[date.getMonth()]} ${date.getDate()}`;
+  }
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
 }

@@ -5,6 +5,7 @@ import { Widget } from '@lumino/widgets';
 
 import { el, humanBytes } from './format';
 import { ApiError, requestAPI } from './request';
+import { sparklineSvg } from './spark';
 import { DeviceStatus, GpuSnapshot } from './types';
 
 /** Polls `/mlnb/api/gpu` and tells its views when a new snapshot (or an error) arrives. */
@@ -70,8 +71,18 @@ export function statusText(model: GpuModel): string {
   return model.snapshot.devices.map(deviceText).join('  ') || 'no devices';
 }
 
-/** The status-bar item: memory used/total and utilisation per device; click opens the GPU view. */
+/** Utilisation readings the status-bar sparkline keeps. */
+const SPARK_POINTS = 30;
+
+/**
+ * The status-bar item: memory used/total and utilisation per device, in the status bar's own
+ * text style (so it lines up with its neighbours), and a sparkline of the first GPU's
+ * utilisation; click opens the GPU view.
+ */
 export class GpuStatusItem extends Widget {
+  private text = el('span', '', 'jp-StatusBar-TextItem mlnb-GpuStatusItem-text');
+  private history: (number | null)[] = [];
+
   constructor(
     private model: GpuModel,
     onClick: () => void
@@ -85,8 +96,17 @@ export class GpuStatusItem extends Widget {
   }
 
   render(): void {
-    this.node.textContent = statusText(this.model);
+    this.text.textContent = statusText(this.model);
     this.node.dataset.state = this.model.error ? 'error' : 'ok';
+    const gpu = this.model.snapshot?.devices.find(d => d.kind === 'gpu');
+    if (gpu && gpu.utilization !== null && !this.model.error) {
+      this.history = [...this.history, gpu.utilization].slice(-SPARK_POINTS);
+    }
+    const children: Node[] = [this.text];
+    if (this.history.length) {
+      children.push(sparklineSvg(this.history));
+    }
+    this.node.replaceChildren(...children);
   }
 }
 

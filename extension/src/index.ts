@@ -4,6 +4,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { GpuModel, GpuStatusItem, GpuView, createGpuView } from './gpu';
 import { registerGpuKernels } from './gpuKernels';
+import { showRunDetails } from './details';
 import { RunsPanel } from './runs';
 
 const OPEN_GPU_VIEW = 'mlnb:open-gpu-view';
@@ -37,7 +38,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     registerGpuKernels(app, palette);
 
-    const runs = new RunsPanel(path => void app.commands.execute('docmanager:open', { path }));
+    const openPath = (path: string) => void app.commands.execute('docmanager:open', { path });
+    const runs = new RunsPanel({ openPath, openRun: id => showRunDetails(app.shell, id, openPath) });
     app.shell.add(runs, 'left', { rank: 900 });
     if (restorer) {
       restorer.add(runs, runs.id);

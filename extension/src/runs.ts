@@ -1,47 +1,88 @@
+import { launchIcon, refreshIcon, Toolbar, ToolbarButton } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Poll } from '@lumino/polling';
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
-import { el, formatValue, humanDuration, humanTime, orderMetrics } from './format';
+import { MetricChart } from './chart';
+import { compactTime, el, formatValue, humanDuration, humanTime, orderMetrics } from './format';
+import { runsIcon } from './icons';
 import { ApiError, requestAPI } from './request';
 import { MetricSeries, RunList, RunMetrics, RunSummary } from './types';
 
 type SortKey = 'name' | 'project' | 'status' | 'start_time' | 'duration';
-const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
-const SVG = 'http://www.w3.org/2000/svg';
 
-/** Opens a run's notebook; given by the plugin (it knows the app's commands). */
-export type OpenPath = (path: string) => void;
+/** What the panel asks of the app: open a file, show one run's details. */
+export interface RunsActions {
+  openPath: (path: string) => void;
+  openRun: (id: string) => void;
+}
 
-/** The "Runs" side panel: list, filter, sort, live refresh, overlaid metric curves. */
-export class RunsPanel extends Widget {
+/** Columns after the tick box and the name; `className` lets the layout drop them when narrow. */
+const COLUMNS: [string, SortKey, string][] = [
+  ['status', 'status', 'mlnb-col-status'],
+  ['project', 'project', 'mlnb-col-project'],
+  ['start', 'start_time', 'mlnb-col-start'],
+  ['duration', 'duration', 'mlnb-col-duration']
+];
+
+function statusClass(status: string): string {
+  return `mlnb-status-${status.replace(/[^a-z]/g, '')}`;
+}
+
+/**
+ * The "Runs" side panel in JupyterLab's look: a toolbar (filter, refresh), the count, the
+ * metric chart of the ticked runs that the filter shows, and the table. The table drops
+ * columns as the sidebar narrows (CSS container queries); the open action stays in view.
+ */
+export class RunsPanel extends Panel {
   runs: RunSummary[] = [];
   selected = new Set<string>();
   sortKey: SortKey = 'start_time';
   sortDescending = true;
   lastRenderMs = 0;
   readonly poll: Poll;
-  private filterInput = el('input', undefined, 'mlnb-runs-filter');
+  readonly chart = new MetricChart();
+  private filterInput = el('input', undefined, 'jp-mod-styled mlnb-runs-filter');
   private statusLine = el('div', '', 'mlnb-runs-status');
-  private tableHost = el('div', undefined, 'mlnb-runs-table');
-  private chartHost = el('div', undefined, 'mlnb-runs-chart');
-  private metricSelect = el('select', undefined, 'mlnb-runs-metric');
+  private tableHost = new Widget();
+  private total = 0;
+  private listNote = '';
   private metrics = new Map<string, MetricSeries[]>();
+  private openTemplate = launchIcon.element({ tag: 'span', className: 'mlnb-icon' });
 
-  constructor(private openPath: OpenPath) {
+  constructor(private actions: RunsActions) {
     super();
     this.id = 'mlnb-runs-panel';
     this.addClass('mlnb-RunsPanel');
     this.title.caption = 'mlnb runs';
-    this.title.label = 'Runs';
-    this.filterInput.placeholder = 'filter by name, project, status or tag';
-    this.filterInput.addEventListener('input', () => this.renderTable());
-    this.metricSelect.addEventListener('change', () => this.renderChart());
-    const refresh = el('button', 'Refresh', 'mlnb-runs-refresh');
-    refresh.addEventListener('click', () => void this.poll.refresh());
-    const bar = el('div', undefined, 'mlnb-runs-toolbar');
-    bar.append(this.filterInput, refresh);
-    this.node.append(bar, this.statusLine, this.metricSelect, this.chartHost, this.tableHost);
+    this.title.icon = runsIcon;
+    this.filterInput.placeholder = 'filter runs';
+    this.filterInput.title = 'filter by name, project, status or id';
+    this.filterInput.setAttribute('aria-label', 'filter runs');
+    this.filterInput.addEventListener('input', () => this.onFilter());
+
+    const toolbar = new Toolbar();
+    toolbar.addClass('mlnb-runs-toolbar');
+    const filter = new Widget({ node: el('div', undefined, 'mlnb-runs-filter-box') });
+    filter.node.appendChild(this.filterInput);
+    toolbar.addItem('filter', filter);
+    toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: 'refresh the runs now',
+        className: 'mlnb-runs-refresh',
+        onClick: () => void this.poll.refresh()
+      })
+    );
+    const body = new Panel();
+    body.addClass('mlnb-runs-body');
+    body.node.appendChild(this.statusLine);
+    this.tableHost.addClass('mlnb-runs-table');
+    body.addWidget(this.chart);
+    body.addWidget(this.tableHost);
+    this.addWidget(toolbar);
+    this.addWidget(body);
     this.poll = new Poll({
       factory: () => this.refresh(),
       frequency: { interval: 3000, backoff: true, max: 60 * 1000 },
@@ -76,11 +117,9 @@ export class RunsPanel extends Widget {
       throw apiError;
     }
     this.runs = list.runs;
+    this.total = list.total;
+    this.listNote = list.message;
     this.statusLine.dataset.state = 'ok';
-    const shown = list.runs.length < list.total ? ` (showing the newest ${list.runs.length})` : '';
-    this.statusLine.textContent =
-      list.message ||
-      `${list.total} run${list.total === 1 ? '' : 's'}${shown}${this.live ? ' · live' : ''}`;
     this.renderTable();
     for (const id of this.selected) {
       if (this.runs.find(run => run.id === id)?.status === 'running' || !this.metrics.has(id)) {
@@ -88,15 +127,31 @@ export class RunsPanel extends Widget {
       }
     }
     this.renderChart();
-    if (!this.live) {
-      // nothing is being written: slow down until the user asks or a run starts
-      this.poll.frequency = { ...this.poll.frequency, interval: 15000 };
-    } else {
-      this.poll.frequency = { ...this.poll.frequency, interval: 3000 };
-    }
+    // nothing is being written: slow down until the user asks or a run starts
+    this.poll.frequency = { ...this.poll.frequency, interval: this.live ? 3000 : 15000 };
   }
 
-  private visibleRuns(): RunSummary[] {
+  private onFilter(): void {
+    this.renderTable();
+    this.renderChart();
+  }
+
+  /** The count line: every run, or how many of them the filter shows. */
+  private renderStatus(shown: number): void {
+    const needle = this.filterInput.value.trim();
+    const plural = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+    const newest = this.runs.length < this.total ? ` (showing the newest ${this.runs.length})` : '';
+    let text: string;
+    if (needle) {
+      const of = this.runs.length < this.total ? `the newest ${this.runs.length} runs` : plural(this.runs.length);
+      text = `${shown} of ${of} match`;
+    } else {
+      text = this.listNote && this.runs.length === 0 ? this.listNote : `${plural(this.total)}${newest}`;
+    }
+    this.statusLine.textContent = `${text}${this.live ? ' · live' : ''}`;
+  }
+
+  visibleRuns(): RunSummary[] {
     const needle = this.filterInput.value.trim().toLowerCase();
     const rows = needle
       ? this.runs.filter(run =>
@@ -123,67 +178,87 @@ export class RunsPanel extends Widget {
     return orderMetrics(counts).slice(0, 3);
   }
 
+  private header(metricKeys: string[]): HTMLTableSectionElement {
+    const head = document.createElement('thead');
+    const row = head.insertRow();
+    row.appendChild(el('th', '', 'mlnb-col-pick'));
+    const sortable: [string, SortKey, string][] = [['name', 'name', 'mlnb-col-name'], ...COLUMNS];
+    for (const [title, key, className] of sortable) {
+      const arrow = key === this.sortKey ? (this.sortDescending ? ' ▾' : ' ▴') : '';
+      const th = el('th', title + arrow, `${className} mlnb-sortable`);
+      th.title = `sort by ${title}`;
+      th.addEventListener('click', () => {
+        this.sortDescending = this.sortKey === key ? !this.sortDescending : false;
+        this.sortKey = key;
+        this.renderTable();
+      });
+      row.appendChild(th);
+    }
+    metricKeys.forEach((key, i) => row.appendChild(el('th', key, `mlnb-col-metric mlnb-metric-${i}`)));
+    row.appendChild(el('th', '', 'mlnb-col-open'));
+    return head;
+  }
+
+  private row(run: RunSummary, metricKeys: string[]): HTMLTableRowElement {
+    const row = document.createElement('tr');
+    row.dataset.runId = run.id;
+    const pick = el('input', undefined, 'mlnb-run-pick');
+    pick.type = 'checkbox';
+    pick.checked = this.selected.has(run.id);
+    pick.setAttribute('aria-label', `chart ${run.name}`);
+    pick.addEventListener('change', () => void this.toggle(run.id, pick.checked));
+    row.appendChild(el('td', undefined, 'mlnb-col-pick')).appendChild(pick);
+    const nameCell = el('td', undefined, 'mlnb-col-name');
+    const dot = el('span', undefined, `mlnb-dot ${statusClass(run.status)}`);
+    dot.title = run.status;
+    const name = el('button', undefined, 'mlnb-run-name');
+    name.append(dot, run.name); // the dot inside, so a wrapped name keeps it on its first line
+    name.title = `details of ${run.id}`;
+    name.addEventListener('click', () => this.actions.openRun(run.id));
+    nameCell.appendChild(name);
+    row.appendChild(nameCell);
+    row.appendChild(el('td', run.status, `mlnb-col-status mlnb-status ${statusClass(run.status)}`));
+    row.appendChild(el('td', run.project ?? '—', 'mlnb-col-project'));
+    const start = el('td', compactTime(run.start_time), 'mlnb-col-start');
+    start.title = humanTime(run.start_time);
+    row.appendChild(start);
+    row.appendChild(el('td', humanDuration(run.duration), 'mlnb-col-duration'));
+    metricKeys.forEach((key, i) =>
+      row.appendChild(el('td', formatValue(run.summary[key]), `mlnb-col-metric mlnb-metric-${i}`))
+    );
+    const actions = el('td', undefined, 'mlnb-col-open');
+    const path = run.output_path ?? run.notebook_path;
+    if (path) {
+      const open = el('button', undefined, 'mlnb-run-open mlnb-icon-button');
+      open.title = `open ${path}`;
+      open.setAttribute('aria-label', `open ${path}`);
+      open.appendChild(this.openTemplate.cloneNode(true));
+      open.addEventListener('click', () => this.actions.openPath(path));
+      actions.appendChild(open);
+    }
+    row.appendChild(actions);
+    return row;
+  }
+
   renderTable(): void {
     const started = performance.now();
     const metricKeys = this.summaryKeys();
-    const table = el('table', undefined, 'mlnb-table');
-    const head = table.createTHead().insertRow();
-    head.appendChild(el('th', ''));
-    const columns: [string, SortKey | null][] = [
-      ['name', 'name'],
-      ['project', 'project'],
-      ['status', 'status'],
-      ['start', 'start_time'],
-      ['duration', 'duration']
-    ];
-    for (const [title, key] of columns) {
-      const th = el('th', title + (key === this.sortKey ? (this.sortDescending ? ' ▾' : ' ▴') : ''));
-      if (key) {
-        th.addEventListener('click', () => {
-          this.sortDescending = this.sortKey === key ? !this.sortDescending : false;
-          this.sortKey = key;
-          this.renderTable();
-        });
-      }
-      head.appendChild(th);
+    const visible = this.visibleRuns();
+    this.renderStatus(visible.length);
+    if (visible.length === 0 && this.runs.length > 0) {
+      const message = el('p', `no runs match “${this.filterInput.value.trim()}”`, 'mlnb-runs-empty');
+      this.tableHost.node.replaceChildren(message);
+      return;
     }
-    for (const key of metricKeys) {
-      head.appendChild(el('th', key));
-    }
-    head.appendChild(el('th', ''));
+    const table = el('table', undefined, 'mlnb-table mlnb-runs');
+    table.appendChild(this.header(metricKeys));
     const body = table.createTBody();
     const fragment = document.createDocumentFragment();
-    for (const run of this.visibleRuns()) {
-      const row = document.createElement('tr');
-      row.dataset.runId = run.id;
-      const pick = el('input');
-      pick.type = 'checkbox';
-      pick.checked = this.selected.has(run.id);
-      pick.addEventListener('change', () => void this.toggle(run.id, pick.checked));
-      const pickCell = el('td');
-      pickCell.appendChild(pick);
-      row.appendChild(pickCell);
-      row.appendChild(el('td', run.name, 'mlnb-run-name'));
-      row.appendChild(el('td', run.project ?? '—'));
-      row.appendChild(el('td', run.status, `mlnb-status mlnb-status-${run.status.replace(/[^a-z]/g, '')}`));
-      row.appendChild(el('td', humanTime(run.start_time)));
-      row.appendChild(el('td', humanDuration(run.duration)));
-      for (const key of metricKeys) {
-        row.appendChild(el('td', formatValue(run.summary[key])));
-      }
-      const actions = el('td');
-      const path = run.output_path ?? run.notebook_path;
-      if (path) {
-        const open = el('button', 'open', 'mlnb-run-open');
-        open.title = path;
-        open.addEventListener('click', () => this.openPath(path));
-        actions.appendChild(open);
-      }
-      row.appendChild(actions);
-      fragment.appendChild(row);
+    for (const run of visible) {
+      fragment.appendChild(this.row(run, metricKeys));
     }
     body.appendChild(fragment);
-    this.tableHost.replaceChildren(table);
+    this.tableHost.node.replaceChildren(table);
     this.lastRenderMs = performance.now() - started;
     this.node.dataset.renderMs = this.lastRenderMs.toFixed(1);
   }
@@ -208,92 +283,16 @@ export class RunsPanel extends Widget {
     }
   }
 
+  /** Chart the ticked runs the filter shows (a filtered-out run leaves the chart). */
   renderChart(): void {
-    const names = new Set<string>();
-    for (const id of this.selected) {
-      for (const series of this.metrics.get(id) ?? []) {
-        names.add(series.name);
-      }
-    }
-    const current = this.metricSelect.value;
-    const ordered = orderMetrics(new Map([...names].map(name => [name, 1])));
-    this.metricSelect.replaceChildren(...ordered.map(name => el('option', name)));
-    if (names.has(current)) {
-      this.metricSelect.value = current;
-    }
-    this.metricSelect.hidden = names.size === 0;
-    const metric = this.metricSelect.value;
-    this.chartHost.replaceChildren();
-    if (!metric || this.selected.size === 0) {
-      return;
-    }
-    const curves: { label: string; points: [number, number][] }[] = [];
-    for (const id of this.selected) {
-      const series = (this.metrics.get(id) ?? []).find(s => s.name === metric);
-      if (!series) {
-        continue;
-      }
-      const points: [number, number][] = [];
-      series.steps.forEach((step, i) => {
-        const value = series.values[i];
-        if (typeof value === 'number' && isFinite(value)) {
-          points.push([step, value]);
-        }
-      });
-      const run = this.runs.find(r => r.id === id);
-      curves.push({ label: run ? run.name : id, points });
-    }
-    this.chartHost.appendChild(lineChart(metric, curves));
+    const shown = this.visibleRuns().filter(run => this.selected.has(run.id));
+    this.chart.setRuns(
+      shown.map(run => ({ id: run.id, label: run.name, series: this.metrics.get(run.id) ?? [] }))
+    );
   }
 
   dispose(): void {
     this.poll.dispose();
     super.dispose();
   }
-}
-
-/** An SVG line chart; labels go in as text nodes, never as markup. */
-function lineChart(title: string, curves: { label: string; points: [number, number][] }[]): SVGSVGElement {
-  const width = 320;
-  const height = 180;
-  const pad = 30;
-  const all = curves.flatMap(c => c.points);
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height + 16 * curves.length}`);
-  svg.setAttribute('class', 'mlnb-chart');
-  const text = (x: number, y: number, content: string, fill = 'currentColor') => {
-    const node = document.createElementNS(SVG, 'text');
-    node.setAttribute('x', String(x));
-    node.setAttribute('y', String(y));
-    node.setAttribute('fill', fill);
-    node.setAttribute('font-size', '10');
-    node.textContent = content;
-    svg.appendChild(node);
-  };
-  text(pad, 12, title);
-  if (all.length === 0) {
-    text(pad, height / 2, 'no finite values to plot');
-    return svg;
-  }
-  const xs = all.map(p => p[0]);
-  const ys = all.map(p => p[1]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const sx = (x: number) => pad + ((x - x0) / (x1 - x0 || 1)) * (width - 2 * pad);
-  const sy = (y: number) => height - pad - ((y - y0) / (y1 - y0 || 1)) * (height - 2 * pad);
-  text(2, sy(y1) + 3, formatValue(y1));
-  text(2, sy(y0) + 3, formatValue(y0));
-  text(pad, height - pad + 14, String(x0));
-  text(width - pad - 20, height - pad + 14, String(x1));
-  curves.forEach((curve, i) => {
-    const colour = COLOURS[i % COLOURS.length];
-    const line = document.createElementNS(SVG, 'polyline');
-    line.setAttribute('fill', 'none');
-    line.setAttribute('stroke', colour);
-    line.setAttribute('stroke-width', '1.5');
-    line.setAttribute('points', curve.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' '));
-    svg.appendChild(line);
-    text(pad, height + 12 + 16 * i, curve.label, colour);
-  });
-  return svg;
 }

@@ -42,6 +42,8 @@ export interface MetricSeries {
   name: string;
   steps: number[];
   values: (number | string)[];
+  /** Unix seconds each point was logged at. */
+  times: number[];
 }
 
 export interface RunMetrics {
@@ -52,4 +54,36 @@ export interface RunMetrics {
 export interface ServerInfo {
   version: string;
   store: string;
+}
+
+/** One notebook cell that ran while the run was active. */
+export interface CellEntry {
+  seq: number;
+  execution_count: number | null;
+  source: string;
+  status: string;
+  started: number | null;
+  ended: number | null;
+  error: string | null;
+}
+
+/** A file stored beside a run; `path` is set only when it lies under the server's root. */
+export interface ArtifactEntry {
+  name: string;
+  kind: string;
+  size: number;
+  created: number;
+  path: string | null;
+}
+
+/** `GET /mlnb/api/runs/<id>`: one run in full. */
+export interface RunDetail extends RunSummary {
+  host: string | null;
+  config: Record<string, unknown>;
+  tags: string[];
+  provenance: Record<string, unknown> | null;
+  error: string | null;
+  cells: CellEntry[];
+  artifacts: ArtifactEntry[];
+  message: string;
 }

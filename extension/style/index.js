@@ -1,2 +1,5 @@
+import 'uplot/dist/uPlot.min.css';
 import './base.css';
 import './gpuKernels.css';
+import './chart.css';
+import './details.css';

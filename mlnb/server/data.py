@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlnb.runs import Store
+    from mlnb.runs.records import ArtifactRow, CellRow
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,8 @@ def list_runs(
 
 
 def get_run(run_id: str, root: Path | None = None) -> dict[str, Any] | None:
-    """One run in full (config, provenance, cells), or None if the store has no such run.
+    """One run in full (config, provenance, cell log, artifacts), or None if the store has no
+    such run.
 
     Raises:
         StoreUnavailable: the store cannot be read.
@@ -174,9 +176,8 @@ def get_run(run_id: str, root: Path | None = None) -> dict[str, Any] | None:
             record = store.get_run(run_id)
             if record.id != run_id:  # ids only: no prefix or name lookups over the API
                 return None
-            cells = [
-                {"seq": c.seq, "source": c.source, "status": c.status} for c in store.cells(run_id)
-            ]
+            cells = [_cell(c) for c in store.cells(run_id)]
+            artifacts = [_artifact(a, root) for a in store.artifacts(run_id)]
             notes = store.damage_notes
     except RunNotFoundError:
         return None
@@ -192,9 +193,34 @@ def get_run(run_id: str, root: Path | None = None) -> dict[str, Any] | None:
         notebook_path=_relative(_text(notebook, "path"), root),
         output_path=_relative(_text(pipeline, "output_path"), root),
         cells=cells,
+        artifacts=artifacts,
         message=" ".join(notes),
     )
     return detail
+
+
+def _cell(cell: CellRow) -> dict[str, Any]:
+    """One cell-log entry for the run details view (``source`` in full: the view trims it)."""
+    return {
+        "seq": cell.seq,
+        "execution_count": cell.execution_count,
+        "source": cell.source,
+        "status": cell.status,
+        "started": cell.started,
+        "ended": cell.ended,
+        "error": cell.error,
+    }
+
+
+def _artifact(artifact: ArtifactRow, root: Path | None) -> dict[str, Any]:
+    """One artifact: its name, kind and size; ``path`` only when the lab can open it."""
+    return {
+        "name": artifact.name,
+        "kind": artifact.kind,
+        "size": artifact.size,
+        "created": artifact.created,
+        "path": _relative(artifact.path, root),
+    }
 
 
 def _text(section: Any, key: str) -> str | None:
@@ -203,7 +229,8 @@ def _text(section: Any, key: str) -> str | None:
 
 
 def run_metrics(run_id: str) -> dict[str, Any] | None:
-    """A run's metric curves: ``{metrics: [{name, steps, values}], message}`` (NaN as "nan"),
+    """A run's metric curves: ``{metrics: [{name, steps, values, times}], message}`` (NaN as
+    "nan", ``times`` in Unix seconds),
     or None if the store has no such run.
 
     Raises:
@@ -224,9 +251,10 @@ def run_metrics(run_id: str) -> dict[str, Any] | None:
         raise StoreUnavailable(str(exc)) from None
     series: dict[str, dict[str, list[Any]]] = {}
     for row in rows:
-        entry = series.setdefault(row.key, {"steps": [], "values": []})
+        entry = series.setdefault(row.key, {"steps": [], "values": [], "times": []})
         entry["steps"].append(row.step)
         entry["values"].append(_json_float(row.value))
+        entry["times"].append(row.time)
     return {
         "metrics": [{"name": name, **values} for name, values in series.items()],
         "message": " ".join(notes),

@@ -1,190 +1,32 @@
 """The lab extension in a real JupyterLab, driven in Debian's headless Chromium by Playwright.
 
-Starts `jupyter lab` on localhost with a token, a run store holding 5,000 runs and a
-simulated GPU (mlnb's fake backend: this machine has none) and one real pipeline run
-(`mlnb.pipeline.run`), then opens a notebook, runs it (`%load_ext mlnb`, the GPU panel,
-the what-if widget, a run logged from the kernel) and checks the status-bar item, the
-GPU view and the Runs panel — whose "open" button on the pipeline run opens its executed
-notebook. Names made of
-HTML (`<img src=x onerror=alert(1)>`) must show as text everywhere and never run.
-Screenshots go to tests/browser/screenshots/ (git-ignored). Timings are printed.
+The session's lab (tests/browser/conftest.py) holds 5,000 runs, one pipeline run and a
+simulated GPU, and its notebook has been run cell by cell. These tests check the status-bar
+item, the GPU view, the Runs panel (filter, count, chart of the shown runs, the open action)
+and the run details view. Names made of HTML (`<img src=x onerror=alert(1)>`) must show as
+text everywhere and never run. Timings are printed.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-import uuid
-from pathlib import Path
 
-import nbformat
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-XSS = "<img src=x onerror=alert(1)>"
-SHOTS = Path(__file__).parent / "screenshots"
-N_RUNS = 5000
+from tests.browser.conftest import BUILT
+from tests.browser.pages import (
+    N_RUNS,
+    PIPELINE_RUN,
+    SHOTS,
+    XSS,
+    open_runs_panel,
+    open_tab,
+    set_width,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (apt-get install chromium)",
-    ),
-]
-
-NOTEBOOK_CELLS = [
-    "%load_ext mlnb",
-    "%gpu_panel --interval 0.5",
-    "import numpy as np, pandas as pd\n"
-    "from sklearn.linear_model import LogisticRegression\n"
-    f"X = pd.DataFrame({{{XSS!r}: np.linspace(0, 1, 60), 'b': np.tile([0.0, 1.0], 30)}})\n"
-    "y = (X.iloc[:, 0] > 0.5).astype(int)\n"
-    "clf = LogisticRegression().fit(X, y)\n"
-    "%whatif clf X y",
-    "import mlnb\n"
-    f"run = mlnb.start({XSS!r}, project='browser', system_interval=None)\n"
-    "for step in range(20):\n"
-    "    mlnb.log({'loss': 1 / (step + 1)}, step=step)\n"
-    "mlnb.finish()\n"
-    "print('logged', run.id)",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _seed_store(home: Path) -> None:
-    """5,000 finished runs written straight through the store API."""
-    from mlnb.runs import Store
-    from mlnb.runs.records import RunRecord
-
-    now = time.time() - 3600
-    with Store(home=home) as store:
-        for i in range(N_RUNS):
-            record = RunRecord(
-                id=uuid.uuid4().hex[:12],
-                name=f"sweep-{i:04d}",
-                project="bulk",
-                status="finished",
-                started=now + i * 0.1,
-                ended=now + i * 0.1 + 5,
-                heartbeat=None,
-                pid=None,
-                host="ci",
-                config={"lr": 10 ** -(i % 4)},
-                summary={
-                    "sys/cpu_percent": 50.0,
-                    "sys/memory_used_mb": 900.0,
-                    "sys/memory_percent": 12.0,
-                    "epoch": 9,
-                    "loss": 1.0 / (i + 1),
-                    "acc": (i % 100) / 100,
-                },
-            )
-            store.create_run(record, None)
-
-
-def _pipeline_run(root: Path, home: Path) -> str:
-    """One notebook executed by mlnb.pipeline into the store; returns its run id."""
-    from mlnb.pipeline.run import run
-
-    step = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("x = 1")
-    params.metadata["tags"] = ["parameters"]
-    step.cells = [params, nbformat.v4.new_code_cell("import mlnb\nmlnb.record('acc', x / 4)")]
-    step.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(step, root / "pipestep.ipynb")
-    before = os.environ.get("MLNB_HOME")
-    os.environ["MLNB_HOME"] = str(home)
-    try:
-        record = run(
-            root / "pipestep.ipynb", {"x": 3}, root / "runs" / "pipestep-out.ipynb", seed=0
-        )
-    finally:
-        if before is None:
-            os.environ.pop("MLNB_HOME")
-        else:
-            os.environ["MLNB_HOME"] = before
-    return record.id
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab-root")
-    home = tmp_path_factory.mktemp("store")
-    _seed_store(home)
-    _pipeline_run(root, home)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, root / "browser.ipynb")
-    port, token = _free_port(), uuid.uuid4().hex
-    env = dict(
-        os.environ,
-        MLNB_HOME=str(home),
-        MLNB_GPU_BACKEND="fake",
-        MLNB_GPU_FAKE=json.dumps(
-            {"devices": [{"name": XSS, "total": 80 * 2**30, "used": 3 * 2**30, "utilization": 45}]}
-        ),
-        JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
-    )
-    log = open(root / "lab.log", "w")  # noqa: SIM115 - closed in teardown
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
-            "--ServerApp.allow_root=True",
-        ],
-        env=env,
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError as exc:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                log_text = (root / "lab.log").read_text()
-                raise RuntimeError(f"jupyter lab did not start:\n{log_text}") from exc
-            time.sleep(0.5)
-    yield {"base": base, "token": token, "root": root, "home": home}
-    server.terminate()
-    try:
-        server.wait(20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+pytestmark = pytest.mark.browser
 
 
 def _api(lab, path):
@@ -203,128 +45,198 @@ def test_runs_list_request_time_with_5000_runs(lab):
     )
 
 
-def test_lab_extension_end_to_end(lab):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    dialogs: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        try:
-            timings = _drive_lab(page, lab)
-        except Exception:
-            page.screenshot(path=str(SHOTS / "failure.png"))
-            raise
-        finally:
-            browser.close()
-    assert dialogs == []
-    print(
-        f"\nRuns panel with {N_RUNS + 2} runs: table render {timings['render_ms']:.0f} ms in the browser, "
-        f"{timings['shown_ms']:.0f} ms from click to rows shown (target <= 1000 ms render)"
-    )
+def test_the_lab_runs_this_checkouts_build(shot_on_failure):
+    page = shot_on_failure
+    built = json.loads((BUILT / "package.json").read_text())["jupyterlab"]["_build"]["load"]
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    (served,) = [e for e in config["federated_extensions"] if e["name"] == "mlnb-lab"]
+    assert served["load"] == built
 
 
-def _drive_lab(page, lab) -> dict[str, float]:
-    page.goto(f"{lab['base']}/lab/tree/browser.ipynb?token={lab['token']}")
-
-    # status-bar item: the simulated GPU's memory and utilisation
+def test_status_bar_item_lines_up_and_shows_a_sparkline(shot_on_failure):
+    page = shot_on_failure
+    set_width(page, "default")
     item = page.locator(".mlnb-GpuStatusItem")
-    item.wait_for(timeout=90_000)
     page.wait_for_function(
-        "() => document.querySelector('.mlnb-GpuStatusItem').textContent.includes('GiB')",
-        timeout=30_000,
+        "() => document.querySelector('.mlnb-GpuStatusItem').textContent.includes('GiB')"
     )
     assert item.text_content() == "GPU0 3.0 GiB / 80.0 GiB · 45%"
+    # its text sits on the same line as its neighbours' text (the kernel status, line/column...)
+    centres = page.evaluate(
+        """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+            .filter(e => e.getBoundingClientRect().height > 0)
+            .map(e => { const r = e.getBoundingClientRect(); return [e.closest('.mlnb-GpuStatusItem') !== null, r.top + r.height / 2]; })"""
+    )
+    ours = [y for mine, y in centres if mine]
+    others = [y for mine, y in centres if not mine]
+    assert ours and others
+    assert all(abs(ours[0] - y) <= 1 for y in others), centres
+    # a constant utilisation (the fake GPU's 45%) is a visible flat line, not a filled bar
+    page.wait_for_function(
+        "() => (document.querySelector('.mlnb-sparkline-line') || {getAttribute: () => ''})"
+        ".getAttribute('points').split(' ').length >= 2"
+    )
+    line = page.locator(".mlnb-sparkline-line")
+    ys = {p.split(",")[1] for p in line.get_attribute("points").split(" ")}
+    assert len(ys) == 1
+    assert line.get_attribute("fill") == "none"  # a stroke, not an area
+    assert line.evaluate("e => getComputedStyle(e).strokeWidth") == "1.5px"
+    box = line.bounding_box()
+    assert box["width"] > 10 and box["height"] < 4
+    page.locator("#jp-main-statusbar").screenshot(path=str(SHOTS / "status-bar.png"))
 
-    # clicking it opens the GPU view; the device's HTML-like name is text
-    item.click()
+
+def test_gpu_view_shows_the_device_name_as_text(shot_on_failure):
+    page = shot_on_failure
+    page.locator(".mlnb-GpuStatusItem").click()
     view = page.locator(".mlnb-GpuView")
-    view.wait_for(timeout=15_000)
-    page.wait_for_function(
-        "() => document.querySelector('.mlnb-GpuView table') !== null", timeout=15_000
-    )
+    view.wait_for()
+    page.wait_for_function("() => document.querySelector('.mlnb-GpuView table') !== null")
     assert XSS in view.inner_text()
-    page.screenshot(path=str(SHOTS / "gpu-view.png"))
 
-    # run the notebook: %load_ext, GPU panel, what-if widget, a run logged from the kernel
-    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="browser.ipynb").click()
-    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)
-    cells = page.locator(".jp-NotebookPanel .jp-Cell.jp-CodeCell")
-    for index in range(len(NOTEBOOK_CELLS)):  # as a person would: select a cell, Shift+Enter
-        prompt = cells.nth(index).locator(".jp-InputPrompt")
-        prompt.click()
-        page.keyboard.press("Shift+Enter")
-        page.wait_for_function(
-            "el => /\\[\\d+\\]/.test(el.textContent)",
-            arg=prompt.element_handle(),
-            timeout=120_000,
-        )
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output')]"
-        ".some(o => o.textContent.includes('logged '))",
-        timeout=180_000,
-    )
+
+def test_notebook_outputs_show_names_as_text(shot_on_failure):
+    page = shot_on_failure
+    open_tab(page, "browser.ipynb")
     outputs = page.locator(".jp-NotebookPanel .jp-OutputArea")
-    assert "Traceback" not in outputs.all_inner_texts().__str__()
+    assert "Traceback" not in str(outputs.all_inner_texts())
     page.wait_for_function(
-        "() => document.querySelectorAll('.jp-NotebookPanel .widget-slider').length > 0",
-        timeout=60_000,
+        "() => document.querySelectorAll('.jp-NotebookPanel .widget-slider').length > 0"
     )
-    notebook_text = page.locator(".jp-NotebookPanel").inner_text()
-    assert XSS in notebook_text  # the what-if feature name, as text
-    page.screenshot(path=str(SHOTS / "notebook.png"), full_page=True)
+    assert XSS in page.locator(".jp-NotebookPanel").inner_text()  # the what-if feature, as text
 
-    # the Runs panel lists 5,000 runs, the pipeline run and the new one, newest first
+
+def test_runs_panel_lists_filters_and_charts_the_shown_runs(shot_on_failure):
+    page = shot_on_failure
+    # the sidebar tab is an icon, like its neighbours, not a vertical text label
+    tab = page.locator('.jp-SideBar [data-id="mlnb-runs-panel"]')
+    assert tab.locator("svg").count() == 1 and tab.inner_text().strip() == ""
     started = time.perf_counter()
-    page.locator('.jp-SideBar [data-id="mlnb-runs-panel"]').click()
-    panel = page.locator(".mlnb-RunsPanel")
+    panel = open_runs_panel(page)
+    status = panel.locator(".mlnb-runs-status")
     page.wait_for_function(
         "() => (document.querySelector('.mlnb-RunsPanel .mlnb-runs-status') || {}).textContent"
         " === '5002 runs (showing the newest 5000)'",
         timeout=60_000,
     )
     assert panel.locator("tr[data-run-id]").count() == 5000
-    # the user's metrics lead the columns, a step counter next; sys/* samples never before them
-    headers = panel.locator("thead th").all_text_contents()
-    assert headers[6:9] == ["acc", "loss", "epoch"], headers
     shown_ms = (time.perf_counter() - started) * 1e3
     render_ms = float(panel.get_attribute("data-render-ms"))
+    # the user's metrics lead the columns, a step counter next; sys/* samples never before them
+    headers = panel.locator("thead th.mlnb-col-metric").all_text_contents()
+    assert headers == ["acc", "loss", "val/loss"], headers  # user metrics before epoch, sys/*
     first = panel.locator("tr[data-run-id]").first
     assert first.locator(".mlnb-run-name").text_content() == XSS
     first.locator("input[type=checkbox]").check()
     page.wait_for_function(
-        "() => document.querySelector('.mlnb-RunsPanel svg polyline') !== null", timeout=30_000
+        "() => document.querySelector('.mlnb-RunsPanel .uplot canvas') !== null", timeout=30_000
     )
-    assert XSS in panel.locator("svg").text_content()  # the legend, as text
-    page.screenshot(path=str(SHOTS / "runs-panel.png"))
+    chart = panel.locator(".mlnb-MetricChart")
+    assert XSS in chart.locator(".u-legend").text_content()  # the legend, as text
+    assert chart.locator(".mlnb-chart-metric").input_value() == "loss"
+    # hover: the legend shows the value under the cursor
+    plot = chart.locator(".u-over").bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] * 0.5)
+    value = chart.locator(".u-legend .u-series").nth(1).locator(".u-value").text_content()
+    assert value not in ("", "--")
+    # TensorBoard's smoothing (weight 0.6, debiased): loss 1, 0.5 at steps 0, 1 shows 0.6875
+    # at step 1 (raw 0.5; an EMA without debiasing 0.44)
+    assert chart.locator(".mlnb-chart-smooth").input_value() == "0.6"
+    first_x, last_x = (
+        float(v) for v in chart.locator(".uplot").get_attribute("data-x-range").split("…")
+    )
+    step_1 = plot["x"] + (1 - first_x) / (last_x - first_x) * plot["width"]
+    page.mouse.move(step_1, plot["y"] + plot["height"] * 0.5)
+    assert chart.locator(".u-legend .u-series").first.locator(".u-value").text_content() == "1"
+    smoothed = chart.locator(".u-legend .u-series").nth(1).locator(".u-value").text_content()
+    assert float(smoothed) == pytest.approx(0.6875, abs=0.01)
+    # drag across the middle of the plot zooms in on x; a double-click zooms back out
+    drawn = chart.locator(".uplot")
+    whole = drawn.get_attribute("data-x-range")
+    page.mouse.move(plot["x"] + plot["width"] * 0.3, plot["y"] + plot["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(plot["x"] + plot["width"] * 0.6, plot["y"] + plot["height"] * 0.5, steps=5)
+    page.mouse.up()
+    zoomed = drawn.get_attribute("data-x-range")
+    low, high = (float(v) for v in zoomed.split("…"))
+    whole_low, whole_high = (float(v) for v in whole.split("…"))
+    assert whole_low < low < high < whole_high
+    page.mouse.dblclick(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] * 0.5)
+    assert drawn.get_attribute("data-x-range") == whole
+    # smoothing, log scale and x by time redraw the chart without errors
+    chart.locator(".mlnb-chart-log").check()
+    chart.locator(".mlnb-chart-x").select_option("relative")
+    chart.locator(".mlnb-chart-smooth").fill("0.9")
+    assert drawn.count() == 1
+    assert (drawn.get_attribute("data-x"), drawn.get_attribute("data-log")) == ("relative", "true")
+    assert drawn.get_attribute("data-smoothing") == "0.90"
+    chart.locator(".mlnb-chart-x").select_option("step")
+    chart.locator(".mlnb-chart-log").uncheck()
 
-    # filtering narrows the table
-    panel.locator(".mlnb-runs-filter").fill("sweep-0042")
+    # filtering narrows the table, the count says so, and the chart keeps only the shown runs
+    filter_box = panel.locator(".mlnb-runs-filter")
+    filter_box.fill("sweep-0042")
     assert panel.locator("tr[data-run-id]").count() == 1
+    assert status.text_content() == "1 of the newest 5000 runs match"
+    assert chart.is_hidden()
+    filter_box.fill("no-such-run")
+    assert panel.locator(".mlnb-runs-empty").text_content() == "no runs match “no-such-run”"
+    assert status.text_content() == "0 of the newest 5000 runs match"
+    filter_box.fill("")
+    assert chart.is_visible()
 
-    # the pipeline run's "open" opens the notebook it executed
-    panel.locator(".mlnb-runs-filter").fill("pipestep")
+    # the pipeline run's open action opens the notebook it executed
+    filter_box.fill(PIPELINE_RUN)
     row = panel.locator("tr[data-run-id]")
-    assert row.count() == 1 and row.locator(".mlnb-run-name").text_content() == "pipestep"
+    assert row.count() == 1 and row.locator(".mlnb-run-name").text_content() == PIPELINE_RUN
     row.locator(".mlnb-run-open").click()
-    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="pipestep-out.ipynb").wait_for(
-        timeout=30_000
+    page.locator(
+        ".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"{PIPELINE_RUN}-out.ipynb"
+    ).wait_for(timeout=30_000)
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.dialogs == []
+    print(
+        f"\nRuns panel with {N_RUNS + 2} runs: table render {render_ms:.0f} ms in the browser, "
+        f"{shown_ms:.0f} ms from click to rows shown (target <= 1000 ms render)"
     )
 
-    # nothing HTML-like ever became an element
+
+def test_clicking_a_run_name_opens_its_details(shot_on_failure):
+    page = shot_on_failure
+    panel = open_runs_panel(page)
+    panel.locator(".mlnb-runs-filter").fill(PIPELINE_RUN)
+    panel.locator("tr[data-run-id] .mlnb-run-name").click()
+    details = page.locator(".mlnb-RunDetails")
+    details.locator(".mlnb-details-name").wait_for()
+    assert details.locator(".mlnb-details-name").text_content() == PIPELINE_RUN
+    sections = details.locator(".mlnb-details-section h3").all_text_contents()
+    assert sections == ["Summary", "Config", "Provenance", "Cell log", "Artifacts"]
+    assert "acc" in details.locator(".mlnb-details-section").first.inner_text()
+    assert "x" in details.locator(".mlnb-details-section").nth(1).inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('.mlnb-RunDetails .uplot canvas') !== null", timeout=30_000
+    )
+    # the toolbar's action brings up the executed notebook
+    current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current")
+    assert current.text_content() == PIPELINE_RUN
+    page.locator(".jp-MainAreaWidget:visible .mlnb-open-output").click()
+    page.wait_for_function(
+        "name => document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current')"
+        ".textContent === name",
+        arg=f"{PIPELINE_RUN}-out.ipynb",
+    )
+    panel.locator(".mlnb-runs-filter").fill("")
+
+
+def test_details_of_a_notebook_run_show_its_cell_log(shot_on_failure):
+    page = shot_on_failure
+    panel = open_runs_panel(page)
+    panel.locator(".mlnb-runs-filter").fill("browser")  # the run the notebook logged
+    panel.locator("tr[data-run-id] .mlnb-run-name").click()
+    details = page.locator(".mlnb-RunDetails:visible")
+    details.locator(".mlnb-cell-source").first.wait_for()
+    assert details.locator(".mlnb-details-name").text_content() == XSS
+    sources = details.locator(".mlnb-cell-source").all_text_contents()
+    assert any("mlnb.log({'loss'" in source for source in sources), sources
     assert page.locator('img[src="x"]').count() == 0
-    return {"render_ms": render_ms, "shown_ms": shown_ms}
+    panel.locator(".mlnb-runs-filter").fill("")

@@ -162,3 +162,23 @@ async def test_an_id_with_a_trailing_newline_is_a_bad_id(jp_fetch, store_home, l
     for suffix in ((), ("metrics",)):
         code, message = await _error(jp_fetch, "runs", f"{run.id}\n", *suffix)  # sent as %0A
         assert code == 400 and message.startswith("not a run id")
+
+
+async def test_one_run_has_its_artifacts_cell_log_and_metric_times(
+    jp_fetch, store_home, log_run, jp_root_dir
+):
+    run = log_run(store_home, "detailed", finish=False)
+    weights = jp_root_dir / "weights.txt"
+    weights.write_text("w")
+    run.log_artifact(weights, "model/weights.txt")
+    run.finish()
+    detail = await get(jp_fetch, "runs", run.id)
+    (artifact,) = [a for a in detail["artifacts"] if a["name"] == "model/weights.txt"]
+    assert artifact["size"] == 1
+    assert artifact["kind"] == "file" and artifact["created"] > 0
+    assert artifact["path"] is None  # stored under the run store, outside the server's root
+    assert detail["cells"] == []  # logged from a script: no notebook cells
+    metrics = await get(jp_fetch, "runs", run.id, "metrics")
+    loss = next(m for m in metrics["metrics"] if m["name"] == "loss")
+    assert len(loss["times"]) == len(loss["steps"]) == 5
+    assert loss["times"] == sorted(loss["times"]) and loss["times"][0] >= detail["start_time"]
