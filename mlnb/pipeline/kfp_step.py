@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlnb import config
 from mlnb.exceptions import PipelineError
 
 
@@ -125,8 +126,8 @@ def run_step(
     if embedded is None and uri is None:
         raise PipelineError(f"step {step!r} has neither an embedded notebook nor a URI.")
     outputs = dict(outputs or {})
-    if not os.environ.get("MLNB_HOME"):
-        os.environ["MLNB_HOME"] = str(Path(tempfile.gettempdir()) / "mlnb-home")
+    if config.source(config.HOME) == "default":  # the kernels it starts inherit the variable
+        os.environ[config.HOME.env] = str(Path(tempfile.gettempdir()) / "mlnb-home")
     workdir = Path(tempfile.mkdtemp(prefix="mlnb-kfp-"))
     try:
         target = workdir / notebook
