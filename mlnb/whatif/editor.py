@@ -24,8 +24,8 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL, Feature
+from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 
 #: How the panel shows a number: 4 significant digits. It is the sliders' ``readout_format``,
 #: which the browser applies with d3-format; :func:`shown` formats the same way in Python.

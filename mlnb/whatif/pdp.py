@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlnb.exceptions import WhatIfError
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
+from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

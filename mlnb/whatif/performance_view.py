@@ -20,8 +20,8 @@ import pandas as pd
 from mlnb import display
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.features import NUMERIC
+from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.performance import (
     classification_metrics,
     cost,

@@ -16,7 +16,6 @@ import numpy as np
 
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts, editor
-from mlnb.whatif.adapters import MULTICLASS, REGRESSION
 from mlnb.whatif.counterfactual import (
     METRICS,
     Counterfactual,
@@ -24,6 +23,7 @@ from mlnb.whatif.counterfactual import (
     regression_threshold,
 )
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL
+from mlnb.whatif.model_adapter import MULTICLASS, REGRESSION
 from mlnb.whatif.pdp import (
     PartialDependence,
     PartialDependence2D,

@@ -36,6 +36,20 @@ class FakeHost:
     def edited_point(self):
         return self.data.iloc[self.position]
 
+    @property
+    def edited_values(self):
+        return self.row_values(self.position)
+
+    @property
+    def is_edited(self):
+        return False
+
+    def row_values(self, position):
+        return self.data.iloc[position].to_dict()
+
+    def slice_of(self, values):
+        return np.full(len(values), "all")
+
     def refresh(self, *areas):
         self.refreshes.append(areas)
 
@@ -101,7 +115,25 @@ def test_views_build_and_ask_for_updates_on_a_host_that_is_not_the_explorer(nume
     assert distribution.output.outputs
 
 
-@pytest.mark.parametrize("module", ["views", "performance_view", "wit", "host"])
+def test_the_prediction_view_says_why_it_has_no_prediction_on_a_host_without_a_model(
+    numeric_frame,
+):
+    from mlnb.whatif.messages import MessageArea
+    from mlnb.whatif.prediction_view import PredictionView
+
+    frame, _ = numeric_frame(n=30)
+    report = MessageArea()
+    view = PredictionView(FakeHost(frame), report)
+    view.update()
+    assert view.text == "prediction  — (see the message above)"
+    assert view.threshold_row.layout.display == "none"  # not a binary task
+    assert view.edited_scores is None
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["views", "performance_view", "prediction_view", "row_picker", "messages", "wit", "host"],
+)
 def test_tabs_never_import_the_explorer(module):
     tree = ast.parse((WHATIF / f"{module}.py").read_text())
     imported = {
