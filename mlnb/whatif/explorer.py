@@ -37,11 +37,12 @@ from mlnb.whatif.counterfactual import Counterfactual
 from mlnb.whatif.debounce import Debouncer
 from mlnb.whatif.panel_state import StateOptions, load_state
 from mlnb.whatif.pdp import PartialDependence, PartialDependence2D
+from mlnb.whatif.pdp_view import PartialDependenceView
 from mlnb.whatif.performance_view import PerformanceView
 from mlnb.whatif.prediction_view import PredictionView
 from mlnb.whatif.row_edits import RowEdits
 from mlnb.whatif.row_picker import RowPicker
-from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
+from mlnb.whatif.views import CounterfactualView, DistributionView
 
 
 class WhatIf(widgets.VBox):
@@ -59,7 +60,9 @@ class WhatIf(widgets.VBox):
         task: ``"regression"``, ``"binary"`` or ``"multiclass"``; detected when None.
         train_data: the data the model was trained on, for out-of-range warnings.
         fixed: features a counterfactual must keep (e.g. ``["age", "sex"]``).
-        sample_size: rows used for ICE curves and distributions on large data.
+        sample_size: rows whose ICE curves and distributions are drawn on large data.
+        average_size: rows the partial-dependence average is taken over on large data
+            (the ICE rows and more; "average over every row" computes the exact one).
         debounce_seconds: quiet time before an update runs (0: update at once).
         random_state: seed of the sample.
     """
@@ -78,6 +81,7 @@ class WhatIf(widgets.VBox):
         train_data: pd.DataFrame | None = None,
         fixed: Iterable[str] = (),
         sample_size: int = 1000,
+        average_size: int = 10_000,
         debounce_seconds: float = 0.25,
         random_state: int = 0,
     ) -> None:
@@ -85,7 +89,7 @@ class WhatIf(widgets.VBox):
         options = StateOptions(
             predict=predict, features=features, categorical=list(categorical or ()),
             fixed=list(fixed), class_names=class_names, task=task, train_data=train_data,
-            sample_size=sample_size, random_state=random_state,
+            sample_size=sample_size, average_size=average_size, random_state=random_state,
         )  # fmt: skip
         self.model = model
         state = load_state(model, data, target, options)
@@ -99,6 +103,7 @@ class WhatIf(widgets.VBox):
         self.scores = state.scores
         self.y_true = state.y_true
         self.sample_positions = state.sample_positions
+        self.average_positions = state.average_positions
         self.position = 0
         self._edits = RowEdits()
         self._edited: dict[str, Any] = self.row_values(0)
@@ -124,7 +129,8 @@ class WhatIf(widgets.VBox):
         self.prediction = self.prediction_view.widget
         self.threshold_slider = self.prediction_view.slider
         self.threshold_note = self.prediction_view.note
-        self.inputs = {f.name: editor.feature_widget(f) for f in self.features}
+        label = editor.label_width(self.features)
+        self.inputs = {f.name: editor.feature_widget(f, label) for f in self.features}
         self.counterfactual_view = CounterfactualView(self, fixed)
         self.pdp_view = PartialDependenceView(self)
         self.distribution_view = DistributionView(self)
@@ -307,14 +313,18 @@ class WhatIf(widgets.VBox):
         self._debouncer.trigger(*areas)
 
     def flush(self) -> None:
-        """Run a debounced update now (what the timer would do after the quiet period)."""
+        """Run a debounced update now and wait for a background computation it started."""
         self._debouncer.flush()
+        self.pdp_view.wait()
 
     def close(self) -> None:
-        """Stop the debounce timer and close every widget."""
+        """Stop the debounce timer and any background computation; close every widget."""
         debouncer = getattr(self, "_debouncer", None)  # None: refused before it was built
         if debouncer is not None:
             debouncer.close()
+        pdp_view = getattr(self, "pdp_view", None)
+        if pdp_view is not None:
+            pdp_view.close()
         super().close()
 
     def to_wit(self) -> Any:

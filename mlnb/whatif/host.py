@@ -31,7 +31,7 @@ class ExplorerHost(Protocol):
 
     Read by the views: ``data``, ``target``, ``adapter``, ``features``,
     ``feature_by_name``, ``scores`` (every row's prediction), ``y_true`` (the encoded
-    target), ``sample_positions``, ``position``, ``edited_scores``, ``edited_point``,
+    target), ``sample_positions``, ``average_positions``, ``position``, ``edited_scores``, ``edited_point``,
     ``edited_values``, ``is_edited``, ``threshold``, ``messages``. Written by the views with their results:
     ``counterfactual``, ``slice_thresholds``, ``slice_feature``, ``threshold``.
     """
@@ -44,6 +44,7 @@ class ExplorerHost(Protocol):
     scores: np.ndarray | None
     y_true: np.ndarray | None
     sample_positions: np.ndarray
+    average_positions: np.ndarray
     position: int
     counterfactual: Counterfactual | None
     slice_thresholds: dict[Any, float] | None

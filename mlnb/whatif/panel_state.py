@@ -39,7 +39,10 @@ class PanelState:
         features: one description per column.
         scores: every row's prediction, or None when predicting failed.
         y_true: the target encoded as class positions or floats, or None.
-        sample_positions: sorted positions of the rows the sampled views draw.
+        sample_positions: sorted positions of the rows whose ICE curves and
+            distributions are drawn (``sample_size`` of them).
+        average_positions: positions of the rows the partial-dependence average is taken
+            over: ``sample_positions`` first, then more rows, ``average_size`` in all.
         report: the message area holding what went wrong and what was chosen.
     """
 
@@ -50,6 +53,7 @@ class PanelState:
     scores: np.ndarray | None
     y_true: np.ndarray | None
     sample_positions: np.ndarray
+    average_positions: np.ndarray
     report: MessageArea = field(default_factory=MessageArea)
 
 
@@ -65,12 +69,14 @@ class StateOptions:
     task: str | None = None
     train_data: pd.DataFrame | None = None
     sample_size: int = 1000
+    average_size: int = 10_000
     random_state: int = 0
 
     def __post_init__(self) -> None:
-        size = self.sample_size
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise WhatIfError(f"sample_size must be a whole number ≥ 1, got {size!r}.")
+        for name in ("sample_size", "average_size"):
+            size = getattr(self, name)
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                raise WhatIfError(f"{name} must be a whole number ≥ 1, got {size!r}.")
 
 
 def load_state(model: Any, data: Any, target: Any, options: StateOptions) -> PanelState:
@@ -86,8 +92,10 @@ def load_state(model: Any, data: Any, target: Any, options: StateOptions) -> Pan
     )
     scores = _predict_all(adapter, frame, report)
     y_true = _encode_target(target_series, adapter, report)
-    sample = _draw_sample(len(frame), options.sample_size, options.random_state, report)
-    return PanelState(frame, target_series, adapter, features, scores, y_true, sample, report)
+    sample, average = _draw_samples(len(frame), options, report)
+    return PanelState(
+        frame, target_series, adapter, features, scores, y_true, sample, average, report
+    )
 
 
 def _prepare(
@@ -134,7 +142,7 @@ def _predict_all(
     if adapter is None:
         return None
     try:
-        return adapter.predict(frame)
+        return adapter.predict_in_chunks(frame)
     except MlnbError as exc:
         report.errors["all rows"] = (
             f"predicting every row failed, so counterfactuals and performance are off: {exc}"
@@ -154,13 +162,22 @@ def _encode_target(
         return None
 
 
-def _draw_sample(n: int, sample_size: int, random_state: int, report: MessageArea) -> np.ndarray:
-    if n <= sample_size:
-        return np.arange(n)
-    rng = np.random.default_rng(random_state)
+def _draw_samples(
+    n: int, options: StateOptions, report: MessageArea
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ICE/distribution sample and the (larger) sample the PDP average is taken over."""
+    ice_size = min(n, options.sample_size)
+    average_size = min(n, max(options.average_size, ice_size))
+    if average_size == n and ice_size == n:
+        return np.arange(n), np.arange(n)
+    order = np.random.default_rng(options.random_state).permutation(n)[:average_size]
+    sample = np.sort(order[:ice_size])
+    average = np.concatenate([sample, np.sort(order[ice_size:])])
+    average_text = "every row" if average_size == n else f"a random sample of {average_size:,} rows"
     report.notes.append(
-        f"the data has {n:,} rows: partial dependence, ICE curves and distributions use a "
-        f"random sample of {sample_size:,} rows; predictions, counterfactuals and "
+        f"the data has {n:,} rows: ICE curves and distributions use a random sample of "
+        f"{ice_size:,} rows and the partial-dependence average {average_text} (tick "
+        "“average over every row” for the exact one); predictions, counterfactuals and "
         "performance use every row."
     )
-    return np.sort(rng.choice(n, sample_size, replace=False))
+    return sample, average

@@ -269,7 +269,7 @@ def slice_metrics(
     """
     groups = np.asarray(slices)
     rows = []
-    for name in sorted(dict.fromkeys(groups.tolist()), key=str):
+    for name in sorted(np.unique(groups).tolist(), key=str):
         members = groups == name
         y = np.asarray(y_true)[members]
         if scores.ndim == 1:

@@ -20,6 +20,7 @@ import pandas as pd
 from mlnb import display
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts
+from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import NUMERIC
 from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.performance import (
@@ -57,14 +58,19 @@ class PerformanceView:
         binary = explorer.adapter is not None and explorer.adapter.task == BINARY
         hidden = widgets.Layout(display=None if binary else "none")
         self.cost_ratio = widgets.BoundedFloatText(
-            value=1.0, min=0.0, max=1e6, description="cost FP/FN", layout=hidden
+            value=1.0, min=0.0, max=1e6, description="cost FP/FN", layout=hidden, style=FIT_LABEL
         )
         self.strategy = widgets.Dropdown(
-            options=STRATEGY_OPTIONS, value="manual", description="threshold", layout=hidden
-        )
+            options=STRATEGY_OPTIONS, value="manual", description="threshold", layout=hidden,
+            style=FIT_LABEL,
+        )  # fmt: skip
         names = [f.name for f in explorer.features]
-        self.slice_by = widgets.Dropdown(options=[_NONE, *names], description="slice by")
-        self.bins = widgets.BoundedIntText(value=4, min=2, max=20, description="numeric bins")
+        self.slice_by = widgets.Dropdown(
+            options=[_NONE, *names], description="slice by", style=FIT_LABEL
+        )
+        self.bins = widgets.BoundedIntText(
+            value=4, min=2, max=20, description="numeric bins", style=FIT_LABEL
+        )
         self.summary = widgets.HTML()
         self.slice_table = widgets.HTML()
         self.output = widgets.Output()
@@ -122,9 +128,12 @@ class PerformanceView:
         ]
         names = [f"{i + 1}: {n}" for i, n in enumerate(names)]
 
+        labels = np.array([*names, "missing"])
+
         def slicer(values: pd.Series) -> np.ndarray:
             codes = pd.cut(values.astype(float), bins=edges, labels=False, include_lowest=True)
-            return np.array([names[int(c)] if not pd.isna(c) else "missing" for c in codes])
+            codes = np.asarray(codes, dtype=float)  # vectorised: no Python loop over the rows
+            return labels[np.where(np.isnan(codes), len(names), codes).astype(int)]
 
         return slicer
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from mlnb.exceptions import MlnbError, WhatIfError
 from mlnb.whatif import editor
+from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import value_warnings
 from mlnb.whatif.model_adapter import BINARY
 
@@ -35,7 +36,7 @@ class PredictionView:
         self.widget = widgets.HTML()
         self.slider = widgets.FloatSlider(
             min=0.0, max=1.0, step=0.001, value=0.5, description="threshold",
-            readout_format=".3f", continuous_update=False,
+            readout_format=".3f", continuous_update=False, style=FIT_LABEL,
         )  # fmt: skip
         self.note = widgets.HTML()
         binary = explorer.adapter is not None and explorer.adapter.task == BINARY

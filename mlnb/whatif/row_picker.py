@@ -14,6 +14,7 @@ import ipywidgets as widgets
 
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif.dataset import rows_where
+from mlnb.whatif.editor import FIT_LABEL
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -27,12 +28,16 @@ class RowPicker:
         self.data = data
         self.target = target
         self.target_name = str(target.name or "target") if target is not None else None
-        self.row_input = widgets.BoundedIntText(min=0, max=len(data) - 1, description="row")
+        self.row_input = widgets.BoundedIntText(
+            min=0, max=len(data) - 1, description="row", style=FIT_LABEL
+        )
         self.row_label = widgets.HTML()
         columns = list(data.columns) + ([self.target_name] if self.target_name else [])
-        self.search_column = widgets.Dropdown(options=columns, description="find where")
+        self.search_column = widgets.Dropdown(
+            options=columns, description="find where", style=FIT_LABEL
+        )
         self.search_value = widgets.Text(
-            placeholder="value", continuous_update=False, description="equals"
+            placeholder="value", continuous_update=False, description="equals", style=FIT_LABEL
         )
         self.reset_button = widgets.Button(description="reset", tooltip="undo this row's edits")
         self.widget = widgets.VBox(

@@ -24,7 +24,7 @@ class FakeHost:
         self.features = describe_features(frame)
         self.feature_by_name = {f.name: f for f in self.features}
         self.scores = self.y_true = self.edited_scores = None
-        self.sample_positions = np.arange(len(frame))
+        self.sample_positions = self.average_positions = np.arange(len(frame))
         self.position = 0
         self.counterfactual = self.slice_thresholds = self.slice_feature = None
         self.threshold = 0.5
@@ -87,7 +87,8 @@ def test_refresh_runs_the_named_areas_after_the_quiet_time(trained):
 
 def test_views_build_and_ask_for_updates_on_a_host_that_is_not_the_explorer(numeric_frame):
     from mlnb.whatif.performance_view import PerformanceView
-    from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
+    from mlnb.whatif.pdp_view import PartialDependenceView
+    from mlnb.whatif.views import CounterfactualView, DistributionView
 
     frame, _ = numeric_frame(n=30)
     host = FakeHost(frame)
@@ -132,7 +133,7 @@ def test_the_prediction_view_says_why_it_has_no_prediction_on_a_host_without_a_m
 
 @pytest.mark.parametrize(
     "module",
-    ["views", "performance_view", "prediction_view", "row_picker", "messages", "wit", "host"],
+    ["views", "pdp_view", "performance_view", "prediction_view", "row_picker", "messages", "wit", "host"],
 )
 def test_tabs_never_import_the_explorer(module):
     tree = ast.parse((WHATIF / f"{module}.py").read_text())
