@@ -131,8 +131,8 @@ class PerformanceView:
         labels = np.array([*names, "missing"])
 
         def slicer(values: pd.Series) -> np.ndarray:
-            codes = pd.cut(values.astype(float), bins=edges, labels=False, include_lowest=True)
-            codes = np.asarray(codes, dtype=float)  # vectorised: no Python loop over the rows
+            binned = pd.cut(values.astype(float), bins=edges, labels=False, include_lowest=True)
+            codes = np.asarray(binned, dtype=float)  # vectorised: no Python loop over the rows
             return labels[np.where(np.isnan(codes), len(names), codes).astype(int)]
 
         return slicer

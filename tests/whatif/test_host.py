@@ -86,8 +86,8 @@ def test_refresh_runs_the_named_areas_after_the_quiet_time(trained):
 
 
 def test_views_build_and_ask_for_updates_on_a_host_that_is_not_the_explorer(numeric_frame):
-    from mlnb.whatif.performance_view import PerformanceView
     from mlnb.whatif.pdp_view import PartialDependenceView
+    from mlnb.whatif.performance_view import PerformanceView
     from mlnb.whatif.views import CounterfactualView, DistributionView
 
     frame, _ = numeric_frame(n=30)
