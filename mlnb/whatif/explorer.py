@@ -38,6 +38,7 @@ from mlnb.whatif.debounce import Debouncer
 from mlnb.whatif.panel_state import StateOptions, load_state
 from mlnb.whatif.pdp import PartialDependence, PartialDependence2D
 from mlnb.whatif.pdp_view import PartialDependenceView
+from mlnb.whatif.performance import per_row
 from mlnb.whatif.performance_view import PerformanceView
 from mlnb.whatif.prediction_view import PredictionView
 from mlnb.whatif.row_edits import RowEdits
@@ -346,7 +347,7 @@ class WhatIf(widgets.VBox):
         """Per-row binary thresholds: the slider's, or each row's slice threshold."""
         if self.slice_thresholds and self.slice_feature is not None:
             labels = self.slice_of(frame[self.slice_feature])
-            return np.array([self.slice_thresholds.get(s, self.threshold) for s in labels])
+            return per_row(self.slice_thresholds, labels, self.threshold)
         return np.full(len(frame), self.threshold)
 
     def slice_of(self, values: pd.Series) -> np.ndarray:

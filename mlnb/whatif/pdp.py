@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Rows per predict call at most: a grid is predicted a chunk of grid values at a time,
 #: which bounds memory and lets a slow computation report progress and be cancelled.
-BATCH_ROWS = 200_000
+BATCH_ROWS = 500_000
 
 
 @dataclass(frozen=True)

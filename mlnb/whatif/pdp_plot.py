@@ -29,8 +29,7 @@ def plot_partial_dependence(
             ax.scatter(positions, shown.point, color="#d62728", zorder=3, label="this point")
         ax.set_xticks(positions, [str(v) for v in shown.grid], rotation=30)
     else:
-        for curve in shown.individual[:max_curves]:
-            ax.plot(shown.grid, curve, color="#999999", alpha=0.25, linewidth=0.7)
+        _draw_ice(ax, shown, max_curves)
         average = f"average of {shown.average_rows:,} rows (PDP)" if shown.average_rows else "PDP"
         ax.plot(shown.grid, shown.average, color="#1f77b4", linewidth=2.5, label=average)
         if shown.point is not None:
@@ -51,3 +50,16 @@ def plot_partial_dependence_2d(result: PartialDependence2D, ax: Axes) -> None:
     ax.figure.colorbar(mesh, ax=ax, label=result.output)
     ax.set_xlabel(result.features[0])
     ax.set_ylabel(result.features[1])
+
+
+def _draw_ice(ax: Axes, result: PartialDependence, max_curves: int) -> None:
+    """The first ``max_curves`` ICE curves as one collection (one artist, not one per curve)."""
+    from matplotlib.collections import LineCollection
+
+    curves = result.individual[:max_curves]
+    if not len(curves):
+        return
+    x = np.asarray(result.grid, dtype=float)
+    segments = np.stack([np.broadcast_to(x, curves.shape), curves], axis=-1)
+    ax.add_collection(LineCollection(list(segments), colors="#999999", alpha=0.25, linewidths=0.7))
+    ax.autoscale_view()

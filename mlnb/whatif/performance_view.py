@@ -26,7 +26,9 @@ from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.performance import (
     classification_metrics,
     cost,
+    curve_area,
     optimal_threshold,
+    per_row,
     regression_metrics,
     roc_curve,
     slice_metrics,
@@ -55,6 +57,8 @@ class PerformanceView:
         self.metrics: dict[str, Any] | None = None
         self.slices: list[dict[str, Any]] = []
         self._slicer: Callable[[pd.Series], np.ndarray] | None = None
+        self._roc_key: tuple[int, int] | None = None
+        self._roc_value: tuple[np.ndarray, np.ndarray, float] = (np.zeros(0), np.zeros(0), 0.0)
         binary = explorer.adapter is not None and explorer.adapter.task == BINARY
         hidden = widgets.Layout(display=None if binary else "none")
         self.cost_ratio = widgets.BoundedFloatText(
@@ -157,10 +161,11 @@ class PerformanceView:
         row_thresholds: float | np.ndarray
         if isinstance(thresholds, dict):
             assert slices is not None, "_apply_strategy sets per-slice thresholds only with slices"
-            row_thresholds = np.array([thresholds[s] for s in slices])
+            row_thresholds = per_row(thresholds, slices, ex.threshold)
         else:
             row_thresholds = thresholds
-        self.metrics = classification_metrics(y, scores, threshold=row_thresholds)
+        fpr, tpr, auc = self._roc(y, scores)
+        self.metrics = classification_metrics(y, scores, threshold=row_thresholds, auc=auc)
         rows = [(k, self.metrics[k]) for k in ("n", "accuracy", "f1", "roc_auc")]
         if binary:
             ratio = float(self.cost_ratio.value)
@@ -177,11 +182,29 @@ class PerformanceView:
         figure, axes = charts.new_figure(8.5, 3.6, ncols=2 if binary else 1)
         charts.plot_confusion(axes[0], self.metrics["confusion"], adapter.classes)
         if binary:
-            fpr, tpr, _ = roc_curve(y, scores[:, 1])
             matrix = self.metrics["confusion"]
             point = (_rate(matrix[0, 1], matrix[0].sum()), _rate(matrix[1, 1], matrix[1].sum()))
             charts.plot_roc(axes[1], fpr, tpr, point)
         charts.show_figure(self.output, figure, "confusion matrix and ROC curve")
+
+    def _roc(self, y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """ROC points to draw (at most 2,000) and the AUC, computed once per panel.
+
+        Neither depends on the threshold, and sorting every row's score is the slowest
+        step of a threshold change at a million rows.
+        """
+        key = (id(y), id(scores))
+        if self._roc_key != key:
+            if scores.shape[1] == 2:
+                fpr, tpr, _ = roc_curve(y, scores[:, 1])
+                auc = curve_area(fpr, tpr) if y.min() != y.max() else float("nan")
+                keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 2000)).astype(int))
+                self._roc_value = (fpr[keep], tpr[keep], auc)
+            else:
+                auc = classification_metrics(y, scores)["roc_auc"]
+                self._roc_value = (np.zeros(0), np.zeros(0), auc)
+            self._roc_key = key
+        return self._roc_value
 
     def _apply_strategy(
         self, y: np.ndarray, score: np.ndarray, slices: np.ndarray | None
