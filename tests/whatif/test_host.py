@@ -133,7 +133,16 @@ def test_the_prediction_view_says_why_it_has_no_prediction_on_a_host_without_a_m
 
 @pytest.mark.parametrize(
     "module",
-    ["views", "pdp_view", "performance_view", "prediction_view", "row_picker", "messages", "wit", "host"],
+    [
+        "views",
+        "pdp_view",
+        "performance_view",
+        "prediction_view",
+        "row_picker",
+        "messages",
+        "wit",
+        "host",
+    ],
 )
 def test_tabs_never_import_the_explorer(module):
     tree = ast.parse((WHATIF / f"{module}.py").read_text())
