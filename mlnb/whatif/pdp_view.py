@@ -100,13 +100,13 @@ class PartialDependenceView:
             self._start(self._surface_job(), "2-D partial dependence")
             return
         curve = self._curve()
-        if self.every_row.value and curve.average_rows < len(ex.data):
-            known = self._exact.get(self._exact_key(curve))
-            if known is None:
-                self._start(self._exact_job(curve), f"the average over all {len(ex.data):,} rows")
-            else:
-                curve = replace(curve, average=known, average_rows=len(ex.data))
-        self._draw(curve)
+        exact = self.every_row.value and curve.average_rows < len(ex.data)
+        known = self._exact.get(self._exact_key(curve)) if exact else None
+        if known is not None:
+            curve = replace(curve, average=known, average_rows=len(ex.data))
+        self._draw(curve)  # before a background start: its result must land after this
+        if exact and known is None:
+            self._start(self._exact_job(curve), f"the average over all {len(ex.data):,} rows")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a background computation to finish; False if it still runs."""

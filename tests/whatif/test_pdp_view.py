@@ -121,6 +121,7 @@ def test_every_row_gives_the_exact_average_once_and_keeps_it(numeric_frame, fitt
         assert sampled.data_mean == pytest.approx(model.predict_proba(frame)[:, 1].mean())
         view.every_row.value = True
         explorer.flush()
+        assert view.status.value == "<i>done: the average over all 3,000 rows.</i>"
         exact = partial_dependence(make_adapter(model, frame), frame, "income", sampled.grid)
         np.testing.assert_allclose(explorer.pdp.average, exact.average, rtol=1e-12)
         assert explorer.pdp.average_rows == 3000
