@@ -68,14 +68,20 @@ def test_the_2d_surface_shows_progress_up_to_100_percent(panel, trained):
     assert panel.pdp.average_rows == len(frame)
 
 
-def test_a_changed_control_cancels_the_stale_surface(gated):
-    explorer, model = gated
+def _surface_waiting_at_the_gate(explorer, model):
+    """Start a 5 × 5 surface (5 × 200 rows per grid row) and return once it waits at the gate."""
     view = explorer.pdp_view
     view.grid_points.value = 5
     view.feature.value = "income"
     model.gate.clear()
-    view.second.value = "score"  # 5 × 200 rows per grid row: waits at the gate
+    view.second.value = "score"
     assert model.waiting.wait(timeout=10)
+    return view
+
+
+def test_a_changed_control_cancels_the_stale_surface(gated):
+    explorer, model = gated
+    view = _surface_waiting_at_the_gate(explorer, model)
     view.grid_points.value = 4  # the 5 × 5 surface is stale now
     assert view.task.running
     model.gate.set()
@@ -91,12 +97,7 @@ def test_a_changed_control_cancels_the_stale_surface(gated):
 
 def test_the_panel_answers_an_edit_while_a_surface_is_computed(gated):
     explorer, model = gated
-    view = explorer.pdp_view
-    view.grid_points.value = 5
-    view.feature.value = "income"
-    model.gate.clear()
-    view.second.value = "score"
-    assert model.waiting.wait(timeout=10)
+    _surface_waiting_at_the_gate(explorer, model)
     before = explorer.prediction_text
     explorer.edit(income=95.0)  # needs the state lock the computation must not hold
     assert not model.gate.is_set(), "the edit returned while the surface still waited"
