@@ -1,24 +1,16 @@
 """``WhatIf``: a WIT-style what-if panel built from stock ipywidgets.
 
-The panel is a ``VBox``: a message area, a row chooser, and tabs for the datapoint
-editor (with the nearest counterfactual), partial dependence, feature
-distributions and — when a target is given — performance & fairness. Every
-widget change goes through one :class:`~mlnb.whatif.debounce.Debouncer`, so a
-slider drag costs one prediction, not one per step. A model that raises or
-returns the wrong shape produces a sentence in the message area; the panel keeps
-working. What the user found can be taken back to Python: :attr:`edited_rows`,
-:attr:`counterfactual`, :attr:`threshold`, :attr:`slice_thresholds`, :attr:`pdp`.
+A ``VBox``: the message area, the row chooser, the threshold slider and tabs — datapoint
+editor (with the nearest counterfactual), partial dependence, distributions and, given a
+target, performance & fairness. Every widget change goes through one
+:class:`~mlnb.whatif.debounce.Debouncer`, so a slider drag costs one prediction. The
+shown row, its edits and every update hold one lock, so no update mixes two rows; slow
+partial dependence runs in the background without it (:mod:`~mlnb.whatif.pdp_view`).
 
-The shown row, its edits and every update hold one lock: a debounced update runs
-on a timer thread, and a row switch (or an edit) waits for it to finish instead of
-changing the row under it, so no update ever sees half of one row and half of
-another. Edits are kept per row *position* (index labels may repeat).
-
-The tabs live in :mod:`~mlnb.whatif.views` and :mod:`~mlnb.whatif.performance_view`,
-the prediction lines in :mod:`~mlnb.whatif.prediction_view`, the row chooser in
-:mod:`~mlnb.whatif.row_picker`, the edits in :mod:`~mlnb.whatif.row_edits` and the
-message area in :mod:`~mlnb.whatif.messages`; they see the panel only through :class:`~mlnb.whatif.host.ExplorerHost` (state,
-:meth:`WhatIf.refresh`, :meth:`WhatIf.load_row`), so they never import this module.
+The state computed once is :mod:`~mlnb.whatif.panel_state`'s; the parts are
+:mod:`~mlnb.whatif.row_picker`, :mod:`~mlnb.whatif.prediction_view`,
+:mod:`~mlnb.whatif.row_edits`, :mod:`~mlnb.whatif.messages` and the tabs, which see the
+panel only through :class:`~mlnb.whatif.host.ExplorerHost` and never import this module.
 """
 
 from __future__ import annotations
@@ -118,7 +110,6 @@ class WhatIf(widgets.VBox):
         self.refresh("performance")
         self.load_row(0)
 
-    # ----------------------------------------------------------------- build
     def _build(self, fixed: Iterable[str]) -> None:
         self.picker = RowPicker(self.data, self.target)
         self.row_input = self.picker.row_input

@@ -1,10 +1,12 @@
-"""Partial dependence and ICE curves with one vectorised predict call per grid.
+"""Partial dependence and ICE curves, vectorised over the grid.
 
-scikit-learn's brute-force method calls the model once per grid value. Here the
-whole ``(rows × grid)`` batch is built at once — every row repeated once per grid
-value with the feature overwritten — and predicted in a single call, which is what
-makes ICE at 50 grid points over 1,000 rows interactive. The current (edited) point
-rides along in the same batch, so its curve costs nothing extra.
+scikit-learn's brute-force method calls the model once per grid value. Here every row
+is repeated once per grid value with the feature overwritten and the batch predicted
+at once — in chunks of at most :data:`BATCH_ROWS` rows, which bounds memory and lets a
+long computation report progress (and be cancelled, :mod:`~mlnb.whatif.background`).
+The current (edited) point rides along in the same batch, so its curve costs nothing
+extra. The average may be over more rows than have an ICE curve (``ice_rows``), and
+:func:`average_over_rows` gives the exact average over any number of rows.
 """
 
 from __future__ import annotations
