@@ -4,7 +4,8 @@ ICE curves are drawn for the panel's row sample (``sample_positions``, 1,000 row
 by default); the average (the PDP) is taken over a larger bounded sample
 (``average_positions``, 10,000 rows by default), and the mean prediction over every
 row — known from the all-rows pass, so free — is drawn as a reference line. The
-1-D curve is computed at once (it follows every edit). A 2-D surface and the exact
+sampled curves are kept per feature, grid and class: an edit only predicts the edited
+point's curve (grid-size rows), so the tab follows edits at once. A 2-D surface and the exact
 average over every row ("every row" ticked) take seconds at a million rows: they
 run in a :class:`~mlnb.whatif.background.BackgroundTask` with a progress bar and a
 status line, the panel stays usable meanwhile, and changing any control cancels
@@ -73,6 +74,7 @@ class PartialDependenceView:
         self.task = BackgroundTask(self._show_progress, self._apply, self._fail)
         self._what = ""
         self._exact: dict[tuple[Any, ...], np.ndarray] = {}  # exact averages: no edit changes them
+        self._sampled: tuple[tuple[Any, ...], PartialDependence] | None = None
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.feature, self.second, self.centered]),
@@ -122,18 +124,27 @@ class PartialDependenceView:
         return self.class_choice.value if adapter and adapter.task == MULTICLASS else None
 
     def _curve(self) -> PartialDependence:
+        """The sampled curves (kept: no edit changes them) with the edited point's curve."""
         ex = self.explorer
         assert ex.adapter is not None
         feature = ex.feature_by_name[self.feature.value]
         categorical = feature.kind in (CATEGORICAL, BOOLEAN)
-        rows = ex.data.iloc[ex.average_positions]
-        curve = partial_dependence(
-            ex.adapter, rows, feature.name, list(feature.categories) if categorical else None,
-            point=ex.edited_point, class_index=self._class_index(),
-            grid_resolution=self.grid_points.value, categorical=categorical,
-            ice_rows=len(ex.sample_positions),
+        grid = list(feature.categories) if categorical else None
+        key = (feature.name, self.grid_points.value, self._class_index())
+        if self._sampled is None or self._sampled[0] != key:
+            rows = ex.data.iloc[ex.average_positions]
+            curves = partial_dependence(
+                ex.adapter, rows, feature.name, grid, class_index=self._class_index(),
+                grid_resolution=self.grid_points.value, categorical=categorical,
+                ice_rows=len(ex.sample_positions),
+            )  # fmt: skip
+            self._sampled = (key, replace(curves, data_mean=self._data_mean()))
+        sampled = self._sampled[1]
+        point = partial_dependence(
+            ex.adapter, ex.point_frame(), feature.name, sampled.grid,
+            class_index=self._class_index(), categorical=categorical,
         )  # fmt: skip
-        return replace(curve, data_mean=self._data_mean())
+        return replace(sampled, point=point.individual[0])
 
     def _data_mean(self) -> float | None:
         ex = self.explorer

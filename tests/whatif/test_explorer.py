@@ -381,7 +381,11 @@ def test_huge_data_is_sampled_for_ice_and_distributions_and_says_so(
     explorer.pdp_view.feature.value = "income"
     assert explorer.pdp.individual.shape == (300, 10)
     assert explorer.pdp.average_rows == 5000
-    assert counting.calls == [5000 * 10 + 10]  # one call: every row and the point, 10 grid values
+    assert counting.calls == [5000 * 10, 10]  # every row at 10 grid values, then the point's
+    explorer.tabs.selected_index = 1
+    counting.calls.clear()
+    explorer.edit(income=70.0)  # the sampled curves are kept: an edit costs the point's curve
+    assert counting.calls == [1, 10]  # the edited point's prediction, then its curve
     assert len(explorer.scores) == 5000
 
 
