@@ -9,7 +9,9 @@ point's curve (grid-size rows), so the tab follows edits at once. A 2-D surface 
 average over every row ("every row" ticked) take seconds at a million rows: they
 run in a :class:`~mlnb.whatif.background.BackgroundTask` with a progress bar and a
 status line, the panel stays usable meanwhile, and changing any control cancels
-the computation that is no longer wanted.
+the computation that is no longer wanted. The chart itself is rendered off the update
+thread as well (``result`` is set at once; :meth:`PartialDependenceView.wait` waits
+for the picture).
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class PartialDependenceView:
         self.output = widgets.Output()
         self.result: PartialDependence | PartialDependence2D | None = None
         self.task = BackgroundTask(self._show_progress, self._apply, self._fail)
+        # the chart is rendered off the update thread too: a PNG of 200 ICE curves takes
+        # a few hundred ms on a busy machine, and an edit should not wait for it
+        self.drawing = BackgroundTask(lambda done, total: None, self._show_chart, self._fail)
         self._what = ""
         self._exact: dict[tuple[Any, ...], np.ndarray] = {}  # exact averages: no edit changes them
         self._sampled: tuple[tuple[Any, ...], PartialDependence] | None = None
@@ -94,6 +99,7 @@ class PartialDependenceView:
         self._hide_progress()
         if self.feature.value == _NONE:
             self.result = None
+            self.drawing.cancel()  # a chart still being rendered must not replace the text
             charts.show_text(self.output, "choose a feature to see its partial dependence.")
             return
         if ex.adapter is None:
@@ -111,12 +117,14 @@ class PartialDependenceView:
             self._start(self._exact_job(curve), f"the average over all {len(ex.data):,} rows")
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a background computation to finish; False if it still runs."""
-        return self.task.wait(timeout)
+        """Wait for a background computation and the chart; False if one still runs."""
+        computed = self.task.wait(timeout)
+        return self.drawing.wait(timeout) and computed
 
     def close(self) -> None:
         """Cancel a background computation and join its thread."""
         self.task.close()
+        self.drawing.close()
 
     # ------------------------------------------------------------- computing
     def _class_index(self) -> int | None:
@@ -215,10 +223,19 @@ class PartialDependenceView:
         self.status.value = f"<span style='color:#b00020'>⚠ {html.escape(str(error))}</span>"
 
     def _draw(self, result: PartialDependence | PartialDependence2D) -> None:
-        figure, (ax,) = charts.new_figure()
-        if isinstance(result, PartialDependence2D):
-            plot_partial_dependence_2d(result, ax)
-        else:
-            plot_partial_dependence(result, ax, centered=self.centered.value)
+        """Keep ``result`` now; render its chart in the background (a newer one wins)."""
         self.result = result
-        charts.show_figure(self.output, figure, f"partial dependence of {result.output}")
+        centered = self.centered.value
+
+        def render(progress: Progress) -> tuple[dict[str, Any], ...]:
+            figure, (ax,) = charts.new_figure()
+            if isinstance(result, PartialDependence2D):
+                plot_partial_dependence_2d(result, ax)
+            else:
+                plot_partial_dependence(result, ax, centered=centered)
+            return charts.figure_outputs(figure, f"partial dependence of {result.output}")
+
+        self.drawing.start(render)
+
+    def _show_chart(self, outputs: tuple[dict[str, Any], ...]) -> None:
+        self.output.outputs = outputs

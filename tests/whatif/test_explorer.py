@@ -68,6 +68,7 @@ def test_choosing_a_pdp_feature_matches_sklearn(panel, trained):
     np.testing.assert_allclose(panel.pdp.grid, expected["grid_values"][0])
     np.testing.assert_allclose(panel.pdp.average, expected["average"][0])
     np.testing.assert_allclose(panel.pdp.individual, expected["individual"][0])
+    panel.flush()  # the chart is rendered in the background
     assert _png_count(panel.pdp_view.output) == 1
     # the current point's curve follows edits while the tab is shown
     panel.inputs["score"].value = 0.05

@@ -134,3 +134,16 @@ def test_every_row_gives_the_exact_average_once_and_keeps_it(numeric_frame, fitt
         np.testing.assert_allclose(explorer.pdp.average, exact.average, rtol=1e-12)
     finally:
         explorer.close()
+
+
+def test_the_chart_is_rendered_off_the_update_thread_and_a_stale_one_never_lands(panel):
+    view = panel.pdp_view
+    panel.tabs.selected_index = 1
+    view.feature.value = "income"
+    assert panel.pdp is not None  # the curve is there at once
+    panel.flush()
+    assert view.output.outputs[0]["data"]["text/plain"].startswith("partial dependence of")
+    assert view.drawing.finished >= 1
+    view.feature.value = "(none)"  # no chart may replace this text
+    panel.flush()
+    assert view.output.outputs[0]["text"] == "choose a feature to see its partial dependence.\n"
