@@ -28,15 +28,16 @@ PDP_REPEATS = 5
 GRID, ICE_ROWS = 50, 1_000
 
 
-def data():
+def data(rows: int = ROWS, features: int = FEATURES):
+    """``rows`` × ``features`` normal values and a label from a nonlinear mix of four of them."""
     import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(0)
-    values = rng.normal(size=(ROWS, FEATURES))
-    frame = pd.DataFrame(values, columns=[f"f{i}" for i in range(FEATURES)])
+    values = rng.normal(size=(rows, features))
+    frame = pd.DataFrame(values, columns=[f"f{i}" for i in range(features)])
     logit = values[:, 0] + 0.5 * values[:, 1] ** 2 - values[:, 2] * values[:, 3]
-    label = (logit + rng.normal(scale=0.5, size=ROWS) > 0.5).astype(int)
+    label = (logit + rng.normal(scale=0.5, size=rows) > 0.5).astype(int)
     return frame, label
 
 

@@ -17,7 +17,7 @@ from mlnb import lazy as _lazy
 _LAZY: dict[str, str] = {
     "WhatIf": "mlnb.whatif.explorer:WhatIf",
     "make_adapter": "mlnb.whatif.adapters:make_adapter",
-    "ModelAdapter": "mlnb.whatif.adapters:ModelAdapter",
+    "ModelAdapter": "mlnb.whatif.model_adapter:ModelAdapter",
     "nearest_counterfactual": "mlnb.whatif.counterfactual:nearest_counterfactual",
     "Counterfactual": "mlnb.whatif.counterfactual:Counterfactual",
     "partial_dependence": "mlnb.whatif.pdp:partial_dependence",

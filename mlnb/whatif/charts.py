@@ -36,10 +36,15 @@ def new_figure(
 
 def show_figure(output: Any, figure: Figure, description: str) -> None:
     """Replace what ``output`` (an ``ipywidgets.Output``) shows with ``figure`` as a PNG."""
+    output.outputs = figure_outputs(figure, description)
+
+
+def figure_outputs(figure: Figure, description: str) -> tuple[dict[str, Any], ...]:
+    """``figure`` rendered as a PNG display-data entry, ready for ``Output.outputs``."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    output.outputs = (
+    return (
         {
             "output_type": "display_data",
             "data": {"image/png": png, "text/plain": description},

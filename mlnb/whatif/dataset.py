@@ -109,13 +109,16 @@ def encode_target(target: pd.Series, adapter: Any) -> np.ndarray:
         return pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
     lookup = {value: i for i, value in enumerate(adapter.class_values)}
     lookup.update({name: i for i, name in enumerate(adapter.classes)})
-    unknown = [v for v in target.unique() if v not in lookup and str(v) not in lookup]
+    # one lookup per distinct label, then a vectorised take: no Python loop over the rows
+    inverse, uniques = pd.factorize(target, use_na_sentinel=False)
+    unknown = [v for v in uniques if v not in lookup and str(v) not in lookup]
     if unknown:
         raise WhatIfError(
             f"the target holds {unknown[0]!r}, which is not one of the model's classes "
             f"({', '.join(adapter.classes)}), so performance is off."
         )
-    return np.array([lookup[v] if v in lookup else lookup[str(v)] for v in target])
+    codes = np.array([lookup[v] if v in lookup else lookup[str(v)] for v in uniques], dtype=int)
+    return codes[np.asarray(inverse)]
 
 
 def rows_where(column: pd.Series, value: Any) -> np.ndarray:
@@ -177,7 +180,9 @@ def _as_frame(
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
-        return data.copy()
+        # a new frame over the same values: pandas copies on write, so renaming or
+        # selecting columns here never touches the user's frame, and 1M rows are not copied
+        return data.copy(deep=False)
     if isinstance(data, pd.Series):
         return data.to_frame()
     values = np.asarray(data)
@@ -217,7 +222,6 @@ def _align_to_model(
             notes.append(
                 f"columns {', '.join(map(repr, extra))} are not features of the model and are left out."
             )
-        frame = frame.copy()
         frame.columns = columns
         return frame[model_names]
     expected = getattr(model, "n_features_in_", None)

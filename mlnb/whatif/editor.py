@@ -24,13 +24,16 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL, Feature
+from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 
 #: How the panel shows a number: 4 significant digits. It is the sliders' ``readout_format``,
 #: which the browser applies with d3-format; :func:`shown` formats the same way in Python.
 DISPLAY_FORMAT = ".4g"
 _DIGITS = 4
+#: A description style that gives the label the width its text needs (ipywidgets'
+#: default fixed width cuts longer labels: "numeric bins" showed as "numeric b…").
+FIT_LABEL = {"description_width": "initial"}
 _MINUS = "\u2212"  # d3-format writes negative numbers with the minus sign, not a hyphen
 
 
@@ -67,10 +70,24 @@ def shown(value: Any) -> str:
     return f"{_MINUS}{text}" if negative else text
 
 
-def feature_widget(feature: Feature) -> widgets.Widget:
-    """A widget for ``feature``; its value is set later by :func:`set_widget_value`."""
-    style = {"description_width": "160px"}
-    layout = widgets.Layout(width="460px")
+def label_width(features: list[Feature]) -> str:
+    """One label width for every feature widget, so the sliders line up and no name is cut.
+
+    About 8 px per character of the longest name (the names are not wrapped), at least 160 px.
+    """
+    longest = max((len(f.name) + 7 for f in features), default=0)  # "+ (NaN)" fits too
+    return f"{max(160, 8 * longest)}px"
+
+
+def feature_widget(feature: Feature, label: str = "160px") -> widgets.Widget:
+    """A widget for ``feature``; its value is set later by :func:`set_widget_value`.
+
+    Args:
+        feature: the column it edits.
+        label: the label width (see :func:`label_width`); the control keeps 300 px.
+    """
+    style = {"description_width": label}
+    layout = widgets.Layout(width=f"calc({label} + 300px)")
     if feature.kind == BOOLEAN:
         widget = widgets.Checkbox(description=feature.name, indent=False, style=style)
     elif feature.kind == CATEGORICAL:

@@ -1,28 +1,20 @@
 """``WhatIf``: a WIT-style what-if panel built from stock ipywidgets.
 
-The panel is a ``VBox``: a message area, a row chooser, and tabs for the datapoint
-editor (with the nearest counterfactual), partial dependence, feature
-distributions and — when a target is given — performance & fairness. Every
-widget change goes through one :class:`~mlnb.whatif.debounce.Debouncer`, so a
-slider drag costs one prediction, not one per step. A model that raises or
-returns the wrong shape produces a sentence in the message area; the panel keeps
-working. What the user found can be taken back to Python: :attr:`edited_rows`,
-:attr:`counterfactual`, :attr:`threshold`, :attr:`slice_thresholds`, :attr:`pdp`.
+A ``VBox``: the message area, the row chooser, the threshold slider and tabs — datapoint
+editor (with the nearest counterfactual), partial dependence, distributions and, given a
+target, performance & fairness. Every widget change goes through one
+:class:`~mlnb.whatif.debounce.Debouncer`, so a slider drag costs one prediction. The
+shown row, its edits and every update hold one lock, so no update mixes two rows; slow
+partial dependence runs in the background without it (:mod:`~mlnb.whatif.pdp_view`).
 
-The shown row, its edits and every update hold one lock: a debounced update runs
-on a timer thread, and a row switch (or an edit) waits for it to finish instead of
-changing the row under it, so no update ever sees half of one row and half of
-another. Edits are kept per row *position* (index labels may repeat).
-
-The tabs live in :mod:`~mlnb.whatif.views` and :mod:`~mlnb.whatif.performance_view`;
-they see the panel only through :class:`~mlnb.whatif.host.ExplorerHost` (state,
-:meth:`WhatIf.refresh`, :meth:`WhatIf.load_row`), so they never import this module.
+The state computed once is :mod:`~mlnb.whatif.panel_state`'s; the parts are
+:mod:`~mlnb.whatif.row_picker`, :mod:`~mlnb.whatif.prediction_view`,
+:mod:`~mlnb.whatif.row_edits`, :mod:`~mlnb.whatif.messages` and the tabs, which see the
+panel only through :class:`~mlnb.whatif.host.ExplorerHost` and never import this module.
 """
 
 from __future__ import annotations
 
-import html
-import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -31,18 +23,19 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from mlnb.exceptions import MlnbError, WhatIfError
+from mlnb.exceptions import WhatIfError
 from mlnb.whatif import editor
-from mlnb.whatif.adapters import BINARY, ModelAdapter, make_adapter
 from mlnb.whatif.counterfactual import Counterfactual
-from mlnb.whatif.dataset import encode_target, prepare_data, rows_where
 from mlnb.whatif.debounce import Debouncer
-from mlnb.whatif.features import Feature, describe_features, encoder_categories, value_warnings
+from mlnb.whatif.panel_state import StateOptions, load_state
 from mlnb.whatif.pdp import PartialDependence, PartialDependence2D
+from mlnb.whatif.pdp_view import PartialDependenceView
+from mlnb.whatif.performance import per_row
 from mlnb.whatif.performance_view import PerformanceView
-from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
-
-log = logging.getLogger(__name__)
+from mlnb.whatif.prediction_view import PredictionView
+from mlnb.whatif.row_edits import RowEdits
+from mlnb.whatif.row_picker import RowPicker
+from mlnb.whatif.views import CounterfactualView, DistributionView
 
 
 class WhatIf(widgets.VBox):
@@ -60,7 +53,9 @@ class WhatIf(widgets.VBox):
         task: ``"regression"``, ``"binary"`` or ``"multiclass"``; detected when None.
         train_data: the data the model was trained on, for out-of-range warnings.
         fixed: features a counterfactual must keep (e.g. ``["age", "sex"]``).
-        sample_size: rows used for ICE curves and distributions on large data.
+        sample_size: rows whose ICE curves and distributions are drawn on large data.
+        average_size: rows the partial-dependence average is taken over on large data
+            (the ICE rows and more; "average over every row" computes the exact one).
         debounce_seconds: quiet time before an update runs (0: update at once).
         random_state: seed of the sample.
     """
@@ -79,123 +74,55 @@ class WhatIf(widgets.VBox):
         train_data: pd.DataFrame | None = None,
         fixed: Iterable[str] = (),
         sample_size: int = 1000,
+        average_size: int = 10_000,
         debounce_seconds: float = 0.25,
         random_state: int = 0,
     ) -> None:
         super().__init__()
-        if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)):
-            raise WhatIfError(f"sample_size must be a whole number ≥ 1, got {sample_size!r}.")
-        if sample_size < 1:
-            raise WhatIfError(f"sample_size must be a whole number ≥ 1, got {sample_size!r}.")
-        categorical = list(categorical or ())
-        fixed = list(fixed)
+        options = StateOptions(
+            predict=predict, features=features, categorical=list(categorical or ()),
+            fixed=list(fixed), class_names=class_names, task=task, train_data=train_data,
+            sample_size=sample_size, average_size=average_size, random_state=random_state,
+        )  # fmt: skip
         self.model = model
-        self._errors: dict[str, str] = {}
-        self._warnings: list[str] = []
-        self.notes: list[str] = []
-        self._prepare(model, data, target, features)
-        self.adapter: ModelAdapter | None = None
-        if "setup" not in self._errors:
-            try:
-                self.adapter = make_adapter(model, self.data, predict=predict,
-                                            class_names=class_names, task=task)  # fmt: skip
-                self.notes += self.adapter.notes
-            except MlnbError as exc:
-                self._errors["setup"] = str(exc)
-        _check_columns("categorical", categorical, self.data)
-        _check_columns("fixed", fixed, self.data)
-        known = encoder_categories(model) if predict is None else {}
-        train = (
-            train_data[[c for c in self.data.columns if c in train_data.columns]]
-            if train_data is not None
-            else None
-        )
-        self.features: list[Feature] = describe_features(
-            self.data, categorical=categorical, train=train, model_categories=known
-        )
+        state = load_state(model, data, target, options)
+        self.report = state.report
+        self.message = self.report.widget
+        self.data = state.data
+        self.target = state.target
+        self.adapter = state.adapter
+        self.features = state.features
         self.feature_by_name = {f.name: f for f in self.features}
-        self.notes += [
-            f"{f.disabled_reason}; its widget is disabled." for f in self.features if not f.editable
-        ]
-        self.scores: np.ndarray | None = self._predict_all()
-        self.y_true = self._encode_target()
-        rng = np.random.default_rng(random_state)
-        n = len(self.data)
-        self.sample_positions = (
-            np.sort(rng.choice(n, sample_size, replace=False)) if n > sample_size else np.arange(n)
-        )
-        if n > sample_size:
-            self.notes.append(
-                f"the data has {n:,} rows: partial dependence, ICE curves and distributions use a "
-                f"random sample of {sample_size:,} rows; predictions, counterfactuals and "
-                "performance use every row."
-            )
+        self.scores = state.scores
+        self.y_true = state.y_true
+        self.sample_positions = state.sample_positions
+        self.average_positions = state.average_positions
         self.position = 0
-        self._edits: dict[int, dict[str, Any]] = {}
-        self._edited: dict[str, Any] = self._row(0)
+        self._edits = RowEdits()
+        self._edited: dict[str, Any] = self.row_values(0)
         self._loading = False
         self._state_lock = threading.RLock()
         self.counterfactual: Counterfactual | None = None
         self.slice_thresholds: dict[Any, float] | None = None
         self.slice_feature: str | None = None
-        self.edited_scores: np.ndarray | None = None
-        self.original_scores: np.ndarray | None = None
-        self._prediction_lines: list[tuple[str, str]] = [("prediction", "…")]
         self._debouncer = Debouncer(debounce_seconds, self._run_updates)
-        self._build(fixed)
+        self._build(options.fixed)
         self.refresh("performance")
         self.load_row(0)
 
-    # ----------------------------------------------------------------- setup
-    def _prepare(self, model: Any, data: Any, target: Any, features: Sequence[str] | None) -> None:
-        try:
-            prepared = prepare_data(model, data, target, features=features)
-        except WhatIfError as exc:
-            prepared = prepare_data(None, data, target, features=features)
-            self._errors["setup"] = str(exc)
-        self.data: pd.DataFrame = prepared.features
-        self.target: pd.Series | None = prepared.target
-        self.notes += prepared.notes
-
-    def _predict_all(self) -> np.ndarray | None:
-        if self.adapter is None:
-            return None
-        try:
-            return self.adapter.predict(self.data)
-        except MlnbError as exc:
-            self._errors["all rows"] = (
-                f"predicting every row failed, so counterfactuals and performance are off: {exc}"
-            )
-            return None
-
-    def _encode_target(self) -> np.ndarray | None:
-        if self.target is None or self.adapter is None:
-            return None
-        try:
-            return encode_target(self.target, self.adapter)
-        except WhatIfError as exc:
-            self._errors["target"] = str(exc)
-            return None
-
     def _build(self, fixed: Iterable[str]) -> None:
-        self.message = widgets.HTML()
-        self.prediction = widgets.HTML()
-        self.row_input = widgets.BoundedIntText(min=0, max=len(self.data) - 1, description="row")
-        self.row_label = widgets.HTML()
-        columns = list(self.data.columns) + (
-            [str(self.target.name or "target")] if self.target is not None else []
-        )
-        self.search_column = widgets.Dropdown(options=columns, description="find where")
-        self.search_value = widgets.Text(
-            placeholder="value", continuous_update=False, description="equals"
-        )
-        self.reset_button = widgets.Button(description="reset", tooltip="undo this row's edits")
-        self.threshold_slider = widgets.FloatSlider(
-            min=0.0, max=1.0, step=0.001, value=0.5, description="threshold",
-            readout_format=".3f", continuous_update=False,
-        )  # fmt: skip
-        self.threshold_note = widgets.HTML()
-        self.inputs = {f.name: editor.feature_widget(f) for f in self.features}
+        self.picker = RowPicker(self.data, self.target)
+        self.row_input = self.picker.row_input
+        self.row_label = self.picker.row_label
+        self.search_column = self.picker.search_column
+        self.search_value = self.picker.search_value
+        self.reset_button = self.picker.reset_button
+        self.prediction_view = PredictionView(self, self.report)
+        self.prediction = self.prediction_view.widget
+        self.threshold_slider = self.prediction_view.slider
+        self.threshold_note = self.prediction_view.note
+        label = editor.label_width(self.features)
+        self.inputs = {f.name: editor.feature_widget(f, label) for f in self.features}
         self.counterfactual_view = CounterfactualView(self, fixed)
         self.pdp_view = PartialDependenceView(self)
         self.distribution_view = DistributionView(self)
@@ -204,27 +131,17 @@ class WhatIf(widgets.VBox):
             [self.prediction, *[editor.feature_row(f, self.inputs[f.name]) for f in self.features],
              self.counterfactual_view.widget]
         )  # fmt: skip
-        self.tabs = widgets.Tab(
-            children=[
-                edit_box,
-                self.pdp_view.widget,
-                self.distribution_view.widget,
-                self.performance_view.widget,
-            ]
-        )
+        views = (self.pdp_view, self.distribution_view, self.performance_view)
+        self.tabs = widgets.Tab(children=[edit_box, *(v.widget for v in views)])
         self.tabs.titles = (
             "Datapoint editor",
             "Partial dependence",
             "Distributions",
             "Performance",
         )
-        header = widgets.HBox([self.row_input, self.row_label, self.reset_button])
-        search = widgets.HBox([self.search_column, self.search_value])
-        threshold_row = widgets.HBox(
-            [self.threshold_slider, self.threshold_note],
-            layout=widgets.Layout(display=None if self._binary else "none"),
-        )
-        self.children = [self.message, header, search, threshold_row, self.tabs]
+        self.children = [
+            self.message, self.picker.widget, self.prediction_view.threshold_row, self.tabs
+        ]  # fmt: skip
         self.row_input.observe(lambda change: self.load_row(change["new"]), names="value")
         self.search_value.observe(lambda change: self._search(change["new"]), names="value")
         self.reset_button.on_click(lambda _: self.reset())
@@ -235,11 +152,12 @@ class WhatIf(widgets.VBox):
         for name, widget in self.inputs.items():
             widget.observe(lambda _, name=name: self._on_edit(name), names="value")
 
-    @property
-    def _binary(self) -> bool:
-        return self.adapter is not None and self.adapter.task == BINARY
-
     # ------------------------------------------------------------ public API
+    @property
+    def notes(self) -> list[str]:
+        """Sentences about choices the panel made (a sample, a transform), shown last."""
+        return self.report.notes
+
     @property
     def threshold(self) -> float:
         """The binary decision threshold on P(positive class): the slider's, as it shows it.
@@ -256,6 +174,18 @@ class WhatIf(widgets.VBox):
         self.threshold_slider.value = round(float(value), 3)
 
     @property
+    def edited_values(self) -> dict[str, Any]:
+        """The current point with the user's edits, as ``{feature: value}`` (a copy)."""
+        with self._state_lock:
+            return dict(self._edited)
+
+    @property
+    def is_edited(self) -> bool:
+        """Whether the current row has an edit."""
+        with self._state_lock:
+            return self._edits.any(self.position)
+
+    @property
     def edited_point(self) -> pd.Series:
         """The current point with the user's edits applied."""
         with self._state_lock:
@@ -267,12 +197,17 @@ class WhatIf(widgets.VBox):
     def edited_rows(self) -> pd.DataFrame:
         """Every row the user edited, with the edits applied (indexed like the data)."""
         with self._state_lock:
-            edits = {pos: dict(e) for pos, e in sorted(self._edits.items()) if e}
-        rows = self.data.iloc[list(edits)].copy()
-        for i, changed in enumerate(edits.values()):
-            for name, value in changed.items():
-                rows.iloc[i, rows.columns.get_loc(name)] = value
-        return rows
+            return self._edits.edited_rows(self.data)
+
+    @property
+    def edited_scores(self) -> np.ndarray | None:
+        """The edited point's scores (its own row's when not edited), or None."""
+        return self.prediction_view.edited_scores
+
+    @property
+    def original_scores(self) -> np.ndarray | None:
+        """The shown row's own scores, or None."""
+        return self.prediction_view.original_scores
 
     @property
     def pdp(self) -> PartialDependence | PartialDependence2D | None:
@@ -287,7 +222,7 @@ class WhatIf(widgets.VBox):
     @property
     def messages(self) -> list[str]:
         """Every sentence the panel shows: errors, then warnings, then notes."""
-        return [*self._errors.values(), *self._warnings, *self.notes]
+        return self.report.messages
 
     @property
     def message_text(self) -> str:
@@ -297,14 +232,12 @@ class WhatIf(widgets.VBox):
     @property
     def header_text(self) -> str:
         """The header as plain text: "row 10 of 228 (0 to 227), index label 298"."""
-        n = len(self.data)
-        label = self.data.index[self.position]
-        return f"row {self.position:,} of {n:,} (0 to {n - 1:,}), index label {label}"
+        return self.picker.header_text(self.position)
 
     @property
     def prediction_text(self) -> str:
         """The prediction area as plain text."""
-        return editor.lines_text(self._prediction_lines)
+        return self.prediction_view.text
 
     def load_row(self, position: int) -> None:
         """Show row ``position`` (0-based), with any edits made to it before."""
@@ -313,20 +246,16 @@ class WhatIf(widgets.VBox):
             raise WhatIfError(f"row must be from 0 to {n - 1}, got {position}.")
         with self._state_lock:
             self.position = int(position)
-            self._edited = {
-                **self._row(self.position),
-                **self._edits.get(self.position, {}),
-            }
+            self._edited = {**self.row_values(self.position), **self._edits.of(self.position)}
             self._loading = True
             try:
-                self.row_input.value = self.position
+                self.picker.show(self.position)
                 for feature in self.features:
                     editor.set_widget_value(
                         self.inputs[feature.name], feature, self._edited[feature.name]
                     )
             finally:
                 self._loading = False
-            self.row_label.value = html.escape(self.header_text)
             self.refresh("predict", "views")
 
     def edit(self, **values: Any) -> None:
@@ -350,24 +279,17 @@ class WhatIf(widgets.VBox):
     def reset(self) -> None:
         """Undo every edit of the current row."""
         with self._state_lock:
-            self._edits.pop(self.position, None)
+            self._edits.drop(self.position)
             self.load_row(self.position)
 
     def find(self, column: str, value: Any) -> list[int]:
         """Positions of the rows where ``column`` equals ``value``; shows the first."""
-        target = self.target
-        if target is not None and column == str(target.name or "target"):
-            source = target
-        elif column in self.data.columns:
-            source = self.data[column]
-        else:
-            raise WhatIfError(f"{column!r} is not a column of the data.")
-        matches = rows_where(source, value)
+        matches = self.picker.matches(column, value)
         if matches.size == 0:
-            self._errors["find"] = f"no row where {column} = {value}."
-            self._render_messages()
+            self.report.errors["find"] = f"no row where {column} = {value}."
+            self.report.render()
             return []
-        self._errors.pop("find", None)
+        self.report.errors.pop("find", None)
         self.load_row(int(matches[0]))
         return [int(m) for m in matches]
 
@@ -383,14 +305,18 @@ class WhatIf(widgets.VBox):
         self._debouncer.trigger(*areas)
 
     def flush(self) -> None:
-        """Run a debounced update now (what the timer would do after the quiet period)."""
+        """Run a debounced update now and wait for a background computation it started."""
         self._debouncer.flush()
+        self.pdp_view.wait()
 
     def close(self) -> None:
-        """Stop the debounce timer and close every widget."""
+        """Stop the debounce timer and any background computation; close every widget."""
         debouncer = getattr(self, "_debouncer", None)  # None: refused before it was built
         if debouncer is not None:
             debouncer.close()
+        pdp_view = getattr(self, "pdp_view", None)
+        if pdp_view is not None:
+            pdp_view.close()
         super().close()
 
     def to_wit(self) -> Any:
@@ -402,6 +328,26 @@ class WhatIf(widgets.VBox):
         from mlnb.whatif.wit import wit_config
 
         return wit_config(self)
+
+    def point_frame(self, values: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes."""
+        values = self._edited if values is None else values
+        return editor.point_frame(self.data, self.position, values)
+
+    def threshold_for(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per-row binary thresholds: the slider's, or each row's slice threshold."""
+        if self.slice_thresholds and self.slice_feature is not None:
+            labels = self.slice_of(frame[self.slice_feature])
+            return per_row(self.slice_thresholds, labels, self.threshold)
+        return np.full(len(frame), self.threshold)
+
+    def slice_of(self, values: pd.Series) -> np.ndarray:
+        """The Performance tab's slice name of each value of the slice feature."""
+        return self.performance_view.slice_of(values)
+
+    def row_values(self, position: int) -> dict[str, Any]:
+        """Row ``position`` as ``{column: value}`` (the data's columns are str, see dataset)."""
+        return {str(name): value for name, value in self.data.iloc[position].to_dict().items()}
 
     # --------------------------------------------------------------- updates
     def _search(self, value: str) -> None:
@@ -428,136 +374,26 @@ class WhatIf(widgets.VBox):
     def _record_edit(self, name: str, value: Any) -> None:
         with self._state_lock:
             original = self.data.iloc[self.position][name]
-            edits = self._edits.setdefault(self.position, {})
-            if editor.same_value(value, original):
-                edits.pop(name, None)
-                value = original
-            else:
-                edits[name] = value
-            if not edits:
-                self._edits.pop(self.position, None)
-            self._edited[name] = value
+            self._edited[name] = self._edits.record(self.position, name, value, original)
 
     def _run_updates(self, keys: set[str]) -> None:
         with self._state_lock:
             self._run_updates_locked(keys)
 
     def _run_updates_locked(self, keys: set[str]) -> None:
+        guard = self.report.guard
         try:
             if "performance" in keys:  # first: it sets the thresholds the prediction uses
-                self._guard("performance", self.performance_view.refresh)
-                self._show_threshold_state()
+                guard("performance", self.performance_view.refresh)
+                self.prediction_view.show_threshold_state()
             if keys & {"predict", "performance"}:
-                self._update_prediction()
+                self.prediction_view.update()
             if keys & {"predict", "counterfactual"} and self.counterfactual_view.toggle.value:
-                self._guard("counterfactual", self.counterfactual_view.refresh)
+                guard("counterfactual", self.counterfactual_view.refresh)
             selected = self.tabs.selected_index
             if "pdp" in keys or ("views" in keys and selected == 1):
-                self._guard("partial dependence", self.pdp_view.refresh)
+                guard("partial dependence", self.pdp_view.refresh)
             if "distribution" in keys or ("views" in keys and selected == 2):
-                self._guard("distributions", self.distribution_view.refresh)
+                guard("distributions", self.distribution_view.refresh)
         finally:
-            self._render_messages()
-
-    def _guard(self, area: str, update: Callable[[], None]) -> None:
-        try:
-            update()
-        except MlnbError as exc:
-            self._errors[area] = f"{area}: {exc}"
-        else:
-            self._errors.pop(area, None)
-
-    def point_frame(self, values: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """A one-row DataFrame of ``values`` (default: the edited point) with the data's dtypes."""
-        values = self._edited if values is None else values
-        return editor.point_frame(self.data, self.position, values)
-
-    def threshold_for(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per-row binary thresholds: the slider's, or each row's slice threshold."""
-        if self.slice_thresholds and self.slice_feature is not None:
-            labels = self.performance_view.slice_of(frame[self.slice_feature])
-            return np.array([self.slice_thresholds.get(s, self.threshold) for s in labels])
-        return np.full(len(frame), self.threshold)
-
-    def _update_prediction(self) -> None:
-        self._warnings = [w for f in self.features for w in value_warnings(f, self._edited[f.name])]
-        self.original_scores = self.edited_scores = None
-        if self.adapter is None:
-            self._prediction_lines = [("prediction", "— (see the message above)")]
-        else:
-            point = self.point_frame()
-            try:
-                self.original_scores = self._original_scores()
-                self.edited_scores = (
-                    self.adapter.predict(point)[0]
-                    if self._edits.get(self.position)
-                    else self.original_scores  # not edited: the row's own prediction
-                )
-                self._errors.pop("prediction", None)
-            except MlnbError as exc:
-                self._errors["prediction"] = str(exc)
-            row = self.data.iloc[[self.position]]
-            before = float(self.threshold_for(row)[0])
-            after = float(self.threshold_for(point)[0])
-            self._prediction_lines = editor.prediction_lines(
-                self.adapter, self.original_scores, self.edited_scores, (before, after),
-                edited_any=bool(self._edits.get(self.position)),
-                threshold_source=self._threshold_source(row, point),
-            )  # fmt: skip
-        self.prediction.value = editor.lines_html(self._prediction_lines)
-
-    def _threshold_source(self, row: pd.DataFrame, point: pd.DataFrame) -> str | None:
-        """Where the applied thresholds come from, when not from the slider."""
-        if not (self._binary and self.slice_thresholds and self.slice_feature is not None):
-            return None
-        name = self.slice_feature
-        before = self.performance_view.slice_of(row[name])[0]
-        after = self.performance_view.slice_of(point[name])[0]
-        text = f"per-slice thresholds by {name}, not the slider: original in slice {before}"
-        if after != before:
-            return f"{text}, edited point in slice {after}"
-        return f"{text} (the edited point too)"
-
-    def _show_threshold_state(self) -> None:
-        """Disable the slider and say so while per-slice thresholds replace it."""
-        per_slice = bool(self.slice_thresholds) and self.slice_feature is not None
-        self.threshold_slider.disabled = per_slice
-        self.threshold_note.value = (
-            f"<i>not applied: per-slice thresholds by {html.escape(str(self.slice_feature))} "
-            "are (see Performance)</i>"
-            if per_slice
-            else ""
-        )
-
-    def _original_scores(self) -> np.ndarray:
-        if self.scores is not None:
-            return self.scores[self.position]
-        if self.adapter is None:
-            raise WhatIfError("the model could not be set up; see the first message.")
-        return self.adapter.predict(self.point_frame(self._row(self.position)))[0]
-
-    def _row(self, position: int) -> dict[str, Any]:
-        """Row ``position`` as ``{column: value}`` (the data's columns are str, see dataset)."""
-        return {str(name): value for name, value in self.data.iloc[position].to_dict().items()}
-
-    def _render_messages(self) -> None:
-        parts = [
-            f"<div style='color:#b00020'>⚠ {html.escape(m)}</div>" for m in self._errors.values()
-        ]
-        parts += [f"<div style='color:#a05a00'>△ {html.escape(m)}</div>" for m in self._warnings]
-        parts += [f"<div style='color:#555'>ℹ {html.escape(m)}</div>" for m in self.notes]
-        self.message.value = "".join(parts)
-
-
-def _check_columns(option: str, names: list[str], data: pd.DataFrame) -> None:
-    """Every name in ``names`` is a column of ``data``, or one sentence naming the others."""
-    columns = [str(c) for c in data.columns]
-    unknown = [n for n in names if str(n) not in columns]
-    if unknown:
-        shown = ", ".join(columns[:12]) + (
-            f" and {len(columns) - 12} more" if len(columns) > 12 else ""
-        )
-        raise WhatIfError(
-            f"{option} names {', '.join(map(repr, unknown))}, not a column of the data; "
-            f"its columns are: {shown}."
-        )
+            self.report.render()

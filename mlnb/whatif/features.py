@@ -84,7 +84,7 @@ def describe_features(
         train: the data the model was trained on; its range is the "training range".
             Defaults to ``frame`` itself.
         model_categories: per column, the categories the model's encoder saw
-            (see :func:`mlnb.whatif.adapters.encoder_categories`).
+            (see :func:`mlnb.whatif.features.encoder_categories`).
 
     Returns:
         One :class:`Feature` per column, in column order.

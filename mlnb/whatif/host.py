@@ -17,9 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
-    from mlnb.whatif.adapters import ModelAdapter
     from mlnb.whatif.counterfactual import Counterfactual
     from mlnb.whatif.features import Feature
+    from mlnb.whatif.model_adapter import ModelAdapter
 
 #: The update areas :meth:`ExplorerHost.refresh` accepts.
 AREAS = ("predict", "performance", "counterfactual", "pdp", "distribution", "views")
@@ -31,8 +31,8 @@ class ExplorerHost(Protocol):
 
     Read by the views: ``data``, ``target``, ``adapter``, ``features``,
     ``feature_by_name``, ``scores`` (every row's prediction), ``y_true`` (the encoded
-    target), ``sample_positions``, ``position``, ``edited_scores``, ``edited_point``,
-    ``threshold``, ``messages``. Written by the views with their results:
+    target), ``sample_positions``, ``average_positions``, ``position``, ``edited_scores``, ``edited_point``,
+    ``edited_values``, ``is_edited``, ``threshold``, ``messages``. Written by the views with their results:
     ``counterfactual``, ``slice_thresholds``, ``slice_feature``, ``threshold``.
     """
 
@@ -44,8 +44,8 @@ class ExplorerHost(Protocol):
     scores: np.ndarray | None
     y_true: np.ndarray | None
     sample_positions: np.ndarray
+    average_positions: np.ndarray
     position: int
-    edited_scores: np.ndarray | None
     counterfactual: Counterfactual | None
     slice_thresholds: dict[Any, float] | None
     slice_feature: str | None
@@ -62,6 +62,18 @@ class ExplorerHost(Protocol):
         """The current point with the user's edits applied."""
 
     @property
+    def edited_values(self) -> dict[str, Any]:
+        """The current point with the user's edits, as ``{feature: value}``."""
+
+    @property
+    def is_edited(self) -> bool:
+        """Whether the current row has an edit."""
+
+    @property
+    def edited_scores(self) -> np.ndarray | None:
+        """The edited point's scores (its own row's when not edited), or None."""
+
+    @property
     def messages(self) -> list[str]:
         """Every sentence the panel shows: errors, then warnings, then notes."""
 
@@ -76,3 +88,9 @@ class ExplorerHost(Protocol):
 
     def threshold_for(self, frame: pd.DataFrame) -> np.ndarray:
         """Per-row binary thresholds: the slider's, or each row's slice threshold."""
+
+    def slice_of(self, values: pd.Series) -> np.ndarray:
+        """The Performance tab's slice name of each value of the slice feature."""
+
+    def row_values(self, position: int) -> dict[str, Any]:
+        """Row ``position`` as ``{column: value}``."""

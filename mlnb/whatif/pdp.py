@@ -1,26 +1,33 @@
-"""Partial dependence and ICE curves with one vectorised predict call per grid.
+"""Partial dependence and ICE curves, vectorised over the grid.
 
-scikit-learn's brute-force method calls the model once per grid value. Here the
-whole ``(rows × grid)`` batch is built at once — every row repeated once per grid
-value with the feature overwritten — and predicted in a single call, which is what
-makes ICE at 50 grid points over 1,000 rows interactive. The current (edited) point
-rides along in the same batch, so its curve costs nothing extra.
+scikit-learn's brute-force method calls the model once per grid value. Here every row
+is repeated once per grid value with the feature overwritten and the batch predicted
+at once — in chunks of at most :data:`BATCH_ROWS` rows, which bounds memory and lets a
+long computation report progress (and be cancelled, :mod:`~mlnb.whatif.background`).
+The current (edited) point rides along in the same batch, so its curve costs nothing
+extra. The average may be over more rows than have an ICE curve (``ice_rows``), and
+:func:`average_over_rows` gives the exact average over any number of rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlnb.exceptions import WhatIfError
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
+from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-    from matplotlib.axes import Axes
+
+    from mlnb.whatif.background import Progress
+
+#: Rows per predict call at most: a grid is predicted a chunk of grid values at a time,
+#: which bounds memory and lets a slow computation report progress and be cancelled.
+BATCH_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,10 @@ class PartialDependence:
         point: the current point's curve, ``(n_grid,)``, or None.
         output: what the values are: ``"prediction"`` or ``"P(<class>)"``.
         categorical: whether the grid holds categories (drawn as bars).
+        average_rows: how many rows ``average`` is the mean over (it may be more
+            rows than have an ICE curve; see ``ice_rows`` of :func:`partial_dependence`).
+        data_mean: the mean prediction over every row of the data, unchanged
+            features (a reference line), or None when not known.
     """
 
     feature: str
@@ -44,19 +55,19 @@ class PartialDependence:
     point: np.ndarray | None
     output: str
     categorical: bool = False
+    average_rows: int = 0
+    data_mean: float | None = None
 
     def centered(self) -> PartialDependence:
         """Curves shifted to start at 0 at the first grid value (centred ICE)."""
         individual = self.individual - self.individual[:, :1]
         point = None if self.point is None else self.point - self.point[0]
-        return PartialDependence(
-            self.feature,
-            self.grid,
-            individual.mean(axis=0),
-            individual,
-            point,
-            self.output,
-            self.categorical,
+        return replace(
+            self,
+            average=self.average - self.average[0],
+            individual=individual,
+            point=point,
+            data_mean=None,  # a level, not a change: it has no centred form
         )
 
 
@@ -69,6 +80,7 @@ class PartialDependence2D:
     grid_y: np.ndarray
     average: np.ndarray
     output: str
+    average_rows: int = 0
 
 
 def grid_values(
@@ -120,12 +132,17 @@ def partial_dependence(
     class_index: int | None = None,
     grid_resolution: int = 50,
     categorical: bool = False,
+    ice_rows: int | None = None,
+    progress: Progress | None = None,
 ) -> PartialDependence:
-    """PDP and ICE curves of ``feature`` over the rows of ``frame``, in ONE predict call.
+    """PDP and ICE curves of ``feature`` over the rows of ``frame``, vectorised over the grid.
+
+    Every row is repeated once per grid value with the feature overwritten and the
+    batch is predicted at once (in chunks of :data:`BATCH_ROWS` rows).
 
     Args:
         adapter: the model.
-        frame: the rows whose curves are drawn (sample it first for large data).
+        frame: the rows the average is taken over (sample it first for large data).
         feature: the column to vary.
         grid: the values to try; default :func:`grid_values` of the column.
         point: the current point; its curve is returned separately.
@@ -133,6 +150,9 @@ def partial_dependence(
             class for binary, the first class for multiclass).
         grid_resolution: grid size when ``grid`` is None.
         categorical: treat the feature as categorical (grid = its categories).
+        ice_rows: keep the ICE curves of the first ``ice_rows`` rows only (the average
+            still uses every row); None keeps them all.
+        progress: called with ``(grid values done, grid size)`` after each chunk.
 
     Returns:
         The partial dependence, its ICE curves and the point's curve.
@@ -143,19 +163,18 @@ def partial_dependence(
         grid = grid_values(frame[feature], grid_resolution=grid_resolution, categorical=categorical)
     grid = np.asarray(grid, dtype=object if categorical else None)
     rows = frame if point is None else _append_row(frame, point)
-    batch = expand(rows, {feature: grid})
-    scores = adapter.predict(batch)
-    values, output = _select_output(adapter, scores, class_index)
-    curves = values.reshape(len(grid), len(rows)).T
+    curves, output = predict_grid(adapter, rows, {feature: grid}, class_index, progress)
+    curves = curves.T  # (rows, grid)
     individual = curves if point is None else curves[:-1]
     return PartialDependence(
         feature=feature,
         grid=grid,
         average=individual.mean(axis=0),
-        individual=individual,
+        individual=individual if ice_rows is None else individual[:ice_rows],
         point=None if point is None else curves[-1],
         output=output,
         categorical=categorical,
+        average_rows=len(individual),
     )
 
 
@@ -167,8 +186,14 @@ def partial_dependence_2d(
     *,
     class_index: int | None = None,
     grid_resolution: int = 20,
+    progress: Progress | None = None,
 ) -> PartialDependence2D:
-    """Two-feature partial dependence (a heatmap), in ONE predict call."""
+    """Two-feature partial dependence (a heatmap), vectorised over the grid.
+
+    With ``progress``, the grid is predicted one row of ``grid_x`` at a time and
+    ``progress`` gets ``(grid points done, grid points)`` after each; without it, in
+    as few calls as :data:`BATCH_ROWS` allows.
+    """
     first, second = features
     for name in features:
         if name not in frame.columns:
@@ -178,13 +203,71 @@ def partial_dependence_2d(
         grid_y = np.asarray(grid_values(frame[second], grid_resolution=grid_resolution))
     else:
         grid_x, grid_y = (np.asarray(g) for g in grids)
-    mesh_x = np.repeat(grid_x, len(grid_y))
-    mesh_y = np.tile(grid_y, len(grid_x))
-    batch = expand(frame, {first: mesh_x, second: mesh_y})
-    scores = adapter.predict(batch)
-    values, output = _select_output(adapter, scores, class_index)
-    average = values.reshape(len(mesh_x), len(frame)).mean(axis=1).reshape(len(grid_x), len(grid_y))
-    return PartialDependence2D((first, second), grid_x, grid_y, average, output)
+    mesh = {first: np.repeat(grid_x, len(grid_y)), second: np.tile(grid_y, len(grid_x))}
+    rows_of_grid = len(grid_y) if progress is not None else None  # progress per grid row
+    values, output = predict_grid(
+        adapter, frame, mesh, class_index, progress, chunk_points=rows_of_grid
+    )
+    average = values.mean(axis=1).reshape(len(grid_x), len(grid_y))
+    return PartialDependence2D((first, second), grid_x, grid_y, average, output, len(frame))
+
+
+def average_over_rows(
+    adapter: ModelAdapter,
+    frame: pd.DataFrame,
+    feature: str,
+    grid: Sequence[Any] | np.ndarray,
+    *,
+    class_index: int | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int | None = None,
+) -> np.ndarray:
+    """The exact PDP over every row of ``frame``, a chunk of rows at a time.
+
+    Memory stays at one chunk × grid batch however many rows there are; ``progress``
+    gets ``(rows done, rows)`` after each chunk.
+    """
+    grid = np.asarray(grid)
+    n = len(frame)
+    step = chunk_rows or max(1, BATCH_ROWS // max(len(grid), 1))
+    total = np.zeros(len(grid))
+    for start in range(0, n, step):
+        rows = frame.iloc[start : start + step]
+        values, _ = predict_grid(adapter, rows, {feature: grid}, class_index)
+        total += values.sum(axis=1)
+        if progress is not None:
+            progress(min(start + step, n), n)
+    return total / max(n, 1)
+
+
+def predict_grid(
+    adapter: ModelAdapter,
+    frame: pd.DataFrame,
+    replacements: dict[str, np.ndarray],
+    class_index: int | None,
+    progress: Progress | None = None,
+    *,
+    chunk_points: int | None = None,
+) -> tuple[np.ndarray, str]:
+    """The model's output for every row at every grid point: ``(grid points, rows)``.
+
+    Grid points are predicted ``chunk_points`` at a time (default: as many as fit in
+    :data:`BATCH_ROWS` rows, at least one), each chunk one call on :func:`expand`'s batch.
+    """
+    n_points = len(next(iter(replacements.values())))
+    n_rows = max(len(frame), 1)
+    per_chunk = max(1, BATCH_ROWS // n_rows)
+    if chunk_points is not None:
+        per_chunk = max(1, min(per_chunk, chunk_points))
+    parts, output = [], "prediction"
+    for start in range(0, n_points, per_chunk):
+        chunk = {name: values[start : start + per_chunk] for name, values in replacements.items()}
+        scores = adapter.predict(expand(frame, chunk))
+        values, output = _select_output(adapter, scores, class_index)
+        parts.append(values.reshape(-1, len(frame)))
+        if progress is not None:
+            progress(min(start + per_chunk, n_points), n_points)
+    return np.concatenate(parts) if parts else np.zeros((0, len(frame))), output
 
 
 def expand(frame: pd.DataFrame, replacements: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -231,34 +314,3 @@ def _select_output(
     if class_index is None:
         class_index = 1 if adapter.task == BINARY else 0
     return scores[:, class_index], f"P({adapter.classes[class_index]})"
-
-
-def plot_partial_dependence(
-    result: PartialDependence, ax: Axes, *, max_curves: int = 200, centered: bool = False
-) -> None:
-    """Draw ICE curves (thin), the PDP (thick) and the current point's curve (highlighted)."""
-    shown = result.centered() if centered else result
-    label = f"{shown.output} (centred)" if centered else shown.output
-    if shown.categorical:
-        positions = np.arange(len(shown.grid))
-        ax.bar(positions, shown.average, color="#8fb3d9", label="average")
-        if shown.point is not None:
-            ax.scatter(positions, shown.point, color="#d62728", zorder=3, label="this point")
-        ax.set_xticks(positions, [str(v) for v in shown.grid], rotation=30)
-    else:
-        for curve in shown.individual[:max_curves]:
-            ax.plot(shown.grid, curve, color="#999999", alpha=0.25, linewidth=0.7)
-        ax.plot(shown.grid, shown.average, color="#1f77b4", linewidth=2.5, label="average (PDP)")
-        if shown.point is not None:
-            ax.plot(shown.grid, shown.point, color="#d62728", linewidth=2, label="this point")
-    ax.set_xlabel(shown.feature)
-    ax.set_ylabel(label)
-    ax.legend(loc="best", fontsize="small")
-
-
-def plot_partial_dependence_2d(result: PartialDependence2D, ax: Axes) -> None:
-    """Draw a two-feature partial dependence as a heatmap with a colour bar."""
-    mesh = ax.pcolormesh(result.grid_x, result.grid_y, result.average.T, shading="auto")
-    ax.figure.colorbar(mesh, ax=ax, label=result.output)
-    ax.set_xlabel(result.features[0])
-    ax.set_ylabel(result.features[1])

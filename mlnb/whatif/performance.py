@@ -33,9 +33,9 @@ _RATE_STEPS = 101
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """``matrix[i, j]``: rows of true class ``i`` predicted as class ``j``."""
-    matrix = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(matrix, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
-    return matrix
+    cells = np.asarray(y_true, dtype=np.int64) * n_classes + np.asarray(y_pred, dtype=np.int64)
+    counts = np.bincount(cells, minlength=n_classes * n_classes)  # one pass, no np.add.at
+    return counts.reshape(n_classes, n_classes).astype(int)
 
 
 def f1_scores(matrix: np.ndarray) -> np.ndarray:
@@ -69,11 +69,20 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     if y.min() == y.max():
         return float("nan")
     fpr, tpr, _ = roc_curve(y, score)
+    return curve_area(fpr, tpr)
+
+
+def curve_area(fpr: np.ndarray, tpr: np.ndarray) -> float:
+    """Area under a ROC curve given by its points (the trapezoidal rule)."""
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
 def classification_metrics(
-    y_true: np.ndarray, scores: np.ndarray, *, threshold: float | np.ndarray = 0.5
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    *,
+    threshold: float | np.ndarray = 0.5,
+    auc: float | None = None,
 ) -> dict[str, Any]:
     """Accuracy, F1, ROC-AUC and the confusion matrix.
 
@@ -82,6 +91,9 @@ def classification_metrics(
         scores: ``(n, k)`` class probabilities.
         threshold: binary only — predict the positive class when P(positive) ≥ it
             (one for all rows, or one per row).
+        auc: the ROC-AUC of these scores when already known (it does not depend on the
+            threshold; the panel computes it once, as sorting a million scores is the
+            slowest part).
 
     Returns:
         ``accuracy``, ``f1`` (binary: of the positive class; multiclass: macro),
@@ -92,7 +104,9 @@ def classification_metrics(
     predicted = (scores[:, 1] >= threshold).astype(int) if k == 2 else scores.argmax(axis=1)
     matrix = confusion_matrix(y, predicted, k)
     f1 = f1_scores(matrix)
-    if k == 2:
+    if auc is not None:
+        pass
+    elif k == 2:
         auc = roc_auc(y, scores[:, 1])
     else:
         aucs = [roc_auc((y == c).astype(int), scores[:, c]) for c in range(k)]
@@ -104,6 +118,18 @@ def classification_metrics(
         "roc_auc": auc,
         "confusion": matrix,
     }
+
+
+def per_row(
+    by_slice: Mapping[Any, float], slices: Sequence[Any] | np.ndarray, default: float
+) -> np.ndarray:
+    """``by_slice[slice]`` (``default`` when missing) for each row's slice, vectorised.
+
+    One lookup per distinct slice, then a take: a million rows cost one ``np.unique``.
+    """
+    names, inverse = np.unique(np.asarray(slices), return_inverse=True)
+    values = np.array([by_slice.get(name, default) for name in names.tolist()], dtype=float)
+    return values[inverse.reshape(-1)]
 
 
 def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
@@ -269,7 +295,7 @@ def slice_metrics(
     """
     groups = np.asarray(slices)
     rows = []
-    for name in sorted(dict.fromkeys(groups.tolist()), key=str):
+    for name in sorted(np.unique(groups).tolist(), key=str):
         members = groups == name
         y = np.asarray(y_true)[members]
         if scores.ndim == 1:

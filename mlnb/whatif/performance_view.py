@@ -20,12 +20,15 @@ import pandas as pd
 from mlnb import display
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts
-from mlnb.whatif.adapters import BINARY, REGRESSION, ModelAdapter
+from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import NUMERIC
+from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.performance import (
     classification_metrics,
     cost,
+    curve_area,
     optimal_threshold,
+    per_row,
     regression_metrics,
     roc_curve,
     slice_metrics,
@@ -54,17 +57,24 @@ class PerformanceView:
         self.metrics: dict[str, Any] | None = None
         self.slices: list[dict[str, Any]] = []
         self._slicer: Callable[[pd.Series], np.ndarray] | None = None
+        self._roc_key: tuple[int, int] | None = None
+        self._roc_value: tuple[np.ndarray, np.ndarray, float] = (np.zeros(0), np.zeros(0), 0.0)
         binary = explorer.adapter is not None and explorer.adapter.task == BINARY
         hidden = widgets.Layout(display=None if binary else "none")
         self.cost_ratio = widgets.BoundedFloatText(
-            value=1.0, min=0.0, max=1e6, description="cost FP/FN", layout=hidden
+            value=1.0, min=0.0, max=1e6, description="cost FP/FN", layout=hidden, style=FIT_LABEL
         )
         self.strategy = widgets.Dropdown(
-            options=STRATEGY_OPTIONS, value="manual", description="threshold", layout=hidden
-        )
+            options=STRATEGY_OPTIONS, value="manual", description="threshold", layout=hidden,
+            style=FIT_LABEL,
+        )  # fmt: skip
         names = [f.name for f in explorer.features]
-        self.slice_by = widgets.Dropdown(options=[_NONE, *names], description="slice by")
-        self.bins = widgets.BoundedIntText(value=4, min=2, max=20, description="numeric bins")
+        self.slice_by = widgets.Dropdown(
+            options=[_NONE, *names], description="slice by", style=FIT_LABEL
+        )
+        self.bins = widgets.BoundedIntText(
+            value=4, min=2, max=20, description="numeric bins", style=FIT_LABEL
+        )
         self.summary = widgets.HTML()
         self.slice_table = widgets.HTML()
         self.output = widgets.Output()
@@ -122,9 +132,12 @@ class PerformanceView:
         ]
         names = [f"{i + 1}: {n}" for i, n in enumerate(names)]
 
+        labels = np.array([*names, "missing"])
+
         def slicer(values: pd.Series) -> np.ndarray:
-            codes = pd.cut(values.astype(float), bins=edges, labels=False, include_lowest=True)
-            return np.array([names[int(c)] if not pd.isna(c) else "missing" for c in codes])
+            binned = pd.cut(values.astype(float), bins=edges, labels=False, include_lowest=True)
+            codes = np.asarray(binned, dtype=float)  # vectorised: no Python loop over the rows
+            return labels[np.where(np.isnan(codes), len(names), codes).astype(int)]
 
         return slicer
 
@@ -148,10 +161,11 @@ class PerformanceView:
         row_thresholds: float | np.ndarray
         if isinstance(thresholds, dict):
             assert slices is not None, "_apply_strategy sets per-slice thresholds only with slices"
-            row_thresholds = np.array([thresholds[s] for s in slices])
+            row_thresholds = per_row(thresholds, slices, ex.threshold)
         else:
             row_thresholds = thresholds
-        self.metrics = classification_metrics(y, scores, threshold=row_thresholds)
+        fpr, tpr, auc = self._roc(y, scores)
+        self.metrics = classification_metrics(y, scores, threshold=row_thresholds, auc=auc)
         rows = [(k, self.metrics[k]) for k in ("n", "accuracy", "f1", "roc_auc")]
         if binary:
             ratio = float(self.cost_ratio.value)
@@ -168,11 +182,29 @@ class PerformanceView:
         figure, axes = charts.new_figure(8.5, 3.6, ncols=2 if binary else 1)
         charts.plot_confusion(axes[0], self.metrics["confusion"], adapter.classes)
         if binary:
-            fpr, tpr, _ = roc_curve(y, scores[:, 1])
             matrix = self.metrics["confusion"]
             point = (_rate(matrix[0, 1], matrix[0].sum()), _rate(matrix[1, 1], matrix[1].sum()))
             charts.plot_roc(axes[1], fpr, tpr, point)
         charts.show_figure(self.output, figure, "confusion matrix and ROC curve")
+
+    def _roc(self, y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """ROC points to draw (at most 2,000) and the AUC, computed once per panel.
+
+        Neither depends on the threshold, and sorting every row's score is the slowest
+        step of a threshold change at a million rows.
+        """
+        key = (id(y), id(scores))
+        if self._roc_key != key:
+            if scores.shape[1] == 2:
+                fpr, tpr, _ = roc_curve(y, scores[:, 1])
+                auc = curve_area(fpr, tpr) if y.min() != y.max() else float("nan")
+                keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 2000)).astype(int))
+                self._roc_value = (fpr[keep], tpr[keep], auc)
+            else:
+                auc = classification_metrics(y, scores)["roc_auc"]
+                self._roc_value = (np.zeros(0), np.zeros(0), auc)
+            self._roc_key = key
+        return self._roc_value
 
     def _apply_strategy(
         self, y: np.ndarray, score: np.ndarray, slices: np.ndarray | None

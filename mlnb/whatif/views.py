@@ -1,4 +1,4 @@
-"""The explorer's counterfactual, partial-dependence and distribution views.
+"""The explorer's counterfactual and distribution views (partial dependence: :mod:`~mlnb.whatif.pdp_view`).
 
 Each view owns its widgets (``.widget``) and a ``refresh()`` the explorer's
 debouncer calls; each reads the explorer's state (data, sample, edited point,
@@ -16,22 +16,14 @@ import numpy as np
 
 from mlnb.exceptions import WhatIfError
 from mlnb.whatif import charts, editor
-from mlnb.whatif.adapters import MULTICLASS, REGRESSION
 from mlnb.whatif.counterfactual import (
     METRICS,
     Counterfactual,
     nearest_counterfactual,
     regression_threshold,
 )
-from mlnb.whatif.features import BOOLEAN, CATEGORICAL
-from mlnb.whatif.pdp import (
-    PartialDependence,
-    PartialDependence2D,
-    partial_dependence,
-    partial_dependence_2d,
-    plot_partial_dependence,
-    plot_partial_dependence_2d,
-)
+from mlnb.whatif.editor import FIT_LABEL
+from mlnb.whatif.model_adapter import REGRESSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlnb.whatif.host import ExplorerHost
@@ -53,12 +45,14 @@ class CounterfactualView:
             else 0.0
         )
         self.toggle = widgets.Checkbox(description="nearest counterfactual", indent=False)
-        self.metric = widgets.Dropdown(options=METRICS, value="l1", description="distance")
+        self.metric = widgets.Dropdown(
+            options=METRICS, value="l1", description="distance", style=FIT_LABEL
+        )
         self.fixed = widgets.SelectMultiple(
-            options=names, value=fixed, description="keep fixed", rows=4
+            options=names, value=fixed, description="keep fixed", rows=4, style=FIT_LABEL
         )
         self.threshold = widgets.FloatText(
-            value=default, description="differs by >",
+            value=default, description="differs by >", style=FIT_LABEL,
             layout=widgets.Layout(display=None if regression else "none"),
         )  # fmt: skip
         self.load_button = widgets.Button(description="show that row", disabled=True)
@@ -140,82 +134,13 @@ def _short(value: Any) -> str:
     return editor.shown(value)
 
 
-class PartialDependenceView:
-    """PDP + ICE for one feature (bars for categories), or a 2-D heatmap for two."""
-
-    def __init__(self, explorer: ExplorerHost) -> None:
-        self.explorer = explorer
-        names = [f.name for f in explorer.features if f.editable]
-        self.feature = widgets.Dropdown(options=[_NONE, *names], description="feature")
-        self.second = widgets.Dropdown(options=[_NONE, *names], description="and (2-D)")
-        self.centered = widgets.Checkbox(description="centred ICE", indent=False)
-        self.grid_points = widgets.BoundedIntText(
-            value=20, min=2, max=200, description="grid points"
-        )
-        classes = explorer.adapter.classes if explorer.adapter is not None else []
-        multiclass = explorer.adapter is not None and explorer.adapter.task == MULTICLASS
-        self.class_choice = widgets.Dropdown(
-            options=[(c, i) for i, c in enumerate(classes)],
-            description="class", layout=widgets.Layout(display=None if multiclass else "none"),
-        )  # fmt: skip
-        self.output = widgets.Output()
-        self.result: PartialDependence | PartialDependence2D | None = None
-        controls = widgets.HBox([self.feature, self.second, self.centered])
-        self.widget = widgets.VBox(
-            [controls, widgets.HBox([self.grid_points, self.class_choice]), self.output]
-        )
-        for control in (
-            self.feature,
-            self.second,
-            self.centered,
-            self.grid_points,
-            self.class_choice,
-        ):
-            control.observe(lambda _: explorer.refresh("pdp"), names="value")
-
-    def refresh(self) -> None:
-        """Recompute for the chosen feature(s), with the edited point's curve."""
-        ex = self.explorer
-        if self.feature.value == _NONE:
-            self.result = None
-            charts.show_text(self.output, "choose a feature to see its partial dependence.")
-            return
-        if ex.adapter is None:
-            raise WhatIfError("the model could not be set up; see the first message.")
-        rows = ex.data.iloc[ex.sample_positions]
-        class_index = self.class_choice.value if ex.adapter.task == MULTICLASS else None
-        feature = ex.feature_by_name[self.feature.value]
-        result: PartialDependence | PartialDependence2D
-        if self.second.value not in (_NONE, self.feature.value):
-            surface = partial_dependence_2d(
-                ex.adapter, rows, (self.feature.value, self.second.value),
-                class_index=class_index, grid_resolution=self.grid_points.value,
-            )  # fmt: skip
-            figure, (ax,) = charts.new_figure()
-            plot_partial_dependence_2d(surface, ax)
-            result = surface
-        else:
-            categorical = feature.kind in (CATEGORICAL, BOOLEAN)
-            grid = list(feature.categories) if categorical else None
-            curve = partial_dependence(
-                ex.adapter, rows, feature.name, grid, point=ex.edited_point,
-                class_index=class_index, grid_resolution=self.grid_points.value,
-                categorical=categorical,
-            )  # fmt: skip
-            figure, (ax,) = charts.new_figure()
-            plot_partial_dependence(curve, ax, centered=self.centered.value)
-            result = curve
-        self.result = result
-        charts.show_figure(self.output, figure, f"partial dependence of {result.output}")
-
-
 class DistributionView:
     """A feature's distribution (coloured by label when there is one), the point marked."""
 
     def __init__(self, explorer: ExplorerHost) -> None:
         self.explorer = explorer
         self.feature = widgets.Dropdown(
-            options=[f.name for f in explorer.features], description="feature"
+            options=[f.name for f in explorer.features], description="feature", style=FIT_LABEL
         )
         self.output = widgets.Output()
         self.widget = widgets.VBox([self.feature, self.output])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlnb.exceptions import WitUnavailableError
-from mlnb.whatif.adapters import REGRESSION
+from mlnb.whatif.model_adapter import REGRESSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlnb.whatif.host import ExplorerHost

@@ -281,21 +281,28 @@ def test_a_grid_at_the_datas_own_values(numeric, logistic):
 
 
 def test_the_panels_sample_is_scikit_learns_pdp_of_the_same_rows(numeric, logistic):
-    """On large data the tab uses a random sample (and says so): it is scikit-learn's
-    PDP of exactly those rows, not of all of them."""
+    """On large data the tab uses random samples (and says so): the average is
+    scikit-learn's PDP of exactly the average sample's rows, and the ICE curves are
+    scikit-learn's of its first rows — the ICE sample."""
     from mlnb.whatif.explorer import WhatIf
 
     frame, label = numeric
-    panel = WhatIf(logistic, frame, label, sample_size=150, debounce_seconds=0)
+    panel = WhatIf(
+        logistic, frame, label, sample_size=150, average_size=250, debounce_seconds=0
+    )
     try:
         panel.tabs.selected_index = 1
         panel.pdp_view.grid_points.value = 10
         panel.pdp_view.feature.value = "b"
-        rows = frame.iloc[panel.sample_positions]
+        assert len(panel.average_positions) == 250 < len(frame)
+        assert len(set(panel.average_positions.tolist())) == 250
+        np.testing.assert_array_equal(panel.average_positions[:150], panel.sample_positions)
+        rows = frame.iloc[panel.average_positions]
         theirs = sk_pd(logistic, rows, ["b"], kind="both", method="brute", grid_resolution=10)
         _same_grid(panel.pdp.grid, theirs["grid_values"][0], "the sample's grid")
         _close(panel.pdp.average, theirs["average"][0], "the tab's PD")
-        _close(panel.pdp.individual, theirs["individual"][0], "the tab's ICE")
+        _close(panel.pdp.individual, theirs["individual"][0][:150], "the tab's ICE")
+        assert panel.pdp.average_rows == 250
     finally:
         panel.close()
 

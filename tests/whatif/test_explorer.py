@@ -68,13 +68,15 @@ def test_choosing_a_pdp_feature_matches_sklearn(panel, trained):
     np.testing.assert_allclose(panel.pdp.grid, expected["grid_values"][0])
     np.testing.assert_allclose(panel.pdp.average, expected["average"][0])
     np.testing.assert_allclose(panel.pdp.individual, expected["individual"][0])
+    panel.flush()  # the chart is rendered in the background
     assert _png_count(panel.pdp_view.output) == 1
     # the current point's curve follows edits while the tab is shown
     panel.inputs["score"].value = 0.05
     point = frame.iloc[[0]].assign(score=0.05)
     point = pd.concat([point] * 15).assign(income=expected["grid_values"][0])
     np.testing.assert_allclose(panel.pdp.point, model.predict_proba(point)[:, 1])
-    panel.pdp_view.second.value = "score"
+    panel.pdp_view.second.value = "score"  # 2-D: computed in the background
+    panel.flush()  # waits for it
     assert panel.pdp.average.shape == (15, 15)
 
 
@@ -370,15 +372,21 @@ def test_huge_data_is_sampled_for_ice_and_distributions_and_says_so(
     counting = counting_predict(lambda x: x[:, 1] / 100)
     explorer = WhatIf(counting, frame, sample_size=300, debounce_seconds=0)
     assert (
-        "the data has 5,000 rows: partial dependence, ICE curves and distributions use a random "
-        "sample of 300 rows; predictions, counterfactuals and performance use every row."
+        "the data has 5,000 rows: ICE curves and distributions use a random sample of 300 rows "
+        "and the partial-dependence average every row (tick “average over every row” for the "
+        "exact one); predictions, counterfactuals and performance use every row."
         in explorer.message_text
     )
     counting.calls.clear()
     explorer.pdp_view.grid_points.value = 10
     explorer.pdp_view.feature.value = "income"
     assert explorer.pdp.individual.shape == (300, 10)
-    assert counting.calls == [300 * 10 + 10]
+    assert explorer.pdp.average_rows == 5000
+    assert counting.calls == [5000 * 10, 10]  # every row at 10 grid values, then the point's
+    explorer.tabs.selected_index = 1
+    counting.calls.clear()
+    explorer.edit(income=70.0)  # the sampled curves are kept: an edit costs the point's curve
+    assert counting.calls == [1, 10]  # the edited point's prediction, then its curve
     assert len(explorer.scores) == 5000
 
 

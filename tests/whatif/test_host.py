@@ -24,7 +24,7 @@ class FakeHost:
         self.features = describe_features(frame)
         self.feature_by_name = {f.name: f for f in self.features}
         self.scores = self.y_true = self.edited_scores = None
-        self.sample_positions = np.arange(len(frame))
+        self.sample_positions = self.average_positions = np.arange(len(frame))
         self.position = 0
         self.counterfactual = self.slice_thresholds = self.slice_feature = None
         self.threshold = 0.5
@@ -35,6 +35,20 @@ class FakeHost:
     @property
     def edited_point(self):
         return self.data.iloc[self.position]
+
+    @property
+    def edited_values(self):
+        return self.row_values(self.position)
+
+    @property
+    def is_edited(self):
+        return False
+
+    def row_values(self, position):
+        return self.data.iloc[position].to_dict()
+
+    def slice_of(self, values):
+        return np.full(len(values), "all")
 
     def refresh(self, *areas):
         self.refreshes.append(areas)
@@ -72,8 +86,9 @@ def test_refresh_runs_the_named_areas_after_the_quiet_time(trained):
 
 
 def test_views_build_and_ask_for_updates_on_a_host_that_is_not_the_explorer(numeric_frame):
+    from mlnb.whatif.pdp_view import PartialDependenceView
     from mlnb.whatif.performance_view import PerformanceView
-    from mlnb.whatif.views import CounterfactualView, DistributionView, PartialDependenceView
+    from mlnb.whatif.views import CounterfactualView, DistributionView
 
     frame, _ = numeric_frame(n=30)
     host = FakeHost(frame)
@@ -101,7 +116,34 @@ def test_views_build_and_ask_for_updates_on_a_host_that_is_not_the_explorer(nume
     assert distribution.output.outputs
 
 
-@pytest.mark.parametrize("module", ["views", "performance_view", "wit", "host"])
+def test_the_prediction_view_says_why_it_has_no_prediction_on_a_host_without_a_model(
+    numeric_frame,
+):
+    from mlnb.whatif.messages import MessageArea
+    from mlnb.whatif.prediction_view import PredictionView
+
+    frame, _ = numeric_frame(n=30)
+    report = MessageArea()
+    view = PredictionView(FakeHost(frame), report)
+    view.update()
+    assert view.text == "prediction  — (see the message above)"
+    assert view.threshold_row.layout.display == "none"  # not a binary task
+    assert view.edited_scores is None
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "views",
+        "pdp_view",
+        "performance_view",
+        "prediction_view",
+        "row_picker",
+        "messages",
+        "wit",
+        "host",
+    ],
+)
 def test_tabs_never_import_the_explorer(module):
     tree = ast.parse((WHATIF / f"{module}.py").read_text())
     imported = {

@@ -126,3 +126,66 @@ def test_expand_layout():
     out = expand(frame, {"a": np.array([10, 20, 30])})
     assert out["a"].tolist() == [10, 10, 20, 20, 30, 30]
     assert out["b"].tolist() == ["x", "y"] * 3
+
+
+def test_ice_rows_keep_the_first_curves_and_average_every_row(classifier):
+    frame, model = classifier
+    adapter = make_adapter(model, frame)
+    full = partial_dependence(adapter, frame, "income", grid_resolution=9)
+    kept = partial_dependence(adapter, frame, "income", grid_resolution=9, ice_rows=40)
+    np.testing.assert_allclose(kept.average, full.average, rtol=1e-12)
+    np.testing.assert_allclose(kept.individual, full.individual[:40])
+    assert kept.average_rows == len(frame) and kept.individual.shape == (40, 9)
+    centred = kept.centered()  # the centred average is the average's change, not the ICE rows'
+    np.testing.assert_allclose(centred.average, full.centered().average, atol=1e-12)
+
+
+def test_large_batches_are_chunked_and_report_progress(classifier, counting_predict, monkeypatch):
+    from mlnb.whatif import pdp
+
+    frame, model = classifier
+    monkeypatch.setattr(pdp, "BATCH_ROWS", 3 * len(frame))  # three grid values per call
+    counting = counting_predict(model.predict_proba)
+    adapter = make_adapter(model, frame)
+    adapter.raw_predict = counting
+    reports = []
+    result = partial_dependence(
+        adapter,
+        frame,
+        "income",
+        np.linspace(20, 90, 7),
+        progress=lambda d, t: reports.append((d, t)),
+    )
+    assert counting.calls == [3 * len(frame), 3 * len(frame), len(frame)]
+    assert reports == [(3, 7), (6, 7), (7, 7)]
+    one_call = partial_dependence(
+        make_adapter(model, frame), frame, "income", np.linspace(20, 90, 7)
+    )
+    np.testing.assert_allclose(result.individual, one_call.individual, rtol=1e-12)
+
+
+def test_the_2d_surface_reports_each_grid_row(classifier):
+    frame, model = classifier
+    reports = []
+    grids = (np.array([20.0, 50.0, 80.0]), np.array([0.1, 0.5, 0.9, 1.0]))
+    adapter = make_adapter(model, frame)
+    quiet = partial_dependence_2d(adapter, frame, ("income", "score"), grids)
+    loud = partial_dependence_2d(
+        adapter, frame, ("income", "score"), grids, progress=lambda d, t: reports.append((d, t))
+    )
+    assert reports == [(4, 12), (8, 12), (12, 12)]
+    np.testing.assert_allclose(loud.average, quiet.average, rtol=1e-12)
+
+
+def test_average_over_rows_is_the_exact_pdp_in_row_chunks(classifier):
+    from mlnb.whatif.pdp import average_over_rows
+
+    frame, model = classifier
+    adapter = make_adapter(model, frame)
+    grid = np.linspace(20, 90, 5)
+    reports = []
+    average = average_over_rows(
+        adapter, frame, "income", grid, chunk_rows=40, progress=lambda d, t: reports.append(d)
+    )
+    np.testing.assert_allclose(average, partial_dependence(adapter, frame, "income", grid).average)
+    assert reports == [40, 80, 120, 150]

@@ -139,3 +139,18 @@ def test_slice_metrics_per_slice_match_sklearn(binary):
         predicted = (scores[members, 1] >= row["threshold"]).astype(int)
         assert row["accuracy"] == pytest.approx(skm.accuracy_score(y[members], predicted))
         assert row["n"] == members.sum()
+
+
+def test_per_row_looks_each_slice_up_once():
+    from mlnb.whatif.performance import per_row
+
+    slices = np.array(["b", "a", "b", "c"])
+    np.testing.assert_array_equal(per_row({"a": 0.2, "b": 0.7}, slices, 0.5), [0.7, 0.2, 0.7, 0.5])
+
+
+def test_a_known_auc_is_used_and_the_confusion_matrix_matches_sklearn(binary):
+    y, scores = binary[0], binary[1]
+    given = classification_metrics(y, scores, threshold=0.3, auc=0.123)
+    assert given["roc_auc"] == 0.123
+    expected = skm.confusion_matrix(y, (scores[:, 1] >= 0.3).astype(int))
+    np.testing.assert_array_equal(given["confusion"], expected)
