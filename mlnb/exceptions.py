@@ -383,6 +383,10 @@ class MetricNotRecordedError(PipelineError):
     """A tuning metric that no trial recorded with ``mlnb.record``."""
 
 
+class BackendUnreachableError(PipelineError):
+    """A cluster (``--backend ray --address ...``) that does not answer."""
+
+
 # --- reproducibility check (mlnb.checking) ---------------------------------------------
 
 

@@ -13,7 +13,7 @@ from tests.helpers import START_TIMEOUT, extra, skip_unless_required
 def test_unknown_backend_names_the_known_ones():
     with pytest.raises(InvalidArgumentError) as info:
         executors.create("dask")
-    assert str(info.value) == "unknown backend 'dask'; available: local, ray."
+    assert str(info.value) == "unknown backend 'dask'; available: local, ray, slurm."
 
 
 @pytest.mark.kernel
