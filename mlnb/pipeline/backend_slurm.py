@@ -93,9 +93,9 @@ class SlurmExecutor:
             raise InvalidArgumentError(
                 f"slurm_cluster must be one of {', '.join(CLUSTERS)}, got {slurm_cluster!r}."
             )
-        if slurm_cluster == "slurm" and shutil.which("sbatch") is None:
+        if slurm_cluster == "slurm" and not all(map(shutil.which, ("sbatch", "srun"))):
             raise InvalidArgumentError(
-                "--backend slurm needs Slurm's sbatch on PATH, and it is not here — run mlnb on a Slurm login node (or pass --slurm-cluster local to try it with local processes)."
+                "--backend slurm needs Slurm's sbatch and srun on PATH, and they are not here — run mlnb on a Slurm login node (or pass --slurm-cluster local to try it with local processes)."
             )
         self._executor = submitit.AutoExecutor(
             folder=Path(slurm_folder or ".mlnb-slurm") / "%j", cluster=slurm_cluster
