@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from mlnb.exceptions import MetricNotRecordedError
+from mlnb.exceptions import MetricNotRecordedError, MissingDependencyError
 from mlnb.pipeline.backend_ray import connect, parse_resources
 from mlnb.pipeline.executor import lost_record
 from mlnb.pipeline.prune_monitor import warn_never_logged
@@ -131,13 +131,11 @@ def tune_on_ray(study: Any, job: TuneJob) -> tuple[int, int]:
         BackendUnreachableError: ``job.address`` does not answer.
         MetricNotRecordedError: a finished trial did not record the metric.
     """
-    ray, owns_ray = connect(job.address, job.jobs)
     try:
         from ray import tune
     except ImportError:
-        from mlnb.exceptions import MissingDependencyError
-
         raise MissingDependencyError("ray[tune]", "mlnb tune --backend ray", "ray") from None
+    ray, owns_ray = connect(job.address, job.jobs)
     from mlnb.pipeline.ray_trial import Inbox, NotebookTrial, TrialPlan
 
     resources = {"cpu": 1, **parse_resources(job.backend_options.get("ray_resources"))}

@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -106,6 +107,24 @@ def _walk(root: Path, skipped: set[Path]) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def _interruptible_kernels() -> Iterator[None]:
+    """Let the kernels this thread starts receive SIGINT while the run lasts.
+
+    Ray's workers block SIGINT, and a blocked signal stays blocked in the processes they
+    start — a kernel that never sees SIGINT cannot be interrupted, so a pruned trial would
+    run to its end. The mask is per thread; the previous one is put back afterwards.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
 def _store_at(home: Path) -> Iterator[None]:
     """``$MLNB_HOME`` points at ``home`` (the kernel inherits it) while the run lasts."""
     before = os.environ.get(HOME.env)
@@ -148,7 +167,7 @@ def run_parcel(
             "cwd": str(root / parcel.cwd),
             "stop_file": parcel.stop_file,
         }
-        with _store_at(scratch_store(scratch)):
+        with _store_at(scratch_store(scratch)), _interruptible_kernels():
             record = RunTask(**fields).execute()
             exported = export_run(record.id)
         return {

@@ -24,7 +24,9 @@ def test_a_sweep_runs_as_submitit_jobs_and_lands_in_the_store(notebook, tmp_path
     extra("submitit")
     path = notebook(
         "train.ipynb",
-        ["import mlnb, os\nmlnb.record('acc', lr * 2)\nmlnb.record('job', os.environ.get('SUBMITIT_LOCAL_JOB_ID'))"],
+        [
+            "import mlnb, os\nmlnb.record('acc', lr * 2)\nmlnb.record('job', os.environ.get('SUBMITIT_LOCAL_JOB_ID'))"
+        ],
         parameters="lr = 0.1",
     )
     result = sweep(
@@ -53,7 +55,9 @@ def test_pipeline_steps_run_as_submitit_jobs(notebook, tmp_path):
     extra("submitit")
     notebook("make.ipynb", ["open('data.csv', 'w').write(str(n))"], parameters="n = 4")
     spec = tmp_path / "pipeline.yaml"
-    spec.write_text("steps:\n  make: {notebook: make.ipynb, outputs: [data.csv]}\n", encoding="utf-8")
+    spec.write_text(
+        "steps:\n  make: {notebook: make.ipynb, outputs: [data.csv]}\n", encoding="utf-8"
+    )
     result = run_pipeline(
         spec,
         backend="slurm",
@@ -64,9 +68,7 @@ def test_pipeline_steps_run_as_submitit_jobs(notebook, tmp_path):
     assert (tmp_path / "data.csv").read_text(encoding="utf-8") == "4"
 
 
-def test_a_sweep_goes_to_sbatch_as_one_array_job_with_the_settings(
-    notebook, tmp_path, monkeypatch
-):
+def test_a_sweep_goes_to_sbatch_as_one_array_job_with_the_settings(notebook, tmp_path, monkeypatch):
     extra("submitit")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
