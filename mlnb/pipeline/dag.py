@@ -286,7 +286,7 @@ def run_pipeline(
     """
     from mlnb.pipeline.options import check_options
 
-    check_options(jobs=jobs, start_timeout=start_timeout)
+    check_options(jobs=jobs, start_timeout=start_timeout, **dict(backend_options or {}))
     started = time.perf_counter()
     spec = load_spec(path)
     state = PipelineState(spec.output_dir / STATE_NAME)

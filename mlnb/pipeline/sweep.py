@@ -329,7 +329,13 @@ def sweep(
     Raises:
         NoParametersCellError, UnknownParameterError, ParameterTypeError: before any trial.
     """
-    check_options(random=random, jobs=jobs, timeout=timeout, start_timeout=start_timeout)
+    check_options(
+        random=random,
+        jobs=jobs,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        **dict(backend_options or {}),
+    )
     path = Path(notebook)
     nb = load_notebook(path)
     resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial

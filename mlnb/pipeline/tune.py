@@ -148,6 +148,7 @@ def tune(
         start_timeout=start_timeout,
         prune_startup=prune_startup,
         prune_warmup=prune_warmup,
+        **dict(backend_options or {}),
     )
     path = Path(notebook)
     nb = load_notebook(path)
