@@ -138,42 +138,7 @@ def tune(
         MetricNotRecordedError: the first finished trial did not record ``metric``.
         InvalidArgumentError: an unknown pruner, or one the backend cannot run.
     """
-    _check_tune_arguments(
-        direction,
-        prune,
-        backend,
-        trials=trials,
-        jobs=jobs,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        prune_startup=prune_startup,
-        prune_warmup=prune_warmup,
-        **dict(backend_options or {}),
-    )
-    path = Path(notebook)
-    nb = load_notebook(path)
-    resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial
-    fixed = dict(fixed or {})
-    check_trial_values(
-        nb, path, fixed, ((dim.name, value) for dim in space.values() for value in dim.examples())
-    )
-    seed_value, _ = resolve_seed(seed)
-    home = path.resolve().parent / "tune"
-    out = Path(output_dir) if output_dir else home / path.stem
-    out.mkdir(parents=True, exist_ok=True)
-    if storage is None:
-        home.mkdir(parents=True, exist_ok=True)
-        storage = f"sqlite:///{home / (path.stem + '.db')}"
-    local_pruner = (prune_startup, prune_warmup) if prune == "median" and backend != "ray" else None
-    study = open_study(study_name or path.stem, storage, direction, seed_value, local_pruner)
-    job = TuneJob(
-        notebook=path,
-        out=out,
-        space=space,
-        metric=metric,
-        fixed=fixed,
-        seed=seed_value,
-        remaining=trials_left(study, trials),
+    settings: dict[str, Any] = dict(
         jobs=jobs,
         kernel=kernel,
         timeout=timeout,
@@ -186,20 +151,56 @@ def tune(
         backend_options=dict(backend_options or {}),
         progress=progress,
     )
+    _check_tune_arguments(direction, trials, settings)
+    path = Path(notebook)
+    fixed = dict(fixed or {})
+    _check_notebook(path, space, fixed, kernel)
+    seed_value, _ = resolve_seed(seed)
+    out, storage = _places(path, output_dir, storage)
+    local_pruner = (prune_startup, prune_warmup) if prune == "median" and backend != "ray" else None
+    study = open_study(study_name or path.stem, storage, direction, seed_value, local_pruner)
+    remaining = trials_left(study, trials)
+    job = TuneJob(path, out, space, metric, fixed, seed_value, remaining, **settings)
     started = time.perf_counter()
     ran, pruned = _search(study, job) if job.remaining else (0, 0)
     return TuneResult(study, metric, str(out), time.perf_counter() - started, ran, pruned)
 
 
-def _check_tune_arguments(direction: str, prune: str | None, backend: str, **values: Any) -> None:
+def _check_notebook(
+    path: Path, space: Mapping[str, Dimension], fixed: dict[str, Any], kernel: str | None
+) -> None:
+    """Refuse, before the study opens, a missing kernel and values the notebook cannot take."""
+    nb = load_notebook(path)
+    resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial
+    check_trial_values(
+        nb, path, fixed, ((dim.name, value) for dim in space.values() for value in dim.examples())
+    )
+
+
+def _places(
+    path: Path, output_dir: str | os.PathLike[str] | None, storage: str | None
+) -> tuple[Path, str]:
+    """The trial notebooks' folder (created) and the study's storage URL, defaults beside
+    the notebook: ``tune/<stem>/`` and ``sqlite:///tune/<stem>.db``."""
+    home = path.resolve().parent / "tune"
+    out = Path(output_dir) if output_dir else home / path.stem
+    out.mkdir(parents=True, exist_ok=True)
+    if storage is None:
+        home.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{home / (path.stem + '.db')}"
+    return out, storage
+
+
+def _check_tune_arguments(direction: str, trials: int, settings: dict[str, Any]) -> None:
     """Refuse what cannot run before the study is opened (optuna missing, a bad pruner...)."""
+    prune, backend = settings["prune"], settings["backend"]
     try:
         import optuna  # noqa: F401
     except ImportError:
         feature = f"mlnb tune --prune {prune}" if prune else "mlnb tune"
         raise MissingDependencyError("optuna", feature, "optuna") from None
     check_direction(direction)
-    check_options(**values)
+    check_options(trials=trials, **settings, **settings["backend_options"])
     if prune is not None and prune not in PRUNERS:
         raise InvalidArgumentError(f"--prune must be one of {', '.join(PRUNERS)}, got {prune!r}.")
     if prune == "asha" and backend != "ray":
