@@ -83,10 +83,11 @@ def connect(address: str | None, jobs: int) -> tuple[Any, bool]:
     options["runtime_env"] = {"env_vars": worker_environment()}
     try:
         ray.init(**options)
-    except ConnectionError as exc:
-        raise BackendUnreachableError(
-            f"cannot join the Ray cluster at {address} ({str(exc).splitlines()[0][:160]})."
-        ) from None
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, TimeoutError...
+        ray.shutdown()  # whatever half-started
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        where = f"join the Ray cluster at {address}" if address else "start a local Ray"
+        raise BackendUnreachableError(f"could not {where} ({reason}).") from None
     return ray, True
 
 
