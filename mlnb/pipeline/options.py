@@ -148,7 +148,7 @@ ADDRESS = Option(("--address",), {"help": "Ray cluster address HOST:PORT for --b
 #: the backends' own settings; the library takes them as one ``backend_options`` mapping
 BACKEND_SETTINGS = [
     Option(("--ray-resources",), {"metavar": "JSON", "help": "custom Ray resources every trial or step asks for, e.g. '{\"mlnb_worker\": 1}' runs them only on nodes started with --resources '{\"mlnb_worker\": 2}'"}),
-    Option(("--slurm-partition",), {"help": "Slurm partition (sbatch --partition)"}),
+    Option(("--slurm-partition",), {"metavar": "NAME", "help": "Slurm partition (sbatch --partition)"}),
     Option(("--slurm-gpus",), {"type": int, "metavar": "N", "help": "GPUs per Slurm job (sbatch --gpus-per-node)"}, rule="count_or_zero"),
     Option(("--slurm-time",), {"type": int, "metavar": "MINUTES", "help": "time limit of each Slurm job in minutes (sbatch --time)"}, rule="count"),
     Option(("--slurm-mem",), {"metavar": "SIZE", "help": "memory per Slurm job, e.g. 8G (sbatch --mem)"}),

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mlnb.config import HOME
+from mlnb.config import HOME, PROJECT
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.lifecycle import store_snapshot
 from mlnb.pipeline.run import RunTask
@@ -56,6 +56,7 @@ class Parcel:
         cwd: the kernel's working folder, relative (``"."``: the working folder itself).
         task: the :class:`RunTask` fields (its driver paths are replaced on the node).
         stop_file: a file on the node that stops the run when it appears (Ray Tune's pruning).
+        settings: the driver's mlnb settings the run should see (``MLNB_PROJECT``).
     """
 
     files: dict[str, bytes]
@@ -63,6 +64,7 @@ class Parcel:
     cwd: str
     task: dict[str, Any]
     stop_file: str | None = None
+    settings: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def working_folder(task: RunTask) -> Path:
@@ -93,7 +95,8 @@ def pack(task: RunTask) -> Parcel:
     else:
         relative = f"{OUTSIDE}/{notebook.name}"
     files[relative] = notebook.read_bytes()
-    return Parcel(files, relative, ".", asdict(task))
+    settings = {PROJECT.env: os.environ[PROJECT.env]} if os.environ.get(PROJECT.env) else {}
+    return Parcel(files, relative, ".", asdict(task), settings=settings)
 
 
 def _walk(root: Path, skipped: set[Path]) -> Iterator[Path]:
@@ -125,17 +128,18 @@ def _interruptible_kernels() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _store_at(home: Path) -> Iterator[None]:
-    """``$MLNB_HOME`` points at ``home`` (the kernel inherits it) while the run lasts."""
-    before = os.environ.get(HOME.env)
-    os.environ[HOME.env] = str(home)
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` (the kernel inherits them) while the run lasts."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(HOME.env, None)
-        else:
-            os.environ[HOME.env] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_parcel(
@@ -167,7 +171,8 @@ def run_parcel(
             "cwd": str(root / parcel.cwd),
             "stop_file": parcel.stop_file,
         }
-        with _store_at(scratch_store(scratch)), _interruptible_kernels():
+        settings = {**parcel.settings, HOME.env: str(scratch_store(scratch))}
+        with _environment(settings), _interruptible_kernels():
             record = RunTask(**fields).execute()
             exported = export_run(record.id)
         return {

@@ -21,8 +21,9 @@ PINNED = {"ray_resources": '{"mlnb_worker": 1}'}
 
 @pytest.mark.kernel
 def test_a_sweep_runs_on_the_worker_node_and_lands_in_the_driver_store(
-    ray_two_nodes, notebook, tmp_path
+    ray_two_nodes, notebook, tmp_path, monkeypatch
 ):
+    monkeypatch.setenv("MLNB_PROJECT", "scale-out")  # travels with the task
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "scale.txt").write_text("3", encoding="utf-8")
     path = notebook(
@@ -61,6 +62,7 @@ def test_a_sweep_runs_on_the_worker_node_and_lands_in_the_driver_store(
         node = stored.provenance["node"]
         assert node["node_id"] == ray_two_nodes.worker_node_id
         assert node["backend"] == "ray" and node["hostname"] and node["ip"]
+        assert stored.project == "scale-out"
         assert stored.provenance["pipeline"]["output"] == trial.output
         assert stored.provenance["pipeline"]["notebook"] == str(path)
         steps = [row.step for row in open_store().metrics(stored.id, ["loss"])]
