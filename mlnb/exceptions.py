@@ -347,6 +347,10 @@ class KernelNotFoundError(PipelineError):
         )
 
 
+class BackendUnreachableError(PipelineError):
+    """A cluster (``--backend ray --address ...``) that does not answer, or a Ray that did not start."""
+
+
 class KernelStartError(PipelineError):
     """A kernel that did not start, even after retrying."""
 
@@ -381,10 +385,6 @@ PipelineRunNotFoundError = RunNotFoundError
 
 class MetricNotRecordedError(PipelineError):
     """A tuning metric that no trial recorded with ``mlnb.record``."""
-
-
-class BackendUnreachableError(PipelineError):
-    """A cluster (``--backend ray --address ...``) that does not answer."""
 
 
 # --- reproducibility check (mlnb.checking) ---------------------------------------------
