@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mlnb.config import HOME, PROJECT
+from mlnb.display import human_bytes
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.lifecycle import store_snapshot
 from mlnb.pipeline.run import RunTask
@@ -87,7 +88,7 @@ def pack(task: RunTask) -> Parcel:
         total += path.stat().st_size
         if total > MAX_PARCEL_BYTES:
             raise InvalidArgumentError(
-                f"{root} holds more than {MAX_PARCEL_BYTES >> 20} MiB, too much to send with every task — put large data where every node can read it and pass its location as a parameter."
+                f"{root} holds more than {human_bytes(MAX_PARCEL_BYTES)}, too much to send with every task — put large data where every node can read it and pass its location as a parameter."
             )
         files[path.relative_to(root).as_posix()] = path.read_bytes()
     if notebook.is_relative_to(root):
