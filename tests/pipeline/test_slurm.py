@@ -51,6 +51,27 @@ def test_a_sweep_runs_as_submitit_jobs_and_lands_in_the_store(notebook, tmp_path
 
 
 @pytest.mark.kernel
+def test_the_cli_sends_a_sweep_to_slurm_with_its_settings(notebook, tmp_path, capsys):
+    extra("submitit")
+    from mlnb.cli import main
+
+    path = notebook("t.ipynb", ["import mlnb\nmlnb.record('acc', lr)"], parameters="lr = 0.1")
+    code = main(
+        [
+            "sweep", str(path), "-p", "lr=0.1,0.3", "--jobs", "2", "--no-progress",
+            "--output-dir", str(tmp_path / "sw"), "--start-timeout", str(START_TIMEOUT),
+            "--backend", "slurm", "--slurm-cluster", "local", "--slurm-time", "5",
+            "--slurm-folder", str(tmp_path / "jobs"),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "best: trial 1 (acc=0.3, max)" in out
+    jobs = [p.name for p in (tmp_path / "jobs").iterdir() if p.name.isdigit()]
+    assert len(jobs) == 2  # one submitit job folder per trial
+
+
+@pytest.mark.kernel
 def test_pipeline_steps_run_as_submitit_jobs(notebook, tmp_path):
     extra("submitit")
     notebook("make.ipynb", ["open('data.csv', 'w').write(str(n))"], parameters="n = 4")
