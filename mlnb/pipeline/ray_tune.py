@@ -12,6 +12,7 @@ run comes back through an inbox actor and lands in this machine's folder and run
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -135,15 +136,16 @@ def tune_on_ray(study: Any, job: TuneJob) -> tuple[int, int]:
         from ray import tune
     except ImportError:
         raise MissingDependencyError("ray[tune]", "mlnb tune --backend ray", "ray") from None
-    ray, owns_ray = connect(job.address, job.jobs)
     from mlnb.pipeline.ray_trial import Inbox, NotebookTrial, TrialPlan
 
     resources = {"cpu": 1, **parse_resources(job.backend_options.get("ray_resources"))}
+    parcel = pack(job.task(0, {}))  # the working folder, packed once for every trial
+    ray, owns_ray = connect(job.address, job.jobs)
     inbox = ray.remote(num_cpus=0)(Inbox).remote()
     searcher = _searcher_class()(study, job)
-    plan = TrialPlan(job, pack(job.task(0, {})), inbox)
+    plan = TrialPlan(job, parcel, inbox)
     storage = tempfile.mkdtemp(prefix="mlnb-ray-tune-")
-    # mlnb prints its own table and keeps its own records: no Tune console box, no Tune loggers
+    # mlnb keeps its own records: Tune's classic status table (with progress), no Tune loggers
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     tuner = tune.Tuner(
@@ -155,13 +157,16 @@ def tune_on_ray(study: Any, job: TuneJob) -> tuple[int, int]:
             max_concurrent_trials=job.jobs,
             reuse_actors=False,
         ),
-        run_config=tune.RunConfig(storage_path=storage, name="mlnb", verbose=0),
+        run_config=tune.RunConfig(
+            storage_path=storage, name="mlnb", verbose=1 if job.progress else 0
+        ),
     )
     try:
         tuner.fit()
         _land_all(ray, inbox, searcher, job)
     finally:
         shutil.rmtree(storage, ignore_errors=True)
+        ray.kill(inbox)
         if owns_ray:
             ray.shutdown()
     if searcher.error is not None:
@@ -186,7 +191,7 @@ def _land_all(ray: Any, inbox: Any, searcher: Any, job: TuneJob) -> None:
     for number, params in waiting.items():
         task = job.task(number, params)
         lost_record(
-            _fields(task),
+            dataclasses.asdict(task),
             "crashed",
             "RayTrialLost: the Ray Tune trial ended without sending its run back",
         )
@@ -205,12 +210,6 @@ def _land_one(item: dict[str, Any]) -> RunRecord:
     if item.get("payload") is None:
         return lost_record(item["task"], "crashed", item.get("error") or "the trial sent no run")
     return land(item["payload"], task)
-
-
-def _fields(task: RunTask) -> dict[str, Any]:
-    import dataclasses
-
-    return dataclasses.asdict(task)
 
 
 def _never_logged(record: RunRecord, metric: str) -> bool:
