@@ -17,6 +17,8 @@ from mlnb.runs.session import open_store
 from tests.helpers import START_TIMEOUT
 
 PINNED = {"ray_resources": '{"mlnb_worker": 1}'}
+#: every sweep and pipeline here runs on the worker node
+ON_WORKER = {"backend": "ray", "backend_options": PINNED, "start_timeout": START_TIMEOUT}
 
 
 @pytest.mark.kernel
@@ -45,11 +47,9 @@ def test_a_sweep_runs_on_the_worker_node_and_lands_in_the_driver_store(
         {"lr": [0.1, 0.2]},
         jobs=2,
         seed=1,
-        backend="ray",
-        backend_options=PINNED,
         output_dir=tmp_path / "sw",
-        start_timeout=START_TIMEOUT,
         progress=False,
+        **ON_WORKER,
     )
     assert [t.status for t in result.trials] == ["finished", "finished"], [
         t.record.error for t in result.trials
@@ -82,11 +82,9 @@ def test_the_guard_catches_a_worker_opening_a_driver_path(ray_two_nodes, noteboo
     result = sweep(
         path,
         {"where": [str(secret)]},
-        backend="ray",
-        backend_options=PINNED,
         output_dir=tmp_path / "sw",
-        start_timeout=START_TIMEOUT,
         progress=False,
+        **ON_WORKER,
     )
     assert result.trials[0].status == "failed"
     assert "PermissionError" in (result.trials[0].record.error or "")
@@ -111,7 +109,7 @@ def test_pipeline_steps_run_on_the_worker_node_and_their_outputs_come_back(
         "  use: {notebook: use.ipynb, inputs: [data.csv], upstream: [make]}\n",
         encoding="utf-8",
     )
-    result = run_pipeline(spec, backend="ray", backend_options=PINNED, start_timeout=START_TIMEOUT)
+    result = run_pipeline(spec, **ON_WORKER)
     assert [s.status for s in result.steps] == ["ran", "ran"], result.text()
     assert result.steps[1].values == {"n": 4}
     assert (tmp_path / "data.csv").read_text(encoding="utf-8") == "a\n4"

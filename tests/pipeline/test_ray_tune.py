@@ -13,7 +13,14 @@ from mlnb.pipeline.tune import parse_space, tune
 from mlnb.runs.session import open_store
 from tests.helpers import START_TIMEOUT
 
-PINNED = {"ray_resources": '{"mlnb_worker": 1}'}
+#: every search here: Ray Tune on the worker node, ASHA, no progress bar
+ON_RAY = {
+    "backend": "ray",
+    "backend_options": {"ray_resources": '{"mlnb_worker": 1}'},
+    "prune": "asha",
+    "start_timeout": START_TIMEOUT,
+    "progress": False,
+}
 #: a trial's quality shows from its first logged value; ten epochs of 0.6 s leave a stop
 #: from Ray Tune (seconds on a loaded 2-core machine) time to land before the last one
 EPOCHS = (
@@ -36,11 +43,7 @@ def test_asha_on_ray_tune_prunes_trials_that_fall_behind(ray_two_nodes, notebook
         "acc",
         trials=4,
         seed=3,
-        backend="ray",
-        backend_options=PINNED,
-        prune="asha",
-        start_timeout=START_TIMEOUT,
-        progress=False,
+        **ON_RAY,
     )
     trials = result.study.get_trials(deepcopy=False)
     states = [t.state.name for t in trials]
@@ -77,11 +80,7 @@ def test_asha_on_a_metric_never_logged_warns_and_runs_every_trial(
             "acc",
             trials=2,
             seed=1,
-            backend="ray",
-            backend_options=PINNED,
-            prune="asha",
-            start_timeout=START_TIMEOUT,
-            progress=False,
+            **ON_RAY,
         )
     assert [t.state.name for t in result.study.get_trials(deepcopy=False)] == [
         "COMPLETE",
