@@ -359,6 +359,10 @@ class KernelNotFoundError(PipelineError):
         )
 
 
+class BackendUnreachableError(PipelineError):
+    """A cluster (``--backend ray --address ...``) that does not answer, or a Ray that did not start."""
+
+
 class KernelStartError(PipelineError):
     """A kernel that did not start, even after retrying."""
 

@@ -1,9 +1,10 @@
-"""Where trials and steps execute: local worker processes (default) or Ray tasks.
+"""Where trials and steps execute: local worker processes (default), Ray or Slurm.
 
-An executor takes :class:`~mlnb.pipeline.run.RunTask` objects and hands back their
+An executor (:class:`~mlnb.pipeline.executor.Executor`) takes :class:`~mlnb.pipeline.run.RunTask` objects and hands back their
 run records as they finish. Sweeps, tuning and DAGs all drive one through the same
 four calls (``submit``, ``next_result``, ``cancel_pending``, ``close``), and new
-ones register in :data:`executors` — as papermill registers its engines.
+ones register in :data:`executors` — as papermill registers its engines. The Ray and
+Slurm executors live in their own modules and are imported only when asked for.
 
 Local executor: ``jobs`` worker *processes* (``python -m mlnb.pipeline.worker``),
 never threads — papermill changes the working directory with a process-wide
@@ -20,72 +21,21 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import queue
 import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any
 
-from mlnb.config import project as configured_project
-from mlnb.exceptions import InvalidArgumentError, MissingDependencyError, MlnbError
-from mlnb.pipeline.lifecycle import provenance_of, run_name
+from mlnb.exceptions import InvalidArgumentError
+from mlnb.pipeline.executor import Executor, lost_record
 from mlnb.pipeline.run import RunTask
-from mlnb.pipeline.section import PipelineSection
-from mlnb.runs import external
 from mlnb.runs.records import RunRecord
 
 log = logging.getLogger(__name__)
-
-
-class Executor(Protocol):
-    """What sweeps, tuning and pipelines need from a place that runs notebooks."""
-
-    def submit(self, key: Hashable, task: RunTask) -> None:
-        """Queue ``task``; its record comes back from :meth:`next_result` under ``key``."""
-
-    def next_result(self) -> tuple[Hashable, RunRecord | None]:
-        """Block until a task ends: ``(key, record)``, or ``(key, None)`` if it was cancelled."""
-
-    def pending(self) -> int:
-        """Tasks submitted whose result has not been returned yet."""
-
-    def cancel_pending(self) -> None:
-        """Do not start the tasks still queued (those already running finish)."""
-
-    def close(self) -> None:
-        """Stop the workers and any spare kernels."""
-
-
-def lost_record(fields: dict[str, Any], status: str, error: str) -> RunRecord:
-    """Record, in the run store, a task that could not report itself (it did not start,
-    or its worker died), so the run store and the sweep's table show it."""
-    tags = list(fields.get("tags") or [])
-    notebook = str(fields.get("notebook"))
-    section = PipelineSection(
-        notebook=notebook,
-        output=str(fields.get("output")),
-        params=dict(fields.get("params") or {}),
-        seed=fields.get("seed"),
-        kernel=str(fields.get("kernel") or "python3"),
-        cwd=fields.get("cwd"),
-        rerun_of=fields.get("rerun_of"),
-    )
-    begun: dict[str, Any] = dict(
-        project=configured_project("pipeline"),
-        config=section.params,
-        tags=["pipeline", *tags],
-        provenance=provenance_of(section),
-    )
-    try:
-        return external.record(run_name(notebook, tags), status, error=error, **begun)
-    except MlnbError as exc:  # the store is unusable: the caller still gets the outcome
-        log.warning("mlnb: a lost run could not be written to the run store: %s", exc)
-        unstored = external.draft(run_name(notebook, tags), **begun)
-        return external.ended_record(unstored, status, error=error)
 
 
 class _Worker:
@@ -209,81 +159,8 @@ class LocalProcessExecutor:
         self._workers.clear()
 
 
-def _ray_execute(fields: dict[str, Any]) -> dict[str, Any]:
-    """Body of a Ray task: run one notebook with papermill inside the Ray worker."""
-    return RunTask(**fields).execute().to_dict()
-
-
-class RayExecutor:
-    """Runs each task as a Ray task (one CPU each); ``address`` joins an existing cluster.
-
-    Without an address a local Ray is started with ``jobs`` CPUs. Workers on a remote
-    cluster need mlnb, papermill and the notebook's files at the same paths.
-    """
-
-    def __init__(self, jobs: int = 1, address: str | None = None, **_: Any) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise MissingDependencyError("ray", "--backend ray", "ray") from None
-        self._ray = ray
-        self._owns_ray = not ray.is_initialized()
-        if self._owns_ray:
-            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-            if address:
-                options["address"] = address
-            else:
-                options["num_cpus"] = jobs
-                options["runtime_env"] = {"env_vars": worker_environment()}
-            ray.init(**options)
-        self._remote = ray.remote(num_cpus=1)(_ray_execute)
-        self._refs: dict[Any, tuple[Hashable, dict[str, Any]]] = {}
-
-    def submit(self, key: Hashable, task: RunTask) -> None:
-        """Start the task on the cluster."""
-        fields = asdict(task)
-        self._refs[self._remote.remote(fields)] = (key, fields)
-
-    def pending(self) -> int:
-        """Tasks not returned yet."""
-        return len(self._refs)
-
-    def next_result(self) -> tuple[Hashable, RunRecord | None]:
-        """The next task to finish."""
-        ready, _ = self._ray.wait(list(self._refs), num_returns=1)
-        key, fields = self._refs.pop(ready[0])
-        try:
-            return key, RunRecord.from_dict(self._ray.get(ready[0]))
-        except self._ray.exceptions.TaskCancelledError:
-            return key, None
-        except self._ray.exceptions.RayError as exc:
-            return key, lost_record(fields, "crashed", f"{type(exc).__name__}: {exc}")
-
-    def cancel_pending(self) -> None:
-        """Cancel the tasks Ray has not started."""
-        for ref in list(self._refs):
-            with contextlib.suppress(Exception):
-                self._ray.cancel(ref, force=False)
-
-    def close(self) -> None:
-        """Shut down the local Ray this executor started."""
-        if self._owns_ray:
-            self._ray.shutdown()
-
-
-def worker_environment() -> dict[str, str]:
-    """What a Ray worker needs from this process: the import path and the run store."""
-    from mlnb.runs.database import ENV_HOME, default_home
-
-    env = {ENV_HOME: str(default_home())}
-    path = os.environ.get("PYTHONPATH")
-    if path:
-        env["PYTHONPATH"] = path
-    return env
-
-
 class Executors:
-    """The registry of executors: name → factory ``(jobs=..., address=...)``."""
+    """The registry of executors: name → factory ``(jobs=..., address=..., **options)``."""
 
     def __init__(self) -> None:
         self._factories: dict[str, Callable[..., Executor]] = {}
@@ -296,8 +173,15 @@ class Executors:
         """Registered executor names."""
         return list(self._factories)
 
-    def create(self, name: str, jobs: int = 1, address: str | None = None) -> Executor:
-        """A new executor by name.
+    def create(
+        self,
+        name: str,
+        jobs: int = 1,
+        address: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Executor:
+        """A new executor by name; ``options`` are its own settings (``ray_resources``,
+        ``slurm_partition``...), passed as keywords.
 
         Raises:
             InvalidArgumentError: an unknown name (the known ones are listed).
@@ -306,9 +190,22 @@ class Executors:
             raise InvalidArgumentError(
                 f"unknown backend {name!r}; available: {', '.join(self._factories)}."
             )
-        return self._factories[name](jobs=jobs, address=address)
+        return self._factories[name](jobs=jobs, address=address, **dict(options or {}))
+
+
+def _ray(**settings: Any) -> Executor:
+    from mlnb.pipeline.backend_ray import RayExecutor
+
+    return RayExecutor(**settings)
+
+
+def _slurm(**settings: Any) -> Executor:
+    from mlnb.pipeline.backend_slurm import SlurmExecutor
+
+    return SlurmExecutor(**settings)
 
 
 executors = Executors()
 executors.register("local", LocalProcessExecutor)
-executors.register("ray", RayExecutor)
+executors.register("ray", _ray)
+executors.register("slurm", _slurm)

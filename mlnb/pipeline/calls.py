@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from mlnb.pipeline.options import backend_settings
+
 
 def run_call(args: argparse.Namespace) -> dict[str, Any]:
     """Keywords of :func:`mlnb.pipeline.run.run` from parsed ``RUN`` (and papermill) options."""
@@ -87,6 +89,7 @@ def sweep_call(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "jobs": args.jobs,
         "backend": args.backend,
         "address": args.address,
+        "backend_options": backend_settings(args),
         "progress": not args.no_progress,
         **run_call(args),
     }
@@ -116,6 +119,7 @@ def tune_call(args: argparse.Namespace) -> dict[str, Any]:
         "jobs": args.jobs,
         "backend": args.backend,
         "address": args.address,
+        "backend_options": backend_settings(args),
         "progress": not args.no_progress,
         "prune": args.prune,
         "prune_startup": args.prune_startup,
@@ -130,5 +134,6 @@ def pipeline_call(args: argparse.Namespace) -> dict[str, Any]:
         "jobs": args.jobs,
         "backend": args.backend,
         "address": args.address,
+        "backend_options": backend_settings(args),
         "start_timeout": args.start_timeout,
     }

@@ -264,6 +264,7 @@ def run_pipeline(
     backend: str = "local",
     address: str | None = None,
     start_timeout: int = 120,
+    backend_options: Mapping[str, Any] | None = None,
 ) -> PipelineResult:
     """Run the stale steps of a pipeline in dependency order; skip the rest.
 
@@ -271,8 +272,9 @@ def run_pipeline(
         path: the pipeline YAML.
         force: run every step, cached or not.
         jobs: steps at once (default: the file's ``jobs``, else 1).
-        backend: ``local`` or ``ray`` (see :mod:`mlnb.pipeline.backends`).
+        backend: ``local``, ``ray`` or ``slurm`` (see :mod:`mlnb.pipeline.backends`).
         address: Ray cluster address.
+        backend_options: the backend's own settings (``ray_resources``, ``slurm_partition``...).
         start_timeout: seconds to wait for each kernel.
 
     Returns:
@@ -284,7 +286,7 @@ def run_pipeline(
     """
     from mlnb.pipeline.options import check_options
 
-    check_options(jobs=jobs, start_timeout=start_timeout)
+    check_options(jobs=jobs, start_timeout=start_timeout, **dict(backend_options or {}))
     started = time.perf_counter()
     spec = load_spec(path)
     state = PipelineState(spec.output_dir / STATE_NAME)
@@ -315,7 +317,7 @@ def run_pipeline(
                     results[name] = StepResult(name, "cached", [], values=last.values)
                     continue
                 if executor is None:
-                    executor = _start(spec, backend, jobs, address)
+                    executor = _start(spec, backend, jobs, address, backend_options)
                 results[name] = StepResult(name, "running", reasons, parts=parts)
                 executor.submit(name, spec.task(step, start_timeout))
             if executor is not None and executor.pending() and not progressed:
@@ -333,12 +335,18 @@ def run_pipeline(
     return PipelineResult([results[n] for n in spec.order], time.perf_counter() - started)
 
 
-def _start(spec: PipelineSpec, backend: str, jobs: int | None, address: str | None) -> Any:
+def _start(
+    spec: PipelineSpec,
+    backend: str,
+    jobs: int | None,
+    address: str | None,
+    options: Mapping[str, Any] | None,
+) -> Any:
     from mlnb.pipeline.backends import executors
 
     for name in spec.order:  # check every step's parameters before any kernel starts
         spec.check_parameters(spec.steps[name])
-    return executors.create(backend, jobs=jobs or spec.jobs, address=address)
+    return executors.create(backend, jobs=jobs or spec.jobs, address=address, options=options)
 
 
 def _settle(

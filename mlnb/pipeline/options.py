@@ -143,10 +143,20 @@ PAPERMILL = [
 ]  # fmt: skip
 
 JOBS = Option(("--jobs", "-j"), {"type": int, "default": 1, "help": "runs at once (worker processes; default 1)"}, rule="count")  # fmt: skip
-BACKEND = Option(("--backend",), {"default": "local", "help": "local (processes, default) or ray"})  # fmt: skip
-ADDRESS = Option(("--address",), {"help": "Ray cluster address for --backend ray (default: start a local Ray)"})  # fmt: skip
+BACKEND = Option(("--backend",), {"default": "local", "help": "local (processes, default), ray or slurm"})  # fmt: skip
+ADDRESS = Option(("--address",), {"help": "Ray cluster address HOST:PORT for --backend ray (default: start a local Ray)"})  # fmt: skip
+#: the backends' own settings; the library takes them as one ``backend_options`` mapping
+BACKEND_SETTINGS = [
+    Option(("--ray-resources",), {"metavar": "JSON", "help": "custom Ray resources every trial or step asks for, e.g. '{\"mlnb_worker\": 1}' runs them only on nodes started with --resources '{\"mlnb_worker\": 2}'"}),
+    Option(("--slurm-partition",), {"metavar": "NAME", "help": "Slurm partition (sbatch --partition)"}),
+    Option(("--slurm-gpus",), {"type": int, "metavar": "N", "help": "GPUs per Slurm job (sbatch --gpus-per-node)"}, rule="count_or_zero"),
+    Option(("--slurm-time",), {"type": int, "metavar": "MINUTES", "help": "time limit of each Slurm job in minutes (sbatch --time)"}, rule="count"),
+    Option(("--slurm-mem",), {"metavar": "SIZE", "help": "memory per Slurm job, e.g. 8G (sbatch --mem)"}),
+    Option(("--slurm-cluster",), {"choices": ("slurm", "local"), "help": "slurm (default: sbatch) or local: run the jobs as local processes with submitit's local executor, to try --backend slurm without a cluster"}),
+    Option(("--slurm-folder",), {"metavar": "DIR", "help": "where submitit keeps job scripts and logs (default .mlnb-slurm/ in the current folder; must be on a file system the nodes share)"}),
+]  # fmt: skip
 NO_PROGRESS = Option(("--no-progress",), {"action": "store_true", "help": "no progress bar"})
-PARALLEL = [JOBS, BACKEND, ADDRESS, NO_PROGRESS]
+PARALLEL = [JOBS, BACKEND, ADDRESS, *BACKEND_SETTINGS, NO_PROGRESS]
 
 FIXED = _pairs(("-r", "--fixed"), "a parameter every trial gets")
 SWEEP = [
@@ -173,7 +183,7 @@ TUNE = [
     KERNEL,
     Option(("--timeout",), {"type": float, "help": "stop a trial after this many seconds"}, rule="seconds"),
     START_TIMEOUT,
-    Option(("--prune",), {"choices": ("median",), "help": "stop trials early: the notebook logs --metric at each step with mlnb.log({metric: value}, step=epoch); median stops a trial below the median of earlier trials at that step (status pruned)"}),
+    Option(("--prune",), {"choices": ("median", "asha"), "help": "stop trials early: the notebook logs --metric at each step with mlnb.log({metric: value}, step=epoch); median stops a trial below the median of earlier trials at that step, asha (--backend ray) is Ray Tune's ASHA scheduler (status pruned)"}),
     Option(("--prune-startup",), {"type": int, "default": 5, "metavar": "N", "help": "trials that run to the end before --prune starts pruning (default 5)"}, rule="count_or_zero"),
     Option(("--prune-warmup",), {"type": int, "default": 0, "metavar": "STEPS", "help": "steps every trial runs before --prune may stop it (default 0)"}, rule="count_or_zero"),
     *PARALLEL,
@@ -183,6 +193,7 @@ PIPELINE = [
     Option(("--jobs", "-j"), {"type": int, "help": "steps at once (default: the file's jobs, else 1)"}, rule="count"),
     BACKEND,
     ADDRESS,
+    *BACKEND_SETTINGS,
     START_TIMEOUT,
 ]  # fmt: skip
 RERUN = [
@@ -196,6 +207,15 @@ RERUN = [
 CHECKED: dict[str, Option] = {
     o.dest: o for o in [*RUN, *PAPERMILL, *SWEEP, *TUNE, *PIPELINE] if o.rule is not None
 }
+
+
+def backend_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The backend settings given on a parsed command line (unset ones left out)."""
+    return {
+        o.dest: getattr(args, o.dest)
+        for o in BACKEND_SETTINGS
+        if getattr(args, o.dest, None) is not None
+    }
 
 
 def check_option(name: str, value: Any, where: str = "") -> None:

@@ -299,6 +299,7 @@ def sweep(
     fail_fast: bool = False,
     backend: str = "local",
     address: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
     metric: str | None = None,
     direction: str | None = None,
     progress: bool = True,
@@ -315,7 +316,9 @@ def sweep(
         fixed: parameters every trial gets.
         kernel, cwd, timeout, start_timeout: as for :func:`mlnb.pipeline.run.run`.
         fail_fast: after the first trial that does not finish, start no more.
-        backend: ``"local"`` (processes) or ``"ray"``; ``address`` for a Ray cluster.
+        backend: ``"local"`` (processes), ``"ray"`` or ``"slurm"``; ``address`` for a Ray cluster.
+        backend_options: the backend's own settings (``ray_resources``, ``slurm_partition``,
+            ``slurm_gpus``, ``slurm_time``, ``slurm_mem``, ``slurm_folder``).
         metric: recorded value that picks the best trial (default: the first number).
         direction: ``"max"`` or ``"min"`` (default: ``min`` for loss/error names).
         progress: show a tqdm progress bar on stderr.
@@ -326,7 +329,13 @@ def sweep(
     Raises:
         NoParametersCellError, UnknownParameterError, ParameterTypeError: before any trial.
     """
-    check_options(random=random, jobs=jobs, timeout=timeout, start_timeout=start_timeout)
+    check_options(
+        random=random,
+        jobs=jobs,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        **dict(backend_options or {}),
+    )
     path = Path(notebook)
     nb = load_notebook(path)
     resolve_kernel(nb, kernel)  # a missing kernel is refused now, not by every trial
@@ -380,6 +389,8 @@ def sweep(
         address=address,
         label=f"sweep {path.name}",
         progress=progress,
+        backend_options=backend_options,
+        eager=True,
     )
     return SweepResult(
         trials,

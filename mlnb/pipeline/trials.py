@@ -56,25 +56,30 @@ def run_trials(
     address: str | None,
     label: str,
     progress: bool,
+    backend_options: Mapping[str, Any] | None = None,
+    eager: bool = False,
 ) -> None:
     """Run ``tasks`` with up to ``jobs`` in flight, calling ``on_result`` as each ends.
 
     Tasks are drawn from the iterator only when a slot is free, so a tuner can
     ask its sampler for the next point after seeing the last results. When
     ``on_result`` returns False no further task starts (the ones running finish).
+    With ``eager`` (a sweep, whose tasks are all known) an executor that limits its own
+    parallelism (``batches``: Slurm's array jobs) gets every task at once.
     The executor is closed however the loop ends.
     """
     from tqdm.auto import tqdm
 
     from mlnb.pipeline.backends import executors
 
-    executor = executors.create(backend, jobs=jobs, address=address)
+    executor = executors.create(backend, jobs=jobs, address=address, options=backend_options)
+    limit = total if eager and getattr(executor, "batches", False) else jobs
     bar = tqdm(total=total, desc=label, unit="trial", disable=not progress)
     in_flight = failed = pruned = 0
     stopped = False
     try:
         while True:
-            while not stopped and in_flight < jobs:
+            while not stopped and in_flight < limit:
                 item = next(tasks, None)
                 if item is None:
                     break

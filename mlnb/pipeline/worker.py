@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 def serve(tasks: TextIO, results: TextIO) -> None:
     """Run every task read from ``tasks``, writing each record to ``results``."""
-    from mlnb.pipeline.backends import lost_record
+    from mlnb.pipeline.executor import lost_record
     from mlnb.pipeline.kernels import KernelSource
     from mlnb.pipeline.run import RunTask, last_record
     from mlnb.runs.records import RunRecord

@@ -199,8 +199,13 @@ def test_prune_bad_inputs(notebook, tmp_path, monkeypatch):
     with pytest.raises(InvalidArgumentError) as caught:
         tune(path, space, "acc", prune="asha", progress=False)
     assert str(caught.value) == (
-        "--prune must be one of median, got 'asha' (ASHA runs on Ray Tune, which mlnb tune does not drive yet)."
+        "--prune asha is Ray Tune's scheduler — add --backend ray, or use --prune median here."
     )
+    with pytest.raises(InvalidArgumentError) as caught:
+        tune(path, space, "acc", prune="hyperband", progress=False)
+    assert str(caught.value) == "--prune must be one of median, asha, got 'hyperband'."
+    with pytest.raises(InvalidArgumentError, match=r"^--prune reads the trials' values while"):
+        tune(path, space, "acc", prune="median", backend="slurm", progress=False)
     with pytest.raises(
         InvalidArgumentError, match="--prune-startup must be a whole number of at least 0"
     ):
