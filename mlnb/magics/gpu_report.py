@@ -50,13 +50,9 @@ class GpuSelfReport:
         self._stop = threading.Event()
         self.hooks.register("self-report-pre", "pre_run_cell", self.before_cell)
         self.hooks.register("self-report-post", "post_run_cell", self.after_cell)
-        self._thread = threading.Thread(
-            target=self._loop,
-            args=(INTERVAL if interval is None else interval,),
-            name="mlnb-gpu-selfreport",
-            daemon=True,
-        )
-        self._thread.start()
+        self._interval = INTERVAL if interval is None else interval
+        #: started with the first report: a kernel that never uses a GPU never runs it
+        self._thread: threading.Thread | None = None
 
     def before_cell(self, _info: Any = None) -> None:
         """A cell starts: report busy (with the figures so far) when a GPU is in use."""
@@ -77,7 +73,18 @@ class GpuSelfReport:
                 from mlnb.gpu.selfreport import SelfReporter
 
                 self.reporter = SelfReporter()
+                self._start_thread()
             self.reporter.write(busy=self.busy)
+
+    def _start_thread(self) -> None:
+        if self._thread is None and not self._stop.is_set():
+            self._thread = threading.Thread(
+                target=self._loop,
+                args=(self._interval,),
+                name="mlnb-gpu-selfreport",
+                daemon=True,
+            )
+            self._thread.start()
 
     def _loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
@@ -91,7 +98,8 @@ class GpuSelfReport:
     def close(self) -> None:
         """Stop the thread, unregister the hooks and delete the report file."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         self.hooks.clear()
         with self._lock:
             if self.reporter is not None:

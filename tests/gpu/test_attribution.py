@@ -174,9 +174,25 @@ def test_a_long_cell_is_reported_while_it_runs(shell, tmp_path, monkeypatch, fak
         assert read_all(tmp_path / "mlnb-gpu")[0].busy is False
     finally:
         reports.close()
-    assert not reports._thread.is_alive()
+    assert reports._thread is not None and not reports._thread.is_alive()
     assert read_all(tmp_path / "mlnb-gpu") == []  # closing removes the report
     del block
+
+
+def test_a_kernel_without_a_gpu_starts_no_reporting_thread(shell, tmp_path, monkeypatch):
+    """%load_ext stays cheap: the thread starts with the first report, i.e. once a GPU is in use."""
+    from mlnb.magics.gpu_report import GpuSelfReport
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mlnb.gpu.backends.fake", raising=False)
+    reports = GpuSelfReport(shell, interval=0.05)
+    try:
+        reports.before_cell()
+        reports.after_cell()
+        assert reports._thread is None
+        assert not (tmp_path / "mlnb-gpu").exists() or read_all(tmp_path / "mlnb-gpu") == []
+    finally:
+        reports.close()
 
 
 def _mig_pynvml() -> types.ModuleType:
