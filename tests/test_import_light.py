@@ -109,6 +109,13 @@ LOAD_EXT_MODULES = {
     "mlnb.magics.gpu_report",
     "mlnb.hooks",
     "mlnb.exceptions",
+    "mlnb.exceptions.base",
+    "mlnb.exceptions.checking",
+    "mlnb.exceptions.data",
+    "mlnb.exceptions.gpu",
+    "mlnb.exceptions.pipeline",
+    "mlnb.exceptions.runs",
+    "mlnb.exceptions.whatif",
 }
 
 

@@ -9,14 +9,16 @@ another seed (``vary_seed``). Everything ends in a :class:`~mlnb.checking.report
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlnb.checking import compare, static
 from mlnb.checking.cells import check_checkable
-from mlnb.checking.report import ERROR, WARNING, CellResult, CheckReport, Finding
+from mlnb.checking.report import ERROR, WARNING, CellResult, CheckReport, FileAccess, Finding
 from mlnb.exceptions import InvalidArgumentError
 from mlnb.pipeline.loading import load_notebook
 from mlnb.pipeline.parameters import source_text
@@ -111,14 +113,7 @@ def check(
         KernelNotFoundError, KernelStartError: the kernel cannot be used.
     """
     started = time.perf_counter()
-    if runs < 1:
-        raise InvalidArgumentError(f"runs must be 1 or more, got {runs}.")
-    if timeout is not None and not timeout > 0:
-        raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout}.")
-    if seed is not None:
-        seed = validate_seed(seed)
-    if vary_seed and seed is None:
-        seed = DEFAULT_SEED
+    seed = _checked_options(runs, timeout, seed, vary_seed)
     path = Path(notebook)
     nb = load_notebook(path)
     check_checkable(nb, str(path))
@@ -128,42 +123,74 @@ def check(
     report.findings = static.static_findings(
         nb, folder=folder, kernel=name, installed_kernels=installed
     )
-    if static_only:
-        report.seconds = time.perf_counter() - started
-        return report
-    from mlnb.checking.fresh import fresh_run
+    if not static_only:
+        from mlnb.checking.fresh import fresh_run
+
+        run = functools.partial(fresh_run, nb, cwd=str(folder), kernel=name, timeout=timeout)
+        _compare_fresh_runs(report, nb, run, runs=runs, vary_seed=vary_seed, rtol=rtol)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _checked_options(
+    runs: int, timeout: float | None, seed: int | None, vary_seed: bool
+) -> int | None:
+    """The seed the runs are pinned to, once ``runs``, ``timeout`` and ``seed`` are in bounds."""
+    if runs < 1:
+        raise InvalidArgumentError(f"runs must be 1 or more, got {runs}.")
+    if timeout is not None and not timeout > 0:
+        raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout}.")
+    if seed is not None:
+        seed = validate_seed(seed)
+    if vary_seed and seed is None:
+        seed = DEFAULT_SEED
+    return seed
+
+
+def _compare_fresh_runs(
+    report: CheckReport,
+    nb: NotebookNode,
+    run: Callable[..., FreshRun],
+    *,
+    runs: int,
+    vary_seed: bool,
+    rtol: float,
+) -> None:
+    """Run ``nb`` fresh ``runs`` times (and once more with another seed with ``vary_seed``),
+    adding to ``report`` what differs from the saved outputs and between the runs."""
     from mlnb.checking.io_audit import file_accesses
 
-    first = fresh_run(nb, cwd=str(folder), kernel=name, seed=seed, timeout=timeout)
+    seed = report.seed
+    first = run(seed=seed)
     report.runs = 1
     report.findings += _end_findings(first, nb)
     report.cells, findings = _saved_vs_fresh(nb, first, rtol)
     report.findings += findings
     inputs, outputs = _declared(nb)
     report.files = file_accesses(first.io_outputs, inputs, outputs)
-    report.findings += [
+    report.findings += _undeclared_file_findings(report.files)
+    for _ in range(runs - 1):
+        again = run(seed=seed, audit=False)
+        report.runs += 1
+        report.findings += _run_vs_run(nb, first, again, rtol, varied=False)
+    if vary_seed:
+        varied = run(seed=(seed or 0) + 1, audit=False)
+        report.runs += 1
+        report.findings += _run_vs_run(nb, first, varied, rtol, varied=True)
+
+
+def _undeclared_file_findings(files: Sequence[FileAccess]) -> list[Finding]:
+    """A warning per file the notebook reads or writes that its step does not declare."""
+    return [
         Finding(
             f"undeclared-{f.role}",
             f"the notebook {'reads' if f.role == 'input' else 'writes'} {f.path}, which its step does not declare as an {f.role}.",
             None,
             WARNING,
         )
-        for f in report.files
+        for f in files
         if not f.declared
     ]
-    for _ in range(runs - 1):
-        again = fresh_run(nb, cwd=str(folder), kernel=name, seed=seed, timeout=timeout, audit=False)
-        report.runs += 1
-        report.findings += _run_vs_run(nb, first, again, rtol, varied=False)
-    if vary_seed:
-        other = (seed or 0) + 1
-        varied = fresh_run(
-            nb, cwd=str(folder), kernel=name, seed=other, timeout=timeout, audit=False
-        )
-        report.runs += 1
-        report.findings += _run_vs_run(nb, first, varied, rtol, varied=True)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _end_findings(run: FreshRun, nb: NotebookNode) -> list[Finding]:

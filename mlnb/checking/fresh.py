@@ -87,22 +87,54 @@ def fresh_run(
     Raises:
         KernelStartError: the kernel did not start.
     """
-    import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    from mlnb.exceptions import KernelStartError
 
     started = time.perf_counter()
     result = FreshRun(seed=seed)
     work = copy.deepcopy(nb)
     count = len(work.cells)
-    # nbclient writes each executed cell back at its index: the setup and report cells
-    # get indices of their own, after the notebook's cells
+    setup_cell, report_cell = _add_setup_and_report_cells(work, seed, audit)
+    budget = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    client = _client(work, kernel, cwd, budget)
+    manager = _start_kernel(client, kernel, seed)
+    try:
+        if setup_cell.source:
+            client.execute_cell(setup_cell, count, store_history=False)
+        _run_code_cells(client, work.cells[:count], result, deadline=started + budget)
+        if audit:
+            client.timeout = 60
+            client.execute_cell(report_cell, count + 1, store_history=False)
+            result.io_outputs = list(report_cell.outputs)
+    except CellTimeoutError:
+        result.status = TIMEOUT
+    except DeadKernelError:
+        result.status = DIED
+    finally:
+        _stop_kernel(manager)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _add_setup_and_report_cells(
+    work: NotebookNode, seed: int | None, audit: bool
+) -> tuple[Any, Any]:
+    """Append the setup cell (audit hook, seed) and the I/O report cell to ``work``.
+
+    nbclient writes each executed cell back at its index: these two get indices of their
+    own, after the notebook's cells.
+    """
+    import nbformat
+
     setup_cell = nbformat.v4.new_code_cell(_setup_code(seed, audit))
     report_cell = nbformat.v4.new_code_cell(io_audit.report_code())
     work.cells = [*work.cells, setup_cell, report_cell]
-    budget = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    return setup_cell, report_cell
+
+
+def _client(work: NotebookNode, kernel: str, cwd: str, budget: float) -> Any:
+    """An nbclient client for ``work`` that runs every cell, errors or not, in ``cwd``."""
+    from nbclient import NotebookClient
+
     client = NotebookClient(
         work,
         timeout=int(max(1, budget)),
@@ -112,44 +144,58 @@ def fresh_run(
         record_timing=False,
         resources={"metadata": {"path": cwd}},
     )
+    client.km = _kernel_manager(kernel)
+    return client
+
+
+def _start_kernel(client: Any, kernel: str, seed: int | None) -> Any:
+    """Start the client's kernel (``PYTHONHASHSEED`` and mlnb's seed set given a seed).
+
+    Returns:
+        The context manager that stops the kernel on exit.
+
+    Raises:
+        KernelStartError: the kernel did not start.
+    """
+    from mlnb.exceptions import KernelStartError
+
     env = dict(os.environ)
     if seed is not None:
         env["PYTHONHASHSEED"] = str(seed)
         env[config.SEED.env] = str(seed)
-    client.km = _kernel_manager(kernel)
     try:
         manager = client.setup_kernel(env=env)
         manager.__enter__()
     except Exception as exc:
         raise KernelStartError(f"the {kernel!r} kernel did not start: {exc}") from None
-    current: int | None = None
+    return manager
+
+
+def _run_code_cells(client: Any, cells: list[Any], result: FreshRun, *, deadline: float) -> None:
+    """Run the non-empty code cells in order, each with the time left before ``deadline``.
+
+    ``result.stopped_at`` is the cell running, so a timeout or a dead kernel leaves it
+    pointing there; it is None again once every cell ran.
+    """
+    from nbclient.exceptions import CellTimeoutError
+
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code" or not source_text(cell).strip():
+            continue
+        result.stopped_at = index
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise CellTimeoutError("out of time")
+        client.timeout = max(1, int(left + 0.999))
+        cell.outputs = []
+        client.execute_cell(cell, index)
+        result.outputs[index] = list(cell.outputs)
+    result.stopped_at = None
+
+
+def _stop_kernel(manager: Any) -> None:
+    """Stop the kernel; one that died may fail to shut down cleanly, which is fine."""
     try:
-        if setup_cell.source:
-            client.execute_cell(setup_cell, count, store_history=False)
-        for index, cell in enumerate(work.cells[:count]):
-            if cell.cell_type != "code" or not source_text(cell).strip():
-                continue
-            current = index
-            left = budget - (time.perf_counter() - started)
-            if left <= 0:
-                raise CellTimeoutError("out of time")
-            client.timeout = max(1, int(left + 0.999))
-            cell.outputs = []
-            client.execute_cell(cell, index)
-            result.outputs[index] = list(cell.outputs)
-        current = None
-        if audit:
-            client.timeout = 60
-            client.execute_cell(report_cell, count + 1, store_history=False)
-            result.io_outputs = list(report_cell.outputs)
-    except CellTimeoutError:
-        result.status, result.stopped_at = TIMEOUT, current
-    except DeadKernelError:
-        result.status, result.stopped_at = DIED, current
-    finally:
-        try:
-            manager.__exit__(None, None, None)
-        except Exception:  # a dead kernel may fail to shut down cleanly
-            pass
-    result.seconds = time.perf_counter() - started
-    return result
+        manager.__exit__(None, None, None)
+    except Exception:  # a dead kernel may fail to shut down cleanly
+        pass

@@ -139,17 +139,11 @@ def compare(
     columns = {}
     for name in shared:
         r, c = ref.columns[name], cur.columns[name]
-        family = "numeric" if r.kind in kinds.NUMBER_KINDS else "counted"
-        threshold = defaults[family]
-        if thresholds and name in thresholds:
-            threshold = _checked_threshold(
-                method, family, thresholds[name], f"the threshold of column {name!r}"
-            )
+        threshold = _column_threshold(name, r, method, defaults, thresholds)
         columns[name] = compare_columns(r, c, threshold, bins, method=method, alpha=float(alpha))
     for owned, found in ((ref_owned, ref), (cur_owned, cur)):
         if owned:  # the sorted values were only needed for the tests: do not keep a copy
-            for column in found.columns.values():
-                column.values = None
+            _drop_sorted_values(found)
     return DriftReport(
         columns=columns,
         reference=ref,
@@ -159,6 +153,28 @@ def compare(
         method=method,
         alpha=float(alpha),
     )
+
+
+def _column_threshold(
+    name: str,
+    ref: ColumnProfile,
+    method: str,
+    defaults: Mapping[str, float],
+    thresholds: Mapping[str, float] | None,
+) -> float:
+    """The threshold of column ``name``: the user's for it, else its family's default."""
+    family = "numeric" if ref.kind in kinds.NUMBER_KINDS else "counted"
+    if thresholds and name in thresholds:
+        return _checked_threshold(
+            method, family, thresholds[name], f"the threshold of column {name!r}"
+        )
+    return defaults[family]
+
+
+def _drop_sorted_values(found: DataProfile) -> None:
+    """Forget each column's sorted values (kept only for the tests) to free the memory."""
+    for column in found.columns.values():
+        column.values = None
 
 
 def check_options(

@@ -13,7 +13,9 @@ and returns one :class:`Bar` per notebook (or per other process) on each device:
 When the driver's pids are not in this pid namespace (a container without the host's
 pid namespace), the attribution says so and falls back to the kernels' own reports
 (:mod:`mlnb.gpu.selfreport`). Everything here is plain data: the server, the CLI and
-``%gpu`` each build the kernel list their own way.
+``%gpu`` each build the kernel list their own way. The records (:class:`KernelRef`,
+:class:`Bar`, :class:`DeviceBars`) live in :mod:`mlnb.gpu.attribution_records` and are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlnb import display
+from mlnb.gpu.attribution_records import Bar, DeviceBars, KernelRef
 from mlnb.gpu.backends.records import DeviceStatus
 from mlnb.gpu.processes import ProcessLookup
 from mlnb.gpu.selfreport import SelfReport, kernel_id_from_argv
@@ -36,75 +39,6 @@ HIDDEN_PIDS_NOTE = (
     "pid namespace?), so memory is attributed from what each kernel with mlnb loaded reports "
     "about itself; kernels without mlnb loaded are not counted."
 )
-
-
-@dataclass(frozen=True)
-class KernelRef:
-    """A kernel a Jupyter server runs.
-
-    Attributes:
-        kernel_id: the server's kernel id.
-        pid: the kernel process's pid, None when unknown (then its command line is matched).
-        path: the notebook (session path), None for a kernel without a session.
-        name: the kernel spec name.
-        last_activity: seconds since the epoch of its last message, None if unknown.
-        execution_state: ``"idle"``, ``"busy"``, ``"starting"``...
-        server: the server's URL, when kernels of several servers are listed.
-    """
-
-    kernel_id: str
-    pid: int | None = None
-    path: str | None = None
-    name: str | None = None
-    last_activity: float | None = None
-    execution_state: str | None = None
-    server: str | None = None
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One notebook's (or one other process's) memory on one device.
-
-    Attributes:
-        kind: ``"kernel"`` or ``"process"`` (another process).
-        label: the notebook path, ``kernel <id>``, or ``another process``.
-        used: bytes held (the sum over the kernel's processes), None when the driver hides it.
-        pids: the processes counted.
-        kernel_id: the kernel's id, None for another process.
-        path: the notebook path, None when unknown.
-        idle_seconds: seconds since the kernel's last activity (0 while busy), None if unknown.
-        idle_holding: True when the kernel is idle past the threshold while holding memory.
-        user: the process owner, where visible.
-        command: the process name, where visible.
-        source: ``"nvml"`` or ``"self-report"``.
-        this: True for the process asking (``%gpu`` in a kernel).
-    """
-
-    kind: str
-    label: str
-    used: int | None
-    pids: tuple[int, ...]
-    kernel_id: str | None = None
-    path: str | None = None
-    idle_seconds: float | None = None
-    idle_holding: bool = False
-    user: str | None = None
-    command: str | None = None
-    source: str = "nvml"
-    this: bool = False
-
-
-@dataclass(frozen=True)
-class DeviceBars:
-    """One device (or MIG instance) and who holds its memory, largest first."""
-
-    index: int
-    name: str
-    total: int | None
-    used: int | None
-    bars: list[Bar]
-    uuid: str | None = None
-    parent: int | None = None
 
 
 HEADERS = ("device", "who", "memory", "pids", "idle", "user")

@@ -18,10 +18,13 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb import config
 from mlnb.exceptions import PipelineError
+
+if TYPE_CHECKING:
+    from mlnb.runs.records import RunRecord
 
 
 def unpack(data: str) -> bytes:
@@ -120,50 +123,96 @@ def run_step(
         PipelineError: a fetched notebook that is not the compiled one, or a run that
             finished without writing a declared output.
     """
-    from mlnb.pipeline.run import run, run_error
     from mlnb.pipeline.section import values_of
 
     if embedded is None and uri is None:
         raise PipelineError(f"step {step!r} has neither an embedded notebook nor a URI.")
     outputs = dict(outputs or {})
-    if config.source(config.HOME) == "default":  # the kernels it starts inherit the variable
-        os.environ[config.HOME.env] = str(Path(tempfile.gettempdir()) / "mlnb-home")
+    _default_home_to_temp()
     workdir = Path(tempfile.mkdtemp(prefix="mlnb-kfp-"))
     try:
         target = workdir / notebook
         _write_notebook(target, step, embedded, uri, cells_sha256)
         _lay_out(workdir, inputs or {}, embedded_inputs or {}, outputs)
         defaults = defaults or {}
-        written = workdir / ".mlnb-kfp" / Path(notebook).name
-        record = run(
+        record = _run_notebook(
             target,
             {k: restore_ints(v, defaults.get(k)) for k, v in params.items()},
-            output=written,
+            workdir=workdir,
+            step=step,
+            executed=Path(executed),
             seed=seed,
             kernel=kernel,
-            cwd=workdir,
             timeout=timeout,
-            strict=True,
-            tags=["kubeflow", f"step:{step}"],
-            raise_on_failure=False,
         )
-        if written.exists():
-            _copy(written, Path(executed))
-        if record.status != "finished":
-            raise run_error(record)
-        missing = [p for p in outputs if not (workdir / p).exists()]
-        if missing:
-            raise PipelineError(
-                f"step {step!r} finished but did not write its declared output {', '.join(missing)}."
-            )
-        for relative, artifact in outputs.items():
-            _copy(workdir / relative, Path(artifact))
+        _copy_outputs(workdir, step, outputs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     values = dict(values_of(record))
     if metrics is not None:
         _log_metrics(metrics, values)
     return values
+
+
+def _default_home_to_temp() -> None:
+    """Point ``$MLNB_HOME`` under the temporary directory when it is unset: the pod's working
+    directory may be read-only, and the kernels the run starts inherit the variable."""
+    if config.source(config.HOME) == "default":
+        os.environ[config.HOME.env] = str(Path(tempfile.gettempdir()) / "mlnb-home")
+
+
+def _run_notebook(
+    target: Path,
+    params: dict[str, Any],
+    *,
+    workdir: Path,
+    step: str,
+    executed: Path,
+    seed: int,
+    kernel: str | None,
+    timeout: float | None,
+) -> RunRecord:
+    """Run ``target`` in ``workdir`` with strict parameters, copy the executed notebook to
+    ``executed`` (also when the run failed), and return the run record.
+
+    Raises:
+        RunFailedError, RunKilledError, RunCrashedError: the notebook did not finish.
+    """
+    from mlnb.pipeline.run import run, run_error
+
+    written = workdir / ".mlnb-kfp" / target.name
+    record = run(
+        target,
+        params,
+        output=written,
+        seed=seed,
+        kernel=kernel,
+        cwd=workdir,
+        timeout=timeout,
+        strict=True,
+        tags=["kubeflow", f"step:{step}"],
+        raise_on_failure=False,
+    )
+    if written.exists():
+        _copy(written, executed)
+    if record.status != "finished":
+        raise run_error(record)
+    return record
+
+
+def _copy_outputs(workdir: Path, step: str, outputs: Mapping[str, str]) -> None:
+    """Copy each declared output out of ``workdir`` to its artifact path.
+
+    Raises:
+        PipelineError: the run did not write one of them.
+    """
+    missing = [p for p in outputs if not (workdir / p).exists()]
+    if missing:
+        raise PipelineError(
+            f"step {step!r} finished but did not write its declared output {', '.join(missing)}."
+        )
+    for relative, artifact in outputs.items():
+        _copy(workdir / relative, Path(artifact))
 
 
 def _write_notebook(
