@@ -51,6 +51,7 @@ MAGIC_BASE: dict[str, str] = {
     "gpu": "",
     "gpu_track": "off",
     "gpu_panel": "--stop",
+    "gpu_timeline": "stop",
     "oom_guard": "",
     "whatif": "clf X y",
     "profile": "df --no-widget",
