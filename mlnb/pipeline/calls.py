@@ -88,6 +88,7 @@ def sweep_call(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "backend": args.backend,
         "address": args.address,
         "progress": not args.no_progress,
+        "warm": not args.no_warm,
         **run_call(args),
     }
 
@@ -120,6 +121,7 @@ def tune_call(args: argparse.Namespace) -> dict[str, Any]:
         "prune": args.prune,
         "prune_startup": args.prune_startup,
         "prune_warmup": args.prune_warmup,
+        "warm": not args.no_warm,
     }
 
 

@@ -63,6 +63,8 @@ class RunContext:
     binding: str = "cell"
     #: how the run ended, ``(status, error)``, once known (the first outcome settled wins)
     outcome: tuple[str, str | None] | None = None
+    #: the modules the notebook imports (a warm kernel source loads them ahead)
+    imports: tuple[str, ...] = ()
 
     def settle(self, status: str, error: str | None = None) -> None:
         """Record how the run ended, unless an earlier, more exact outcome was recorded."""

@@ -194,7 +194,9 @@ class MlnbEngine(NBClientEngine):
         attempts = context.start_retries + 1
         last_error: BaseException | None = None
         for attempt in range(1, attempts + 1):
-            km = context.kernels.acquire(context.kind, prewarm_next=context.prewarm_next)
+            km = context.kernels.acquire(
+                context.kind, prewarm_next=context.prewarm_next, imports=context.imports
+            )
             client = PapermillNotebookClient(nb_man, km=km, **options)
             try:
                 client.start_new_kernel_client()

@@ -26,6 +26,7 @@ from mlnb.pipeline.outputs import STDIO, brace_escaped, check_output, default_ou
 from mlnb.pipeline.outputs import formatted_output as format_output
 from mlnb.pipeline.papermill_io import quiet_papermill_duplicates, read_input, stdin_holding
 from mlnb.pipeline.parameters import check_parameters
+from mlnb.pipeline.preload import notebook_imports
 from mlnb.pipeline.section import PipelineSection
 from mlnb.runs.records import RunRecord, new_run_id
 from mlnb.seed import resolve_seed
@@ -324,6 +325,7 @@ def execute(
         start_retries=start_retries,
         prewarm_next=prewarm_next,
         stop_file=os.fspath(stop_file) if stop_file is not None else None,
+        imports=tuple(notebook_imports(plan.nb)) if kernels is not None else (),
     )
     if engine == ENGINE_NAME:
         call["mlnb_context"] = context

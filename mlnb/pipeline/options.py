@@ -146,6 +146,7 @@ JOBS = Option(("--jobs", "-j"), {"type": int, "default": 1, "help": "runs at onc
 BACKEND = Option(("--backend",), {"default": "local", "help": "local (processes, default) or ray"})  # fmt: skip
 ADDRESS = Option(("--address",), {"help": "Ray cluster address for --backend ray (default: start a local Ray)"})  # fmt: skip
 NO_PROGRESS = Option(("--no-progress",), {"action": "store_true", "help": "no progress bar"})
+NO_WARM = Option(("--no-warm",), {"action": "store_true", "help": "start each trial's kernel cold (default with the local backend: fork it from a process that has already imported ipykernel and the notebook's libraries — still one fresh process per trial)"})  # fmt: skip
 PARALLEL = [JOBS, BACKEND, ADDRESS, NO_PROGRESS]
 
 FIXED = _pairs(("-r", "--fixed"), "a parameter every trial gets")
@@ -158,6 +159,7 @@ SWEEP = [
     Option(("--direction",), {"choices": ("max", "min"), "help": "default: min for loss/error names, else max"}),
     Option(("--fail-fast",), {"action": "store_true", "help": "start no more trials after one fails"}),
     *PARALLEL,
+    NO_WARM,
     SEED, KERNEL, CWD, TIMEOUT, START_TIMEOUT,
 ]  # fmt: skip
 TUNE = [
@@ -177,6 +179,7 @@ TUNE = [
     Option(("--prune-startup",), {"type": int, "default": 5, "metavar": "N", "help": "trials that run to the end before --prune starts pruning (default 5)"}, rule="count_or_zero"),
     Option(("--prune-warmup",), {"type": int, "default": 0, "metavar": "STEPS", "help": "steps every trial runs before --prune may stop it (default 0)"}, rule="count_or_zero"),
     *PARALLEL,
+    NO_WARM,
 ]  # fmt: skip
 PIPELINE = [
     Option(("--force",), {"action": "store_true", "help": "run every step, even unchanged ones"}),

@@ -72,6 +72,8 @@ class RunTask:
     pin_seed: bool = True
     run_id: str | None = None
     stop_file: str | None = None
+    #: a worker may fork this run's kernel from a pre-loaded zygote (still a fresh process)
+    warm: bool = False
 
     def execute(self, kernels: KernelSource | None = None) -> RunRecord:
         """Run it without raising on failure; returns the record."""

@@ -221,6 +221,7 @@ def tune(
     prune: str | None = None,
     prune_startup: int = 5,
     prune_warmup: int = 0,
+    warm: bool = True,
 ) -> TuneResult:
     """Run Optuna TPE trials of a notebook until the study holds ``trials`` finished ones.
 
@@ -242,6 +243,7 @@ def tune(
         prune_startup: trials that finish unpruned before pruning starts (Optuna's
             ``n_startup_trials``).
         prune_warmup: steps a trial always runs before it may be pruned (``n_warmup_steps``).
+        warm: as for sweeps — kernels forked from a pre-loaded zygote (local backend).
 
     Raises:
         MissingDependencyError: optuna is not installed.
@@ -335,6 +337,7 @@ def tune(
                     tags=["tune", f"trial-{trial.number}"],
                     run_id=run_id,
                     stop_file=stop_file,
+                    warm=warm and backend == "local",
                 ),
             )
 

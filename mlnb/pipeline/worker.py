@@ -20,11 +20,13 @@ from typing import Any, TextIO
 def serve(tasks: TextIO, results: TextIO) -> None:
     """Run every task read from ``tasks``, writing each record to ``results``."""
     from mlnb.pipeline.backends import lost_record
+    from mlnb.pipeline.kernel_pool import WarmKernelSource
     from mlnb.pipeline.kernels import KernelSource
     from mlnb.pipeline.run import RunTask, last_record
     from mlnb.runs.records import RunRecord
 
-    kernels = KernelSource(warm=True)
+    cold = KernelSource(warm=True)
+    warm = WarmKernelSource()
 
     def answer(key: Any, record: RunRecord) -> None:
         results.write(json.dumps({"key": key, "record": record.to_dict()}, default=str) + "\n")
@@ -37,7 +39,8 @@ def serve(tasks: TextIO, results: TextIO) -> None:
             message = json.loads(line)
             fields = message["task"]
             try:
-                record = RunTask(**fields).execute(kernels)
+                task = RunTask(**fields)
+                record = task.execute(warm if task.warm else cold)
             except KeyboardInterrupt:
                 latest = last_record()
                 if latest is not None:
@@ -47,7 +50,8 @@ def serve(tasks: TextIO, results: TextIO) -> None:
                 record = lost_record(fields, "failed", f"{type(exc).__name__}: {exc}")
             answer(message["key"], record)
     finally:
-        kernels.close()
+        cold.close()
+        warm.close()
 
 
 def main() -> None:
