@@ -43,7 +43,11 @@ def fork_supported() -> str | None:
 
 
 class Zygote:
-    """One ``python -m mlnb.pipeline.zygote`` process with ``modules`` pre-loaded."""
+    """One ``python -m mlnb.pipeline.zygote`` process with ``modules`` pre-loaded.
+
+    It loads in the background; :meth:`wait_ready` (called by the first :meth:`fork`)
+    waits for it to say whether forking is safe.
+    """
 
     def __init__(self, cwd: str, env: dict[str, str], modules: list[str], timeout: float) -> None:
         self.modules = list(modules)
@@ -58,10 +62,24 @@ class Zygote:
             start_new_session=True,  # Ctrl-C in the terminal reaches mlnb, not the zygote
         )
         self._lock = threading.Lock()
-        ready = self._receive(timeout)
-        self.pid = int(ready.get("pid") or self.process.pid)
-        self.unsafe: str | None = ready.get("unsafe")
-        self.unfit: list[str] = list(ready.get("unfit") or [])
+        self.timeout = timeout
+        self.pid = self.process.pid
+        self.unsafe: str | None = None
+        self.unfit: list[str] = []
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Wait until the zygote has loaded; sets :attr:`unsafe` and :attr:`unfit`.
+
+        Raises:
+            KernelStartError: it exited or did not answer within its timeout.
+        """
+        if self._ready:
+            return
+        ready = self._receive(self.timeout)
+        self.unsafe = ready.get("unsafe")
+        self.unfit = list(ready.get("unfit") or [])
+        self._ready = True
 
     def _receive(self, timeout: float) -> dict[str, Any]:
         stdout = self.process.stdout

@@ -17,20 +17,38 @@ without them.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mlnb.exceptions import KernelStartError
 from mlnb.pipeline.forking import ForkProvisioner, Zygote, fork_supported
 from mlnb.pipeline.kernels import KernelKind, KernelSource, launch, new_manager
+from mlnb.pipeline.preload import notebook_imports
 from mlnb.pipeline.ready_client import ReadyClient
 
 log = logging.getLogger(__name__)
 
 #: seconds a zygote has to import ipykernel and the notebook's libraries
 ZYGOTE_START_SECONDS = 120.0
+
+
+def expected_kind(
+    notebook: str, kernel: str | None, cwd: str | None, seed: int | None
+) -> tuple[KernelKind, list[str]] | None:
+    """The kind of kernel a run of ``notebook`` will ask for, and the modules it imports,
+    read cheaply (plain JSON) so a zygote can start loading before the run is planned;
+    None when the notebook cannot be read (the run itself will say why)."""
+    try:
+        nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+        name = kernel or nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
+    except (OSError, ValueError, AttributeError):
+        return None
+    folder = Path(cwd) if cwd else Path(notebook).resolve().parent
+    return KernelKind(str(name), str(folder.resolve()), seed), notebook_imports(nb)
 
 
 class WarmKernelSource(KernelSource):
@@ -40,6 +58,8 @@ class WarmKernelSource(KernelSource):
         super().__init__(warm=True)
         self.start_timeout = start_timeout
         self._zygotes: dict[KernelKind, Zygote | None] = {}
+        #: zygotes started by :meth:`prepare`, still loading, with the modules they load
+        self._early: dict[KernelKind, tuple[Zygote, list[str]]] = {}
         #: why kernels of a kind start the usual way (kind → reason), for messages and tests
         self.cold_reasons: dict[KernelKind, str] = {}
         self.forked = 0
@@ -70,15 +90,36 @@ class WarmKernelSource(KernelSource):
             self._cold(kind, "the kernel zygote exited")
             return None
         why = fork_supported()
-        zygote = None if why else self._spawn(kind, list(imports))
+        zygote = None if why else self._ready(kind, self._early.pop(kind, None), list(imports))
         self._zygotes[kind] = zygote
         return zygote
 
-    def _spawn(self, kind: KernelKind, modules: list[str]) -> Zygote | None:
-        """Start a zygote; once more without the modules unfit to load ahead."""
-        for _attempt in (1, 2):
+    def prepare(self, kind: KernelKind, imports: Sequence[str] = ()) -> None:
+        """Start ``kind``'s zygote loading now, in the background, so that it is ready
+        (or nearly) when the first run asks for a kernel (nothing happens where forking
+        is not supported or the zygote is already there)."""
+        if kind in self._zygotes or kind in self._early or fork_supported():
+            return
+        try:
+            self._early[kind] = (
+                Zygote(kind.cwd, kind.environment(), list(imports), self.start_timeout),
+                list(imports),
+            )
+        except (OSError, ValueError) as exc:
+            log.debug("mlnb: the kernel zygote did not start early: %s", exc)
+
+    def _ready(
+        self, kind: KernelKind, early: tuple[Zygote, list[str]] | None, modules: list[str]
+    ) -> Zygote | None:
+        """A loaded zygote that is safe to fork (the early one when there is one); once
+        more without the modules unfit to load ahead."""
+        for attempt in (1, 2):
             try:
-                zygote = Zygote(kind.cwd, kind.environment(), modules, self.start_timeout)
+                if attempt == 1 and early is not None:
+                    zygote, modules = early
+                else:
+                    zygote = Zygote(kind.cwd, kind.environment(), modules, self.start_timeout)
+                zygote.wait_ready()
             except (KernelStartError, OSError, ValueError) as exc:
                 self._cold(kind, f"the kernel zygote did not start ({exc})")
                 return None
@@ -102,7 +143,8 @@ class WarmKernelSource(KernelSource):
     def close(self) -> None:
         """Stop the spare kernel and every zygote."""
         super().close()
-        for zygote in self._zygotes.values():
+        for zygote in [*self._zygotes.values(), *(z for z, _ in self._early.values())]:
             if zygote is not None:
                 zygote.close()
         self._zygotes.clear()
+        self._early.clear()

@@ -30,7 +30,6 @@ KERNEL_SENSITIVE = (
     "jaxlib",
     "ray",
     "wandb",
-    "IPython.display",
 )
 
 _IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)")

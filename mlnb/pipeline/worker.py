@@ -20,7 +20,7 @@ from typing import Any, TextIO
 def serve(tasks: TextIO, results: TextIO) -> None:
     """Run every task read from ``tasks``, writing each record to ``results``."""
     from mlnb.pipeline.backends import lost_record
-    from mlnb.pipeline.kernel_pool import WarmKernelSource
+    from mlnb.pipeline.kernel_pool import WarmKernelSource, expected_kind
     from mlnb.pipeline.kernels import KernelSource
     from mlnb.pipeline.run import RunTask, last_record
     from mlnb.runs.records import RunRecord
@@ -40,6 +40,10 @@ def serve(tasks: TextIO, results: TextIO) -> None:
             fields = message["task"]
             try:
                 task = RunTask(**fields)
+                seed = task.seed if task.pin_seed else None
+                expected = expected_kind(task.notebook, task.kernel, task.cwd, seed)
+                if task.warm and expected is not None and (seed is not None or not task.pin_seed):
+                    warm.prepare(*expected)  # loads while this run is being planned
                 record = task.execute(warm if task.warm else cold)
             except KeyboardInterrupt:
                 latest = last_record()

@@ -107,6 +107,7 @@ def load(modules: list[str], judge: bool = True) -> list[str]:
         if name in sys.modules or (judge and not outside_folder(name)):
             continue
         sink = io.StringIO()
+        before = set(sys.modules)
         with (
             warnings.catch_warnings(record=True) as caught,
             contextlib.redirect_stdout(sink),
@@ -118,7 +119,8 @@ def load(modules: list[str], judge: bool = True) -> list[str]:
             except Exception:  # the kernel reports it when the cell runs
                 unfit += [name] if judge else []
                 continue
-        if judge and (sink.getvalue() or caught or any(sensitive(m) for m in sys.modules)):
+        pulled = set(sys.modules) - before
+        if judge and (sink.getvalue() or caught or any(sensitive(m) for m in pulled)):
             unfit.append(name)
     return unfit
 
