@@ -60,6 +60,9 @@ def serve(tasks: TextIO, results: TextIO) -> None:
 
 def main() -> None:
     """Keep the protocol on the real stdout; send everything else to stderr."""
+    from mlnb.pipeline.lean import skip_unused_optional_imports
+
+    skip_unused_optional_imports()
     results = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
