@@ -109,6 +109,8 @@ def test_warm_and_cold_trials_write_the_same_notebooks_and_records(notebook, tmp
     cells = [
         "import numpy as np\nimport mlnb\nprint('draw', np.random.rand())\nmlnb.record('y', x * 2)",
         "import warnings\nwarnings.warn('careful')\nx",
+        "import os, sys\nprint(type(sys.modules['__main__']).__name__, sys.argv[1:2], sys.path.index(''))\n"
+        "print(sorted(os.environ), os.path.exists('same.ipynb'))",
         "assert x != 2, 'x may not be 2'",
     ]
     path = notebook("same.ipynb", cells, parameters="x = 0")
