@@ -239,6 +239,49 @@ def run_papermill(
     return None
 
 
+def kernel_source(plan: RunPlan, kernels: KernelSource | None) -> dict[str, Any]:
+    """Where the run's kernel comes from, and the imports a warm source may load ahead."""
+    if kernels is None:
+        return {"kernels": KernelSource(), "imports": ()}
+    return {"kernels": kernels, "imports": tuple(notebook_imports(plan.nb))}
+
+
+def record_and_run(
+    plan: RunPlan,
+    call: dict[str, Any],
+    engine: str,
+    *,
+    rerun_of: str | None,
+    tags: Any,
+    kernel: str | None,
+    kernels: KernelSource | None,
+    timeout: float | None,
+    execution_timeout: int | None,
+    start_retries: int,
+    prewarm_next: bool,
+    stop_file: str | os.PathLike[str] | None,
+) -> tuple[RunRecord, BaseException | None]:
+    """Begin the run's record, run papermill, and conclude the record however it ended."""
+    section = pipeline_section(plan, engine, rerun_of)
+    context = RunContext(
+        record=lifecycle.begin(section, tags, plan.run_id),
+        section=section,
+        kind=KernelKind(plan.kernel_name, section.cwd or ".", plan.seed),
+        kernelspec=plan.kernelspec if kernel is not None else {},
+        language=plan.language or "python",
+        timeout=timeout,
+        execution_timeout=execution_timeout,
+        start_retries=start_retries,
+        prewarm_next=prewarm_next,
+        stop_file=os.fspath(stop_file) if stop_file is not None else None,
+        **kernel_source(plan, kernels),
+    )
+    if engine == ENGINE_NAME:
+        call["mlnb_context"] = context
+    failure = run_papermill(plan, call, context, engine)
+    return lifecycle.conclude(context), failure
+
+
 def execute(
     notebook: str | os.PathLike[str],
     params: dict[str, Any] | None,
@@ -312,22 +355,17 @@ def execute(
     )
     if prepare_only:
         return prepare_only_record(plan, call, tags), None
-    section = pipeline_section(plan, engine, rerun_of)
-    context = RunContext(
-        record=lifecycle.begin(section, tags, plan.run_id),
-        section=section,
-        kind=KernelKind(plan.kernel_name, section.cwd or ".", plan.seed),
-        kernels=kernels if kernels is not None else KernelSource(),
-        kernelspec=plan.kernelspec if kernel is not None else {},
-        language=plan.language or "python",
+    return record_and_run(
+        plan,
+        call,
+        engine,
+        rerun_of=rerun_of,
+        tags=tags,
+        kernel=kernel,
+        kernels=kernels,
         timeout=timeout,
         execution_timeout=execution_timeout,
         start_retries=start_retries,
         prewarm_next=prewarm_next,
-        stop_file=os.fspath(stop_file) if stop_file is not None else None,
-        imports=tuple(notebook_imports(plan.nb)) if kernels is not None else (),
+        stop_file=stop_file,
     )
-    if engine == ENGINE_NAME:
-        call["mlnb_context"] = context
-    failure = run_papermill(plan, call, context, engine)
-    return lifecycle.conclude(context), failure

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: the kernel command a zygote can stand in for: this interpreter running ipykernel's launcher
 LAUNCHER = ["-m", "ipykernel_launcher"]
+#: kernel commands already reported as started the usual way (said once per process)
+_SAID_COLD: set[str] = set()
 #: how long a kill waits to see the forked kernel gone
 KILL_WAIT_SECONDS = 1.0
 
@@ -205,6 +207,13 @@ class ForkProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         """Fork the kernel from the zygote; everything else is the local provisioner's."""
         zygote = self.zygote
+        if zygote is not None and not forkable(cmd) and cmd[0] not in _SAID_COLD:
+            _SAID_COLD.add(cmd[0])
+            log.warning(
+                "mlnb: warm kernels are off for %s (not this interpreter's ipykernel); "
+                "kernels start the usual way.",
+                " ".join(cmd[:3]),
+            )
         if zygote is None or not zygote.alive() or not forkable(cmd):
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mlnb.exceptions import KernelStartError
-from mlnb.pipeline.forking import ForkProvisioner, Zygote, fork_supported
+from mlnb.pipeline.forking import ForkedProcess, ForkProvisioner, Zygote, fork_supported
 from mlnb.pipeline.kernels import KernelKind, KernelSource, launch, new_manager
 from mlnb.pipeline.preload import notebook_imports
 from mlnb.pipeline.ready_client import ReadyClient
@@ -77,8 +77,7 @@ class WarmKernelSource(KernelSource):
             km.provisioner = provisioner
             km.client_factory = ReadyClient
         launch(km, kind)
-        if zygote is not None and getattr(km.provisioner, "process", None) is not None:
-            self.forked += int(type(km.provisioner.process).__name__ == "ForkedProcess")
+        self.forked += isinstance(getattr(km.provisioner, "process", None), ForkedProcess)
         return km
 
     def zygote(self, kind: KernelKind, imports: Sequence[str] = ()) -> Zygote | None:
