@@ -91,6 +91,7 @@ def sweep_call(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "address": args.address,
         "backend_options": backend_settings(args),
         "progress": not args.no_progress,
+        "warm": not args.no_warm,
         **run_call(args),
     }
 
@@ -124,6 +125,7 @@ def tune_call(args: argparse.Namespace) -> dict[str, Any]:
         "prune": args.prune,
         "prune_startup": args.prune_startup,
         "prune_warmup": args.prune_warmup,
+        "warm": not args.no_warm,
     }
 
 

@@ -18,6 +18,7 @@ import logging
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +48,9 @@ class KernelKind:
         return env
 
 
-def start_kernel(kind: KernelKind) -> Any:
-    """Launch a kernel process (it boots in the background) and return its manager."""
+def new_manager(kind: KernelKind) -> Any:
+    """A kernel manager for ``kind``, its kernel not launched yet."""
     from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
 
     # IPC (Unix sockets) where available: no TCP ports to race for when kernels start
     # in parallel, and no "running over TCP without encryption" warning on stderr.
@@ -59,11 +59,22 @@ def start_kernel(kind: KernelKind) -> Any:
     options: dict[str, Any] = {"kernel_name": kind.name, "transport": TRANSPORT}
     if TRANSPORT == "ipc":
         options["ip"] = os.path.join(tempfile.gettempdir(), f"mlnb-{uuid.uuid4().hex[:12]}-ipc")
-    km = AsyncKernelManager(**options)
+    return AsyncKernelManager(**options)
+
+
+def launch(km: Any, kind: KernelKind) -> Any:
+    """Launch ``km``'s kernel process (it boots in the background); returns ``km``."""
+    from jupyter_core.utils import run_sync
+
     run_sync(km.start_kernel)(
         cwd=kind.cwd, env=kind.environment(), extra_arguments=list(KERNEL_ARGUMENTS)
     )
     return km
+
+
+def start_kernel(kind: KernelKind) -> Any:
+    """Launch a kernel process (it boots in the background) and return its manager."""
+    return launch(new_manager(kind), kind)
 
 
 def stop_kernel(km: Any) -> None:
@@ -97,18 +108,28 @@ class KernelSource:
         self.started = 0
         self.spares_used = 0
 
-    def acquire(self, kind: KernelKind, prewarm_next: bool = True) -> Any:
-        """A started kernel of ``kind`` nothing has run in; launches the next spare if warm."""
+    def acquire(
+        self, kind: KernelKind, prewarm_next: bool = True, imports: Sequence[str] = ()
+    ) -> Any:
+        """A started kernel of ``kind`` nothing has run in; launches the next spare if warm.
+
+        ``imports`` are the modules the notebook imports (a source that pre-loads
+        them, :class:`mlnb.pipeline.kernel_pool.WarmKernelSource`, uses them).
+        """
         km = self._take_spare(kind)
         if km is None:
-            km = start_kernel(kind)
+            km = self.start(kind, imports)
             self.started += 1
         else:
             self.spares_used += 1
         if self.warm and prewarm_next and self._spare is None:
-            self._spare = (kind, start_kernel(kind))
+            self._spare = (kind, self.start(kind, imports))
             self.started += 1
         return km
+
+    def start(self, kind: KernelKind, imports: Sequence[str] = ()) -> Any:
+        """Launch a new kernel of ``kind`` (a plain process start here)."""
+        return start_kernel(kind)
 
     def _take_spare(self, kind: KernelKind) -> Any | None:
         if self._spare is None:

@@ -156,6 +156,7 @@ BACKEND_SETTINGS = [
     Option(("--slurm-folder",), {"metavar": "DIR", "help": "where submitit keeps job scripts and logs (default .mlnb-slurm/ in the current folder; must be on a file system the nodes share)"}),
 ]  # fmt: skip
 NO_PROGRESS = Option(("--no-progress",), {"action": "store_true", "help": "no progress bar"})
+NO_WARM = Option(("--no-warm",), {"action": "store_true", "help": "start each trial's kernel cold (default with the local backend: fork it from a process that has already imported ipykernel and the notebook's libraries — still one fresh process per trial)"})  # fmt: skip
 PARALLEL = [JOBS, BACKEND, ADDRESS, *BACKEND_SETTINGS, NO_PROGRESS]
 
 FIXED = _pairs(("-r", "--fixed"), "a parameter every trial gets")
@@ -168,6 +169,7 @@ SWEEP = [
     Option(("--direction",), {"choices": ("max", "min"), "help": "default: min for loss/error names, else max"}),
     Option(("--fail-fast",), {"action": "store_true", "help": "start no more trials after one fails"}),
     *PARALLEL,
+    NO_WARM,
     SEED, KERNEL, CWD, TIMEOUT, START_TIMEOUT,
 ]  # fmt: skip
 TUNE = [
@@ -187,6 +189,7 @@ TUNE = [
     Option(("--prune-startup",), {"type": int, "default": 5, "metavar": "N", "help": "trials that run to the end before --prune starts pruning (default 5)"}, rule="count_or_zero"),
     Option(("--prune-warmup",), {"type": int, "default": 0, "metavar": "STEPS", "help": "steps every trial runs before --prune may stop it (default 0)"}, rule="count_or_zero"),
     *PARALLEL,
+    NO_WARM,
 ]  # fmt: skip
 PIPELINE = [
     Option(("--force",), {"action": "store_true", "help": "run every step, even unchanged ones"}),

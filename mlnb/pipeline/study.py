@@ -51,6 +51,7 @@ class TuneJob:
     address: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    warm: bool = True
 
     def task(self, number: int, params: dict[str, Any], **extra: Any) -> RunTask:
         """Trial ``number``'s run with ``params`` (the fixed ones under them)."""
@@ -63,6 +64,7 @@ class TuneJob:
             kernel=self.kernel,
             timeout=self.timeout,
             start_timeout=self.start_timeout,
+            warm=self.warm and self.backend == "local",
             **extra,
         )
 

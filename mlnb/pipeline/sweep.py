@@ -303,6 +303,7 @@ def sweep(
     metric: str | None = None,
     direction: str | None = None,
     progress: bool = True,
+    warm: bool = True,
 ) -> SweepResult:
     """Run a notebook for every combination of parameters (or ``random`` samples).
 
@@ -322,6 +323,9 @@ def sweep(
         metric: recorded value that picks the best trial (default: the first number).
         direction: ``"max"`` or ``"min"`` (default: ``min`` for loss/error names).
         progress: show a tqdm progress bar on stderr.
+        warm: fork each trial's kernel from a process that has already imported ipykernel
+            and the notebook's libraries (local backend; still one fresh process per
+            trial — :mod:`mlnb.pipeline.kernel_pool`). False starts each kernel cold.
 
     Returns:
         A :class:`SweepResult`; its ``text()`` is the table of params → recorded values.
@@ -372,6 +376,7 @@ def sweep(
         cwd=str(cwd) if cwd else None,
         timeout=timeout,
         start_timeout=start_timeout,
+        warm=warm and backend == "local",
     )
     trials = [Trial(i, combo) for i, combo in enumerate(combos)]
     started = time.perf_counter()

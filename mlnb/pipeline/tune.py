@@ -108,6 +108,7 @@ def tune(
     prune: str | None = None,
     prune_startup: int = 5,
     prune_warmup: int = 0,
+    warm: bool = True,
 ) -> TuneResult:
     """Run Optuna TPE trials of a notebook until the study holds ``trials`` finished ones.
 
@@ -132,6 +133,7 @@ def tune(
             ``n_startup_trials``).
         prune_warmup: steps a trial always runs before it may be pruned (``n_warmup_steps``;
             ASHA's ``grace_period``).
+        warm: fork each trial's kernel from a pre-loaded process (local backend; see sweeps).
 
     Raises:
         MissingDependencyError: optuna (or, for ``backend="ray"``, ray) is not installed.
@@ -150,6 +152,7 @@ def tune(
         address=address,
         backend_options=dict(backend_options or {}),
         progress=progress,
+        warm=warm,
     )
     _check_tune_arguments(direction, trials, settings)
     path = Path(notebook)

@@ -20,11 +20,13 @@ from typing import Any, TextIO
 def serve(tasks: TextIO, results: TextIO) -> None:
     """Run every task read from ``tasks``, writing each record to ``results``."""
     from mlnb.pipeline.executor import lost_record
+    from mlnb.pipeline.kernel_pool import WarmKernelSource, expected_kind
     from mlnb.pipeline.kernels import KernelSource
     from mlnb.pipeline.run import RunTask, last_record
     from mlnb.runs.records import RunRecord
 
-    kernels = KernelSource(warm=True)
+    cold = KernelSource(warm=True)
+    warm = WarmKernelSource()
 
     def answer(key: Any, record: RunRecord) -> None:
         results.write(json.dumps({"key": key, "record": record.to_dict()}, default=str) + "\n")
@@ -37,7 +39,12 @@ def serve(tasks: TextIO, results: TextIO) -> None:
             message = json.loads(line)
             fields = message["task"]
             try:
-                record = RunTask(**fields).execute(kernels)
+                task = RunTask(**fields)
+                seed = task.seed if task.pin_seed else None
+                expected = expected_kind(task.notebook, task.kernel, task.cwd, seed)
+                if task.warm and expected is not None and (seed is not None or not task.pin_seed):
+                    warm.prepare(*expected)  # loads while this run is being planned
+                record = task.execute(warm if task.warm else cold)
             except KeyboardInterrupt:
                 latest = last_record()
                 if latest is not None:
@@ -47,15 +54,25 @@ def serve(tasks: TextIO, results: TextIO) -> None:
                 record = lost_record(fields, "failed", f"{type(exc).__name__}: {exc}")
             answer(message["key"], record)
     finally:
-        kernels.close()
+        cold.close()
+        warm.close()
 
 
 def main() -> None:
     """Keep the protocol on the real stdout; send everything else to stderr."""
+    from mlnb.pipeline.lean import skip_unused_optional_imports
+
+    skip_unused_optional_imports()
     results = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     serve(sys.stdin, results)
+    # every answer is flushed and every run recorded: leave without tearing down the
+    # libraries a run loaded (papermill, nbclient, pyarrow ...), as multiprocessing's
+    # children do — on a busy machine that teardown costs the sweep a second per worker
+    results.close()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
