@@ -79,6 +79,9 @@ CELL_STYLE = (
 )
 HEADER_STYLE = CELL_STYLE + ";font-weight:600"
 CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;padding:0 0 4px 0"
+#: the widest an ipywidget may be in its box (a Layout's ``max_width``): the box less the
+#: widget's own margins, ``--jp-widgets-margin`` a side, so it never spills out sideways
+FIT_WIDTH = "calc(100% - 2 * var(--jp-widgets-margin, 2px))"
 
 
 def html_table(

@@ -3,12 +3,17 @@
 A :class:`DataOverview` is a stock ipywidgets ``VBox``:
 
 * a header with the verdicts (drift, anomalies) and notes;
-* a table of columns — kind, counts, missing, unique, a short summary, a small
-  histogram (reference grey, current orange, overlaid), the drift distance
-  against its threshold, and the anomalies — with drifting columns in red and
-  columns with anomalies in amber;
+* a table of columns — kind, counts, missing, unique, the distribution (a small
+  histogram, reference grey and current orange overlaid, above a short summary),
+  the drift distance against its threshold, and the anomalies — with drifting
+  columns in red and columns with anomalies in amber;
 * a ``Dropdown`` choosing a column, whose detailed plot (an ``Image``, PNG from
   matplotlib) and statistics (an ``HTML``) show below it.
+
+It fits a narrow notebook column (a 250 px sidebar in a 1000 px window) without
+scrolling sideways: histogram and summary share one column, long column names
+break anywhere, the plot shrinks to the column's width and the statistics wrap
+below it.
 
 Every user string (column names, values, notes) is ``html.escape``-d.
 """
@@ -31,6 +36,8 @@ from mlnb.data.validate import Anomaly, ValidationReport, validate
 
 DRIFT_BACKGROUND = "#fde2e1"
 ANOMALY_BACKGROUND = "#fff3cd"
+#: a column name's cell: a long name without spaces breaks rather than widen the table
+NAME_CELL_STYLE = display.CELL_STYLE + ";overflow-wrap:anywhere"
 
 
 class DataOverview(widgets.VBox):
@@ -64,12 +71,13 @@ class DataOverview(widgets.VBox):
         names = list(current.columns) + [n for n in self._anomalies if n not in current.columns]
         self.selector = widgets.Dropdown(options=names, value=names[0], description="column")
         self.detail_html = widgets.HTML()
-        width, height = plots.DETAIL_SIZE_PX
-        self.detail_image = widgets.Image(  # shown at its own size: never stretched by the row
+        width = plots.DETAIL_SIZE_PX[0]
+        self.detail_image = widgets.Image(  # its own size or the column's: never stretched
             format="png",
             layout=widgets.Layout(
                 width=f"{width}px",
-                height=f"{height}px",
+                max_width=display.FIT_WIDTH,
+                height="auto",  # the PNG's own aspect ratio at any width
                 flex="0 0 auto",
                 align_self="flex-start",
                 object_fit="contain",
@@ -81,7 +89,10 @@ class DataOverview(widgets.VBox):
                 self.header,
                 self.table,
                 self.selector,
-                widgets.HBox([self.detail_image, self.detail_html]),
+                widgets.HBox(  # the statistics go below the plot when both do not fit
+                    [self.detail_image, self.detail_html],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                ),
             ]
         )
         self.show_column(names[0])
@@ -187,7 +198,7 @@ class DataOverview(widgets.VBox):
         return "<br/>".join(lines)
 
     def _table_html(self) -> str:
-        headers = ["column", "kind", "count", "missing", "unique", "distribution", "histogram"]
+        headers = ["column", "kind", "count", "missing", "unique", "distribution"]
         if self.drift is not None:
             headers.append("drift")
         if self.validation is not None:
@@ -198,14 +209,13 @@ class DataOverview(widgets.VBox):
             ref = self.reference.columns.get(name) if self.reference is not None else None
             _, ref_shares, cur_shares = plots.column_shares(ref, cur)
             svg = plots.sparkline_svg(ref_shares, cur_shares)
+            histogram = plots.svg_img(svg, f"histogram of {html.escape(name, quote=True)}")
             cells = [
-                html.escape(name),
                 html.escape(cur.kind),
                 f"{cur.count:,}",
                 f"{cur.missing_rate:.1%}",
                 f"{cur.unique:,}",
-                html.escape(cur.summary()),
-                plots.svg_img(svg, f"histogram of {html.escape(name, quote=True)}"),
+                f"<div>{histogram}</div>{html.escape(cur.summary())}",
             ]
             background = ""
             if self.drift is not None:
@@ -219,7 +229,7 @@ class DataOverview(widgets.VBox):
                     background = ANOMALY_BACKGROUND
             style = f' style="background:{background}"' if background else ""
             rows.append(
-                f"<tr{style}>"
+                f'<tr{style}><td style="{NAME_CELL_STYLE}">{html.escape(name)}</td>'
                 + "".join(f'<td style="{display.CELL_STYLE}">{c}</td>' for c in cells)
                 + "</tr>"
             )

@@ -24,7 +24,9 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from mlnb import display
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL, Feature
+from mlnb.whatif.layout import row
 from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 
 #: How the panel shows a number: 4 significant digits. It is the sliders' ``readout_format``,
@@ -87,7 +89,8 @@ def feature_widget(feature: Feature, label: str = "160px") -> widgets.Widget:
         label: the label width (see :func:`label_width`); the control keeps 300 px.
     """
     style = {"description_width": label}
-    layout = widgets.Layout(width=f"calc({label} + 300px)")
+    # the slider's track gives way in a narrow column (``max_width``); the label never does
+    layout = widgets.Layout(width=f"calc({label} + 300px)", max_width=display.FIT_WIDTH)
     if feature.kind == BOOLEAN:
         widget = widgets.Checkbox(description=feature.name, indent=False, style=style)
     elif feature.kind == CATEGORICAL:
@@ -122,7 +125,7 @@ def feature_row(feature: Feature, widget: widgets.Widget) -> widgets.Widget:
     if feature.editable:
         return widget
     reason = widgets.HTML(f"<i>disabled: {html.escape(feature.disabled_reason or '')}</i>")
-    return widgets.HBox([widget, reason])
+    return row([widget, reason])
 
 
 def set_widget_value(widget: widgets.Widget, feature: Feature, value: Any) -> None:

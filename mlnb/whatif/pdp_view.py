@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mlnb.exceptions import MlnbError, WhatIfError
-from mlnb.whatif import charts
+from mlnb.whatif import charts, layout
 from mlnb.whatif.background import BackgroundTask, Progress
 from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import BOOLEAN, CATEGORICAL
@@ -82,9 +82,9 @@ class PartialDependenceView:
         self._sampled: tuple[tuple[Any, ...], PartialDependence] | None = None
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.feature, self.second, self.centered]),
-                widgets.HBox([self.grid_points, self.class_choice, self.every_row]),
-                widgets.HBox([self.progress, self.status]),
+                layout.row([self.feature, self.second, self.centered]),
+                layout.row([self.grid_points, self.class_choice, self.every_row]),
+                layout.row([self.progress, self.status]),
                 self.output,
             ]
         )

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlnb import display
 from mlnb.exceptions import WhatIfError
-from mlnb.whatif import charts
+from mlnb.whatif import charts, layout
 from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import NUMERIC
 from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
@@ -83,8 +83,8 @@ class PerformanceView:
                 "<i>give a target (a column name or one label per row) to see performance.</i>"
             )
         else:
-            controls = widgets.HBox([self.strategy, self.cost_ratio])
-            slicing = widgets.HBox([self.slice_by, self.bins])
+            controls = layout.row([self.strategy, self.cost_ratio])
+            slicing = layout.row([self.slice_by, self.bins])
             self.widget = widgets.VBox(
                 [controls, slicing, self.summary, self.output, self.slice_table]
             )

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mlnb.exceptions import MlnbError, WhatIfError
-from mlnb.whatif import editor
+from mlnb.whatif import editor, layout
 from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import value_warnings
 from mlnb.whatif.model_adapter import BINARY
@@ -40,8 +40,8 @@ class PredictionView:
         )  # fmt: skip
         self.note = widgets.HTML()
         binary = explorer.adapter is not None and explorer.adapter.task == BINARY
-        self.threshold_row = widgets.HBox(
-            [self.slider, self.note], layout=widgets.Layout(display=None if binary else "none")
+        self.threshold_row = layout.row(
+            [self.slider, self.note], display=None if binary else "none"
         )
         self.lines: list[tuple[str, str]] = [("prediction", "…")]
         self.original_scores: np.ndarray | None = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from mlnb.exceptions import WhatIfError
+from mlnb.whatif import layout
 from mlnb.whatif.dataset import rows_where
 from mlnb.whatif.editor import FIT_LABEL
 
@@ -39,11 +40,11 @@ class RowPicker:
         self.search_value = widgets.Text(
             placeholder="value", continuous_update=False, description="equals", style=FIT_LABEL
         )
-        self.reset_button = widgets.Button(description="reset", tooltip="undo this row's edits")
+        self.reset_button = layout.fit_button("reset", tooltip="undo this row's edits")
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.row_input, self.row_label, self.reset_button]),
-                widgets.HBox([self.search_column, self.search_value]),
+                layout.row([self.row_input, self.row_label, self.reset_button]),
+                layout.row([self.search_column, self.search_value]),
             ]
         )
 

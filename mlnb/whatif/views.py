@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mlnb.exceptions import WhatIfError
-from mlnb.whatif import charts, editor
+from mlnb.whatif import charts, editor, layout
 from mlnb.whatif.counterfactual import (
     METRICS,
     Counterfactual,
@@ -55,9 +55,9 @@ class CounterfactualView:
             value=default, description="differs by >", style=FIT_LABEL,
             layout=widgets.Layout(display=None if regression else "none"),
         )  # fmt: skip
-        self.load_button = widgets.Button(description="show that row", disabled=True)
+        self.load_button = layout.fit_button("show that row", disabled=True)
         self.table = widgets.HTML()
-        controls = widgets.HBox([self.toggle, self.metric, self.threshold, self.load_button])
+        controls = layout.row([self.toggle, self.metric, self.threshold, self.load_button])
         self.widget = widgets.VBox([controls, self.fixed, self.table])
         for control in (self.toggle, self.metric, self.fixed, self.threshold):
             control.observe(lambda _: explorer.refresh("counterfactual"), names="value")

@@ -29,16 +29,9 @@ from tests.browser.pages import (
 pytestmark = pytest.mark.browser
 
 PANELS = ["runs", "details", "gpu-view", "whatif", "overview", "liveplot"]
-#: Faults these checks found in panels other rooms own (issue 18 items 3 and 6), marked so
-#: that the suite says so: strict, so a fix turns the case into a failure that asks for the
-#: mark to go.
-KNOWN = {
-    ("whatif", None): "what-if feature labels are cut at a fixed 160 px (issue 18 item 6)",
-    (
-        "overview",
-        "narrow",
-    ): "the data overview's tables scroll sideways in a narrow main area (issue 18 item 3)",
-}
+#: Faults these checks found in panels other rooms own, marked so that the suite says so:
+#: strict, so a fix turns the case into a failure that asks for the mark to go.
+KNOWN: dict[tuple[str, str | None], str] = {}
 
 
 def _case(theme: str, width: str, panel: str) -> object:

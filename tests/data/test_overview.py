@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from mlnb.data import DataOverview, infer_schema, overview
+from mlnb import display
+from mlnb.data import DataOverview, infer_schema, overview, plots
 from mlnb.data.overview import ANOMALY_BACKGROUND, DRIFT_BACKGROUND
 
 
@@ -66,10 +69,27 @@ def test_the_column_plot_is_shown_at_its_own_aspect_ratio_and_sharp() -> None:
     png = bytes(panel.detail_image.value)
     png_width, png_height = (int.from_bytes(png[i : i + 4], "big") for i in (16, 20))  # IHDR
     layout = panel.detail_image.layout
-    shown_width, shown_height = int(layout.width.removesuffix("px")), int(layout.height.removesuffix("px"))  # fmt: skip
+    shown_width, shown_height = plots.DETAIL_SIZE_PX
     assert (png_width, png_height) == (2 * shown_width, 2 * shown_height)  # 2 pixels a CSS pixel
+    assert layout.width == f"{shown_width}px"
+    assert layout.max_width == display.FIT_WIDTH  # or narrower, in a narrow column
+    assert layout.height == "auto"  # so a narrower plot keeps the PNG's aspect ratio
     assert layout.align_self == "flex-start"  # the row's taller text does not stretch it
     assert layout.flex == "0 0 auto" and layout.object_fit == "contain"
+
+
+def test_histogram_and_summary_share_a_column_and_long_names_may_break() -> None:
+    reference, current = _pair()
+    panel = overview(current, reference)
+    head, body = panel.table.value.split("</thead>")
+    assert re.findall(r"<th [^>]*>([^<]*)</th>", head) == [
+        "column", "kind", "count", "missing", "unique", "distribution", "drift",
+    ]  # fmt: skip
+    x_row = next(r for r in body.split("<tr")[1:] if ">x</td>" in r)
+    distribution = x_row.split("<td")[6]
+    assert "data:image/svg+xml;base64," in distribution and "mean" in distribution
+    assert "overflow-wrap:anywhere" in x_row.split("<td")[1]  # the name's cell
+    assert panel.children[-1].layout.flex_flow == "row wrap"  # statistics below the plot if need be
 
 
 def test_single_frame_panel_and_text_fallback() -> None:
