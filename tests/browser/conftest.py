@@ -1,4 +1,5 @@
-"""One JupyterLab server and one Chromium for every browser test (session-scoped).
+"""One JupyterLab server and one Chromium for every browser test (package-scoped: torn down
+when the browser tests end, so Playwright's event loop is gone before other tests run).
 
 The server runs on 127.0.0.1 with a token, a run store of 5,000 runs plus one real pipeline
 run, a simulated GPU (mlnb's fake backend: this machine has none) and a notebook that
@@ -68,7 +69,7 @@ def _wait_until_up(server: subprocess.Popen, base: str, token: str, log: Path) -
             time.sleep(0.5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory):
     """A running ``jupyter lab``: ``{base, token, root, home}``."""
     _require_browser()
@@ -123,7 +124,7 @@ def lab(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     """Debian's headless Chromium (never a downloaded browser)."""
     _require_browser()
@@ -147,7 +148,7 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_page(lab, browser):
     """One tab: the lab opened on browser.ipynb, every cell run; ``.dialogs`` lists alerts."""
     SHOTS.mkdir(exist_ok=True)
