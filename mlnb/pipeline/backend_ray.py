@@ -78,8 +78,8 @@ def connect(address: str | None, jobs: int) -> tuple[Any, bool]:
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
     if address:
         options["address"] = address
-    else:
-        options["num_cpus"] = jobs
+    else:  # a new Ray of our own, never a cluster that happens to run on this machine
+        options.update(address="local", num_cpus=jobs)
     options["runtime_env"] = {"env_vars": worker_environment()}
     try:
         ray.init(**options)
