@@ -72,7 +72,7 @@ def sweep_call(args: argparse.Namespace, command: str) -> dict[str, Any]:
     from mlnb.exceptions import MalformedParameterError
     from mlnb.pipeline.loading import load_notebook
     from mlnb.pipeline.parameters import cli_parameters
-    from mlnb.pipeline.sweep import parse_space
+    from mlnb.pipeline.sweep_space import parse_space
 
     if not args.param:
         raise MalformedParameterError(f"{command} needs at least one -p name=value1,value2.")

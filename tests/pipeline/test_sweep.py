@@ -9,7 +9,8 @@ from mlnb.exceptions import PipelineSpecError, UnknownParameterError
 from mlnb.pipeline.loading import load_notebook
 from mlnb.pipeline.run import run_name
 from mlnb.pipeline.section import PipelineSection, section_of
-from mlnb.pipeline.sweep import Range, SweepResult, Trial, grid, parse_space, random_samples, sweep
+from mlnb.pipeline.sweep import SweepResult, Trial, sweep
+from mlnb.pipeline.sweep_space import Range, grid, parse_space, random_samples
 from mlnb.runs.external import ended_record
 from mlnb.runs.records import RunRecord
 from mlnb.runs.store import Store
