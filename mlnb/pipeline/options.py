@@ -185,7 +185,7 @@ TUNE = [
     KERNEL,
     Option(("--timeout",), {"type": float, "help": "stop a trial after this many seconds"}, rule="seconds"),
     START_TIMEOUT,
-    Option(("--prune",), {"choices": ("median", "asha"), "help": "stop trials early: the notebook logs --metric at each step with mlnb.log({metric: value}, step=epoch); median stops a trial below the median of earlier trials at that step, asha (--backend ray) is Ray Tune's ASHA scheduler (status pruned)"}),
+    Option(("--prune",), {"choices": ("median", "asha"), "help": "stop trials early: the notebook logs --metric at each step with mlnb.log({metric: value}, step=epoch); median stops a trial below the median of earlier trials at that step, asha is asynchronous successive halving (Optuna's SuccessiveHalvingPruner here, Ray Tune's ASHA scheduler with --backend ray; status pruned)"}),
     Option(("--prune-startup",), {"type": int, "default": 5, "metavar": "N", "help": "trials that run to the end before --prune starts pruning (default 5)"}, rule="count_or_zero"),
     Option(("--prune-warmup",), {"type": int, "default": 0, "metavar": "STEPS", "help": "steps every trial runs before --prune may stop it (default 0)"}, rule="count_or_zero"),
     *PARALLEL,

@@ -69,11 +69,25 @@ class TuneJob:
         )
 
 
+def make_pruner(prune: str | None, startup: int, warmup: int) -> optuna.pruners.BasePruner:
+    """Optuna's pruner for ``--prune``: ``median`` is its ``MedianPruner`` (``startup`` trials
+    first, ``warmup`` steps per trial), ``asha`` its ``SuccessiveHalvingPruner`` (asynchronous
+    successive halving, rungs at steps ``warmup``·3^k, the best third of each rung goes on)."""
+    import optuna
+
+    if prune == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=startup, n_warmup_steps=warmup)
+    if prune == "asha":
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=max(1, warmup), reduction_factor=3
+        )
+    return optuna.pruners.NopPruner()
+
+
 def open_study(
-    name: str, storage: str, direction: str, seed: int, median_pruner: tuple[int, int] | None
+    name: str, storage: str, direction: str, seed: int, pruner: optuna.pruners.BasePruner | None
 ) -> optuna.Study:
-    """Create or load the study (TPE sampler seeded with ``seed``); ``median_pruner`` is
-    ``(n_startup_trials, n_warmup_steps)`` for Optuna's ``MedianPruner``, None for none.
+    """Create or load the study (TPE sampler seeded with ``seed``) with ``pruner`` (None: none).
 
     Raises:
         PipelineSpecError: the storage cannot be opened, or holds the study with another direction.
@@ -81,17 +95,13 @@ def open_study(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    pruner: optuna.pruners.BasePruner = optuna.pruners.NopPruner()
-    if median_pruner is not None:
-        startup, warmup = median_pruner
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=startup, n_warmup_steps=warmup)
     try:
         return optuna.create_study(
             study_name=name,
             storage=storage,
             direction="maximize" if direction == "max" else "minimize",
             sampler=optuna.samplers.TPESampler(seed=seed),
-            pruner=pruner,
+            pruner=pruner or optuna.pruners.NopPruner(),
             load_if_exists=True,
         )
     except ValueError as exc:  # e.g. an existing study with the other direction

@@ -29,7 +29,7 @@ from mlnb.pipeline.loading import load_notebook, resolve_kernel
 from mlnb.pipeline.options import check_options
 from mlnb.pipeline.prune_monitor import PruneMonitor
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
-from mlnb.pipeline.study import TuneJob, open_study, tell_record, trials_left
+from mlnb.pipeline.study import TuneJob, make_pruner, open_study, tell_record, trials_left
 from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
 from mlnb.pipeline.tune_space import Dimension, load_space, parse_space
 from mlnb.runs.records import RunRecord, new_run_id
@@ -160,7 +160,8 @@ def tune(
     _check_notebook(path, space, fixed, kernel)
     seed_value, _ = resolve_seed(seed)
     out, storage = _places(path, output_dir, storage)
-    local_pruner = (prune_startup, prune_warmup) if prune == "median" and backend != "ray" else None
+    # on Ray, Ray Tune's schedulers prune; here, Optuna's pruners
+    local_pruner = make_pruner(prune, prune_startup, prune_warmup) if backend != "ray" else None
     study = open_study(study_name or path.stem, storage, direction, seed_value, local_pruner)
     remaining = trials_left(study, trials)
     job = TuneJob(path, out, space, metric, fixed, seed_value, remaining, **settings)
@@ -206,10 +207,6 @@ def _check_tune_arguments(direction: str, trials: int, settings: dict[str, Any])
     check_options(trials=trials, **settings, **settings["backend_options"])
     if prune is not None and prune not in PRUNERS:
         raise InvalidArgumentError(f"--prune must be one of {', '.join(PRUNERS)}, got {prune!r}.")
-    if prune == "asha" and backend != "ray":
-        raise InvalidArgumentError(
-            "--prune asha is Ray Tune's scheduler — add --backend ray, or use --prune median here."
-        )
     if prune is not None and backend not in ("local", "ray"):
         raise InvalidArgumentError(
             f"--prune reads the trials' values while they run, which --backend {backend} cannot show — use --backend local or ray."
