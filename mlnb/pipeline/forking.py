@@ -12,6 +12,7 @@ exactly as to any other. :class:`ForkedProcess` gives the manager what it needs 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -118,10 +119,8 @@ class Zygote:
     def close(self) -> None:
         """End the zygote (end of its input), killing it if it does not go at once."""
         if self.process.stdin is not None:
-            try:
+            with contextlib.suppress(OSError):  # the zygote already died: its pipe is broken
                 self.process.stdin.close()
-            except OSError:
-                pass
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

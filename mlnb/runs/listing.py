@@ -8,6 +8,7 @@ page it shows.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -168,12 +169,11 @@ class RunListing(RunReader):
 
     def _summaries(self, found: list[dict[str, Any]], texts: list[str]) -> list[Any]:
         # one JSON parse for every summary: per-row json.loads was most of a 5,000-run listing
-        try:
+        # a damaged summary fails the joint parse: then each is read alone, and only it is lost
+        with contextlib.suppress(ValueError):
             parsed = loads_finite(f"[{','.join(texts)}]", [])
             if len(parsed) == len(texts) and all(isinstance(p, dict) for p in parsed):
                 return list(parsed)
-        except ValueError:
-            pass
         return [
             self._field(text, {}, entry["id"], "summary", finite=True)
             for entry, text in zip(found, texts, strict=True)

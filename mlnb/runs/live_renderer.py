@@ -10,6 +10,7 @@ instead (the live plot then throttles itself harder: see :mod:`mlnb.runs.live`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -92,10 +93,8 @@ class Renderer:
         if process is None:
             return
         if process.stdin is not None:
-            try:
+            with contextlib.suppress(OSError):  # a helper that already died: broken pipe
                 process.stdin.close()  # the helper exits at end of input
-            except OSError:
-                pass
         try:
             process.wait(timeout=2)
         except subprocess.TimeoutExpired:

@@ -104,13 +104,8 @@ def classification_metrics(
     predicted = (scores[:, 1] >= threshold).astype(int) if k == 2 else scores.argmax(axis=1)
     matrix = confusion_matrix(y, predicted, k)
     f1 = f1_scores(matrix)
-    if auc is not None:
-        pass
-    elif k == 2:
-        auc = roc_auc(y, scores[:, 1])
-    else:
-        aucs = [roc_auc((y == c).astype(int), scores[:, c]) for c in range(k)]
-        auc = float(np.nanmean(aucs)) if not all(np.isnan(aucs)) else float("nan")
+    if auc is None:
+        auc = _auc(y, scores)
     return {
         "n": len(y),
         "accuracy": float((predicted == y).mean()),
@@ -118,6 +113,15 @@ def classification_metrics(
         "roc_auc": auc,
         "confusion": matrix,
     }
+
+
+def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC of the positive class (binary) or the macro one-vs-rest mean (NaN if undefined)."""
+    k = scores.shape[1]
+    if k == 2:
+        return roc_auc(y, scores[:, 1])
+    aucs = [roc_auc((y == c).astype(int), scores[:, c]) for c in range(k)]
+    return float(np.nanmean(aucs)) if not all(np.isnan(aucs)) else float("nan")
 
 
 def per_row(

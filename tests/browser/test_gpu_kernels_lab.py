@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import mlnb
+from tests.browser.conftest import require_browser
 from tests.helpers import GIB, child_env
 from tests.jupyter_process import jupyter, kernel_pid
 
@@ -27,21 +28,12 @@ SHOTS = Path(__file__).parent / "screenshots"
 BUILT = Path(mlnb.__file__).parent / "labextension"
 XSS_PATH = "<img src=x onerror=alert(1)>.ipynb"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (apt-get install chromium)",
-    ),
-    pytest.mark.skipif(
-        not (BUILT / "package.json").exists(),
-        reason="the lab extension is not built (cd extension && npm run build:prod)",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
+    require_browser(built=True)
     root = tmp_path_factory.mktemp("gpu-lab")
     extensions = tmp_path_factory.mktemp("labextensions")
     (extensions / "mlnb-lab").symlink_to(BUILT, target_is_directory=True)

@@ -29,18 +29,12 @@ from tests.browser.pages import (
 pytestmark = pytest.mark.browser
 
 PANELS = ["runs", "details", "gpu-view", "whatif", "overview", "liveplot"]
-#: Faults these checks found in panels other rooms own, marked so that the suite says so:
-#: strict, so a fix turns the case into a failure that asks for the mark to go.
-KNOWN: dict[tuple[str, str | None], str] = {}
-
-
-def _case(theme: str, width: str, panel: str) -> object:
-    reason = KNOWN.get((panel, None)) or KNOWN.get((panel, width))
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(theme, width, panel, marks=marks, id=f"{theme}-{width}-{panel}")
-
-
-CASES = [_case(theme, width, panel) for theme in THEMES for width in WIDTHS for panel in PANELS]
+CASES = [
+    pytest.param(theme, width, panel, id=f"{theme}-{width}-{panel}")
+    for theme in THEMES
+    for width in WIDTHS
+    for panel in PANELS
+]
 
 
 def _runs(page):
