@@ -52,11 +52,11 @@ _expected: dict[int, dict[str, set[str]]] = {}
 
 def version(conn: sqlite3.Connection) -> int | None:
     """The schema version of an open database: 0 if empty, None if it is some other database."""
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-    ).fetchone()
-    if not has_table:
-        return None if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] else 0
+    # one statement, one snapshot: two separate reads could see no table, then another
+    # process's freshly created store, and call that store foreign
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master").fetchall()}
+    if "schema_version" not in names:
+        return None if names else 0
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
