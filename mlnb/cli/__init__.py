@@ -34,7 +34,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "mlnb.cli.sweep",
         "run a notebook over a grid or random sample of parameters",
     ),
-    "tune": ("mlnb.cli.tune", "tune a notebook's parameters with Optuna (TPE), resumable"),
+    "tune": (
+        "mlnb.cli.tune",
+        "tune a notebook's parameters with Optuna (TPE or random search), resumable",
+    ),
     "pipeline": (
         "mlnb.cli.pipeline",
         "run a PIPELINE.yaml of notebook steps, skipping unchanged ones",

@@ -94,7 +94,7 @@ class PipelineMagics(MlnbMagics):
     @options.magic_options(options.TUNE)
     @argument("--out", "-o", metavar="NAME", help=_OUT_HELP)
     def pipeline_tune(self, line: str = "") -> None:
-        """Tune a notebook's parameters with Optuna (TPE); the study lives in SQLite and resumes.
+        """Tune a notebook's parameters with Optuna (TPE or random search); the study resumes.
 
         Example::
 

@@ -126,6 +126,7 @@ def tune_call(args: argparse.Namespace) -> dict[str, Any]:
         "prune_startup": args.prune_startup,
         "prune_warmup": args.prune_warmup,
         "warm": not args.no_warm,
+        "sampler": args.sampler,
     }
 
 

@@ -182,6 +182,7 @@ TUNE = [
     Option(("--output-dir",), {"help": "folder for trial notebooks (default tune/<stem>/)"}, ("-o",)),
     FIXED,
     Option(("--seed",), {"help": "seed for every trial and the sampler (default drawn)"}),
+    Option(("--sampler",), {"choices": ("tpe", "random"), "default": "tpe", "help": "how the next trial's parameters are chosen: tpe (Optuna's TPE, learns from finished trials; default) or random (random search: the same seed tries the same points, whatever earlier trials gave)"}),
     KERNEL,
     Option(("--timeout",), {"type": float, "help": "stop a trial after this many seconds"}, rule="seconds"),
     START_TIMEOUT,

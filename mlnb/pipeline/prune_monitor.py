@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mlnb.runs.store import Store
 
 #: how often the running trials' logged values are read from the run store
-PRUNE_POLL_SECONDS = 0.5
+PRUNE_POLL_SECONDS = 0.2
 
 
 def warn_never_logged(pruner: str, metric: str, trial: Any) -> None:

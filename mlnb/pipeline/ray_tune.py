@@ -2,8 +2,8 @@
 
 ``ray.tune.Tuner`` drives the trials (:class:`~mlnb.pipeline.ray_trial.NotebookTrial`, one
 CPU each plus ``ray_resources``), at most ``jobs`` at once. Its search algorithm is
-:class:`StudySearcher`, a Ray Tune ``Searcher`` over the same SQLite Optuna study (TPE) the
-local tuner uses, so both continue one study. Its scheduler is Ray Tune's
+:class:`StudySearcher`, a Ray Tune ``Searcher`` over the same SQLite Optuna study (TPE or
+random, ``sampler``) the local tuner uses, so both continue one study. Its scheduler is Ray Tune's
 ``ASHAScheduler`` for ``prune="asha"``, ``MedianStoppingRule`` for ``"median"``, else FIFO;
 schedulers see one iteration per value the notebook logged with ``mlnb.log``. Each trial's
 run comes back through an inbox actor and lands in this machine's folder and run store

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 #: trial states that count towards ``--trials``
 DONE_STATES = ("COMPLETE", "FAIL", "PRUNED")
+#: samplers ``--sampler`` takes: Optuna's TPE (learns from finished trials) and random
+#: search (each trial's point depends only on the seed and its number, not on earlier results)
+SAMPLERS = ("tpe", "random")
 
 
 @dataclass
@@ -84,10 +87,25 @@ def make_pruner(prune: str | None, startup: int, warmup: int) -> optuna.pruners.
     return optuna.pruners.NopPruner()
 
 
+def make_sampler(sampler: str, seed: int) -> optuna.samplers.BaseSampler:
+    """Optuna's sampler for ``--sampler``, seeded with ``seed``: ``tpe`` is its
+    ``TPESampler``, ``random`` its ``RandomSampler``."""
+    import optuna
+
+    if sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
 def open_study(
-    name: str, storage: str, direction: str, seed: int, pruner: optuna.pruners.BasePruner | None
+    name: str,
+    storage: str,
+    direction: str,
+    seed: int,
+    pruner: optuna.pruners.BasePruner | None,
+    sampler: str = "tpe",
 ) -> optuna.Study:
-    """Create or load the study (TPE sampler seeded with ``seed``) with ``pruner`` (None: none).
+    """Create or load the study (``sampler`` seeded with ``seed``) with ``pruner`` (None: none).
 
     Raises:
         PipelineSpecError: the storage cannot be opened, or holds the study with another direction.
@@ -100,7 +118,7 @@ def open_study(
             study_name=name,
             storage=storage,
             direction="maximize" if direction == "max" else "minimize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
+            sampler=make_sampler(sampler, seed),
             pruner=pruner or optuna.pruners.NopPruner(),
             load_if_exists=True,
         )

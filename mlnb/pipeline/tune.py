@@ -1,4 +1,4 @@
-"""Tune a notebook's parameters with Optuna (TPE); the study lives in SQLite and resumes.
+"""Tune a notebook's parameters with Optuna (TPE or random search); the study resumes.
 
 The search space is a YAML mapping (:mod:`mlnb.pipeline.tune_space`). The metric is what
 the notebook records with ``mlnb.record(name, value)``. Running ``tune`` again with the
@@ -8,8 +8,8 @@ Where trials run:
 
 * ``backend="local"`` (or ``"slurm"``): on the executors of :mod:`mlnb.pipeline.backends`,
   ``jobs`` at a time; Optuna's ask/tell interface is driven from this process only, so the
-  SQLite study never sees concurrent writers. ``prune="median"`` (local only) stops trials
-  through :mod:`mlnb.pipeline.prune_monitor`.
+  SQLite study never sees concurrent writers. ``prune="median"`` or ``"asha"`` (local, not
+  Slurm) stops trials through :mod:`mlnb.pipeline.prune_monitor`.
 * ``backend="ray"``: on Ray Tune (:mod:`mlnb.pipeline.ray_tune`), with the same study as
   its search algorithm and ``prune="asha"`` (or ``"median"``) as its trial scheduler.
 """
@@ -29,7 +29,14 @@ from mlnb.pipeline.loading import load_notebook, resolve_kernel
 from mlnb.pipeline.options import check_options
 from mlnb.pipeline.prune_monitor import PruneMonitor
 from mlnb.pipeline.run import DEFAULT_START_TIMEOUT, RunTask
-from mlnb.pipeline.study import TuneJob, make_pruner, open_study, tell_record, trials_left
+from mlnb.pipeline.study import (
+    SAMPLERS,
+    TuneJob,
+    make_pruner,
+    open_study,
+    tell_record,
+    trials_left,
+)
 from mlnb.pipeline.trials import check_direction, check_trial_values, run_trials
 from mlnb.pipeline.tune_space import Dimension, load_space, parse_space
 from mlnb.runs.records import RunRecord, new_run_id
@@ -109,8 +116,9 @@ def tune(
     prune_startup: int = 5,
     prune_warmup: int = 0,
     warm: bool = True,
+    sampler: str = "tpe",
 ) -> TuneResult:
-    """Run Optuna TPE trials of a notebook until the study holds ``trials`` finished ones.
+    """Run Optuna trials of a notebook until the study holds ``trials`` finished ones.
 
     Args:
         notebook: the notebook (it needs a ``parameters`` cell and records ``metric``).
@@ -119,7 +127,7 @@ def tune(
         direction: ``"max"`` or ``"min"``.
         trials: finished trials the study should hold when this returns.
         jobs: trials at once.
-        seed: pinned in every trial and seeds the TPE sampler; default drawn.
+        seed: pinned in every trial and seeds the sampler; default drawn.
         study_name: default the notebook's stem.
         storage: an Optuna storage URL; default ``sqlite:///tune/<stem>.db`` beside it.
         output_dir: trial notebooks (default ``tune/<stem>/`` beside the notebook).
@@ -127,18 +135,22 @@ def tune(
         backend_options: the backend's own settings (``ray_resources``, ``slurm_partition``...).
         prune: ``"median"`` stops trials whose intermediate values (``mlnb.log`` of
             ``metric`` at steps) fall below the median of earlier trials at the same step;
-            ``"asha"`` (``backend="ray"``) uses Ray Tune's ASHA scheduler on the same
-            values; None runs every trial to the end.
+            ``"asha"`` is asynchronous successive halving on the same values (Optuna's
+            ``SuccessiveHalvingPruner``; Ray Tune's ASHA scheduler with ``backend="ray"``);
+            None runs every trial to the end.
         prune_startup: trials that finish unpruned before pruning starts (Optuna's
             ``n_startup_trials``).
         prune_warmup: steps a trial always runs before it may be pruned (``n_warmup_steps``;
             ASHA's ``grace_period``).
         warm: fork each trial's kernel from a pre-loaded process (local backend; see sweeps).
+        sampler: ``"tpe"`` (Optuna's TPE, the default) or ``"random"`` (random search: a
+            trial's point depends only on the seed and its number, so two searches with the
+            same seed try the same points whatever the earlier trials gave).
 
     Raises:
         MissingDependencyError: optuna (or, for ``backend="ray"``, ray) is not installed.
         MetricNotRecordedError: the first finished trial did not record ``metric``.
-        InvalidArgumentError: an unknown pruner, or one the backend cannot run.
+        InvalidArgumentError: an unknown pruner or sampler, or a pruner the backend cannot run.
     """
     settings: dict[str, Any] = dict(
         jobs=jobs,
@@ -154,7 +166,7 @@ def tune(
         progress=progress,
         warm=warm,
     )
-    _check_tune_arguments(direction, trials, settings)
+    _check_tune_arguments(direction, trials, sampler, settings)
     path = Path(notebook)
     fixed = dict(fixed or {})
     _check_notebook(path, space, fixed, kernel)
@@ -162,7 +174,9 @@ def tune(
     out, storage = _places(path, output_dir, storage)
     # on Ray, Ray Tune's schedulers prune; here, Optuna's pruners
     local_pruner = make_pruner(prune, prune_startup, prune_warmup) if backend != "ray" else None
-    study = open_study(study_name or path.stem, storage, direction, seed_value, local_pruner)
+    study = open_study(
+        study_name or path.stem, storage, direction, seed_value, local_pruner, sampler
+    )
     remaining = trials_left(study, trials)
     job = TuneJob(path, out, space, metric, fixed, seed_value, remaining, **settings)
     started = time.perf_counter()
@@ -195,7 +209,9 @@ def _places(
     return out, storage
 
 
-def _check_tune_arguments(direction: str, trials: int, settings: dict[str, Any]) -> None:
+def _check_tune_arguments(
+    direction: str, trials: int, sampler: str, settings: dict[str, Any]
+) -> None:
     """Refuse what cannot run before the study is opened (optuna missing, a bad pruner...)."""
     prune, backend = settings["prune"], settings["backend"]
     try:
@@ -205,6 +221,10 @@ def _check_tune_arguments(direction: str, trials: int, settings: dict[str, Any])
         raise MissingDependencyError("optuna", feature, "optuna") from None
     check_direction(direction)
     check_options(trials=trials, **settings, **settings["backend_options"])
+    if sampler not in SAMPLERS:
+        raise InvalidArgumentError(
+            f"--sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}."
+        )
     if prune is not None and prune not in PRUNERS:
         raise InvalidArgumentError(f"--prune must be one of {', '.join(PRUNERS)}, got {prune!r}.")
     if prune is not None and backend not in ("local", "ray"):

@@ -7,7 +7,7 @@
     optimizer: [adam, sgd]                     # choices
 
 Each entry becomes a :class:`Dimension`, which asks an Optuna trial for a value (the
-local tuner and the Ray Tune searcher both draw through Optuna's TPE).
+local tuner and the Ray Tune searcher both draw through the study's sampler: TPE or random).
 """
 
 from __future__ import annotations

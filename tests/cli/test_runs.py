@@ -72,7 +72,10 @@ def test_rm_and_export(
             ["runs", "export", "--to", "tensorboard"],
             "mlnb: --to tensorboard needs a folder: mlnb runs export --to tensorboard DIR.",
         ),
-        (["runs"], "mlnb: say what to do: mlnb runs ls | show | compare | rm | export | importance."),
+        (
+            ["runs"],
+            "mlnb: say what to do: mlnb runs ls | show | compare | rm | export | importance.",
+        ),
     ],
 )
 def test_cli_errors_are_one_line_exit_2(

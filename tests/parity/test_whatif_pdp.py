@@ -287,9 +287,7 @@ def test_the_panels_sample_is_scikit_learns_pdp_of_the_same_rows(numeric, logist
     from mlnb.whatif.explorer import WhatIf
 
     frame, label = numeric
-    panel = WhatIf(
-        logistic, frame, label, sample_size=150, average_size=250, debounce_seconds=0
-    )
+    panel = WhatIf(logistic, frame, label, sample_size=150, average_size=250, debounce_seconds=0)
     try:
         panel.tabs.selected_index = 1
         panel.pdp_view.grid_points.value = 10

@@ -1,4 +1,4 @@
-"""mlnb tune: Optuna TPE over a YAML space, sqlite study that resumes, metric checks."""
+"""mlnb tune: Optuna TPE or random search over a YAML space, sqlite study that resumes, metric checks."""
 
 from __future__ import annotations
 
@@ -77,6 +77,32 @@ def test_metric_not_recorded_names_what_was(notebook, tmp_path):
         "trial 0 finished but did not record a number named 'accuracy' (it recorded: acc) — "
         "call mlnb.record('accuracy', value) in the notebook or pick --metric from those."
     )
+
+
+@pytest.mark.kernel
+def test_random_search_tries_the_same_points_whatever_the_results(notebook, tmp_path):
+    # two notebooks that score the same points differently: TPE would follow the scores,
+    # random search with the same seed proposes the same points in the same order
+    space = parse_space({"lr": {"low": 0.001, "high": 0.1, "log": True}, "opt": ["adam", "sgd"]})
+    points = []
+    for name, body in (("a.ipynb", NOTEBOOK), ("b.ipynb", ["import mlnb\nmlnb.record('acc', lr)"])):
+        path = notebook(name, body, parameters="lr = 0.01\nopt = 'sgd'")
+        result = tune(
+            path,
+            space,
+            "acc",
+            trials=4,
+            jobs=2,
+            seed=3,
+            sampler="random",
+            storage=f"sqlite:///{tmp_path / (name + '.db')}",
+            output_dir=tmp_path / f"trials-{name}",
+            start_timeout=START_TIMEOUT,
+            progress=False,
+        )
+        points.append([t.params for t in sorted(result.study.trials, key=lambda t: t.number)])
+    assert points[0] == points[1] and len({p["lr"] for p in points[0]}) == 4
+    assert type(result.study.sampler).__name__ == "RandomSampler"
 
 
 # --- pruning: intermediate values from the run store, pruned kernels stopped ---------------
@@ -201,6 +227,9 @@ def test_prune_bad_inputs(notebook, tmp_path, monkeypatch):
     with pytest.raises(InvalidArgumentError) as caught:
         tune(path, space, "acc", prune="hyperband", progress=False)
     assert str(caught.value) == "--prune must be one of median, asha, got 'hyperband'."
+    with pytest.raises(InvalidArgumentError) as caught:
+        tune(path, space, "acc", sampler="bayes", progress=False)
+    assert str(caught.value) == "--sampler must be one of tpe, random, got 'bayes'."
     with pytest.raises(InvalidArgumentError, match=r"^--prune reads the trials' values while"):
         tune(path, space, "acc", prune="median", backend="slurm", progress=False)
     with pytest.raises(
