@@ -28,6 +28,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from papermill_run import LEAN_PAPERMILL  # bench/ is not a package
+
 TRIALS = 16
 REPEATS = int(os.environ.get("MLNB_BENCH_REPEATS", "3"))
 CACHE_REPEATS = 7
@@ -58,12 +61,7 @@ def timed(command: list[str], cwd: Path) -> float:
 #: the "lean" loop is what the loop costs in an environment without it
 PAPERMILL = {
     "installed": [sys.executable, "-m", "papermill"],
-    "lean": [
-        sys.executable,
-        "-c",
-        "import sys; sys.modules['rfc3987_syntax'] = None; "
-        "from papermill.cli import papermill; papermill(prog_name='papermill')",
-    ],
+    "lean": LEAN_PAPERMILL,
 }
 
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from mlnb.cli import main
+from mlnb.cli import command
 
 if __name__ == "__main__":  # not on a plain import (tests/test_reports.py imports every module)
-    sys.exit(main())
+    sys.exit(command())

@@ -17,10 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the sweep and print params → recorded values and the best trial."""
-    from mlnb.pipeline.lean import skip_unused_optional_imports
     from mlnb.pipeline.sweep import sweep
 
-    skip_unused_optional_imports()  # this process is mlnb's own: see mlnb.pipeline.lean
     try:
         result = sweep(**calls.sweep_call(args, "mlnb sweep"))
     except KeyboardInterrupt:

@@ -18,10 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the study and print its trials and the best one."""
-    from mlnb.pipeline.lean import skip_unused_optional_imports
     from mlnb.pipeline.tune import tune
 
-    skip_unused_optional_imports()  # this process is mlnb's own: see mlnb.pipeline.lean
     try:
         result = tune(**calls.tune_call(args))
     except KeyboardInterrupt:

@@ -4,8 +4,8 @@
 installed (it comes with Jupyter's event schemas) to check the ``iri`` string formats —
 and that module compiles 39 grammars while importing: about 3 s here, in every process
 that reads a notebook. nbformat validates without format checkers, so the processes
-mlnb starts for itself (sweep workers) and its ``sweep``/``tune`` commands mark the
-module as absent before nbformat loads; jsonschema then skips those formats, as it does
+mlnb starts for itself (sweep workers) and the ``mlnb`` command (:func:`mlnb.cli.command`)
+mark the module as absent before nbformat loads; jsonschema then skips those formats, as it does
 where the module is not installed. Kernels, and Python code that imports mlnb as a
 library, are left alone.
 """

@@ -122,12 +122,16 @@ def check_kernel(name: str) -> dict[str, Any]:
     Raises:
         KernelNotFoundError: the kernel is not installed (the message lists those that are).
     """
-    kernels = installed_kernels()
-    if name not in kernels and name in PYTHON_ALIASES and "python3" in kernels:
-        return kernels["python3"]
-    if name not in kernels:
-        raise KernelNotFoundError(name, tuple(sorted(kernels)))
-    return kernels[name]
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    for candidate in (name, "python3") if name in PYTHON_ALIASES else (name,):
+        try:  # one spec read; every installed one only to name them when it is missing
+            spec = manager.get_kernel_spec(candidate)
+        except NoSuchKernel:
+            continue
+        return {"display_name": spec.display_name or candidate, "language": spec.language or ""}
+    raise KernelNotFoundError(name, tuple(sorted(installed_kernels())))
 
 
 def resolve_kernel(nb: NotebookNode, kernel: str | None) -> tuple[str, dict[str, Any]]:

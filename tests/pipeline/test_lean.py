@@ -30,3 +30,30 @@ def test_importing_mlnb_leaves_the_module_alone():
     out = _run("import mlnb, mlnb.pipeline.sweep, sys; print('rfc3987_syntax' in sys.modules)")
     assert out == "False"
     assert sys.modules.get("rfc3987_syntax", "absent") is not None  # not marked in this process
+
+
+def test_the_mlnb_command_skips_it_and_imports_only_its_sub_command(notebook):
+    path = notebook("t.ipynb", ["y = x + 1"], parameters="x = 1")
+    out = _run(
+        "import sys\n"
+        "from mlnb.cli import command\n"
+        f"sys.argv = ['mlnb', 'step', 'inspect', {str(path)!r}]\n"
+        "code = command()\n"
+        "print(code, sys.modules['rfc3987_syntax'] is None, 'nbformat' in sys.modules)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('mlnb.cli.')))"
+    )
+    lines = out.splitlines()
+    assert lines[-2] == "0 True True"  # it read the notebook, without the module
+    assert lines[-1] == "['mlnb.cli.common', 'mlnb.cli.step']"
+
+
+def test_a_misspelt_or_missing_sub_command_imports_none():
+    out = _run(
+        "import sys, contextlib, io\n"
+        "from mlnb.cli import main\n"
+        "for argv in (['rn', 'x.ipynb'], ['--help'], []):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        main(argv)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('mlnb.cli.')))"
+    )
+    assert out == "['mlnb.cli.common']"
