@@ -2,13 +2,12 @@
 
 ``import nbformat`` imports jsonschema, which imports ``rfc3987_syntax`` when it is
 installed (it comes with Jupyter's event schemas) to check the ``iri`` string formats —
-and that module compiles 39 grammars while importing: 0.8 s on this machine when quiet, 3 s
-under load, in every process
-that reads a notebook. nbformat validates without format checkers, so the processes
-mlnb starts for itself (sweep workers) and the ``mlnb`` command (:func:`mlnb.cli.command`)
-mark the module as absent before nbformat loads; jsonschema then skips those formats, as it does
-where the module is not installed. Kernels, and Python code that imports mlnb as a
-library, are left alone.
+and that module compiles 39 grammars while importing: 0.8 s on this machine when quiet,
+3 s under load, in every process that reads a notebook. nbformat validates without format
+checkers, so the processes mlnb starts for itself (sweep workers) and the ``mlnb`` command
+(:func:`mlnb.cli.command`) mark the module as absent before nbformat loads; jsonschema then
+skips those formats, as it does where the module is not installed. Kernels, and Python code
+that imports mlnb as a library, are left alone.
 """
 
 from __future__ import annotations
