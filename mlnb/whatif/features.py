@@ -101,6 +101,8 @@ def describe_features(
         has_train = train is not None and name in train.columns
         if pd.api.types.is_bool_dtype(column.dtype):
             features.append(_boolean(str(name), column))
+        elif _is_dated(column):
+            features.append(_dated(str(name)))
         elif name in forced or is_categorical_dtype(column):
             features.append(
                 _categorical(str(name), column, ref if has_train else None, known.get(name))
@@ -114,6 +116,23 @@ def _boolean(name: str, column: pd.Series) -> Feature:
     values = tuple(sorted({bool(v) for v in column.dropna()}))
     reason = _constant_reason(column, values)
     return Feature(name, BOOLEAN, categories=values, disabled_reason=reason)
+
+
+def _is_dated(column: pd.Series) -> bool:
+    import pandas as pd
+
+    dtype = column.dtype
+    return (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def _dated(name: str) -> Feature:
+    """A date/time column: passed to the model as it is, compared as a category, not edited."""
+    reason = f"{name!r} holds dates or times, which the editor cannot vary"
+    return Feature(name, CATEGORICAL, disabled_reason=reason)
 
 
 def _categorical(
