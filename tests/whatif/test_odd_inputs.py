@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlnb.exceptions import WhatIfError
-from mlnb.whatif import WhatIf
+from mlnb.whatif import WhatIf, make_adapter, partial_dependence
 from mlnb.whatif.counterfactual import distances, nearest_counterfactual
 from mlnb.whatif.dataset import encode_target
 from mlnb.whatif.features import BOOLEAN, describe_features, value_warnings
@@ -121,5 +121,28 @@ def test_a_missing_regression_target_is_one_sentence():
     try:
         assert panel.metrics is None
         assert any("missing" in m for m in panel.messages)
+    finally:
+        panel.close()
+
+
+def test_an_empty_grid_is_one_sentence():
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0]})
+    adapter = make_adapter(_sigmoid_of_a, frame, task="binary")
+    with pytest.raises(WhatIfError, match="grid"):
+        partial_dependence(adapter, frame, "a", [])
+
+
+def test_nan_scores_are_named_not_silently_counted_as_negative():
+    frame = pd.DataFrame({"a": np.linspace(-1.0, 1.0, 20)})
+
+    def half_missing(values: np.ndarray) -> np.ndarray:
+        scores = 1.0 / (1.0 + np.exp(-np.asarray(values, dtype=float)[:, 0]))
+        scores[::4] = np.nan
+        return scores
+
+    label = (frame["a"] > 0).astype(int)
+    panel = WhatIf(half_missing, frame, label, task="binary", debounce_seconds=0)
+    try:
+        assert any("NaN" in m and "5 of 20 rows" in m for m in panel.messages), panel.messages
     finally:
         panel.close()
