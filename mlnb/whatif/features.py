@@ -138,9 +138,13 @@ def _dated(name: str) -> Feature:
 def _categorical(
     name: str, column: pd.Series, reference: pd.Series | None, known: Sequence[Any] | None
 ) -> Feature:
+    import pandas as pd
+
     values = _sorted_unique(column)
     if known is None and reference is not None:
         known = _sorted_unique(reference)
+    if len(values) == 1 and known is not None and len(known) > 1:  # offer what the model saw
+        values = _sorted_unique(pd.Series([*known, *values]))
     reason = _constant_reason(column, values)
     known_tuple = tuple(known) if known is not None else None
     return Feature(
@@ -159,7 +163,9 @@ def _numeric(name: str, column: pd.Series, reference: pd.Series) -> Feature:
         ref = finite
     low, high = float(finite.min()), float(finite.max())
     reason = None
-    if low == high:
+    if low == high and ref.min() < ref.max():  # one value here, a range in training: offer it
+        low, high = min(low, float(ref.min())), max(high, float(ref.max()))
+    elif low == high:
         reason = f"{name!r} is constant (every row is {_short(low)}), so there is nothing to vary"
     return Feature(
         name,

@@ -146,3 +146,25 @@ def test_nan_scores_are_named_not_silently_counted_as_negative():
         assert any("NaN" in m and "5 of 20 rows" in m for m in panel.messages), panel.messages
     finally:
         panel.close()
+
+
+def test_one_row_with_training_data_can_be_edited():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(4)
+    train = pd.DataFrame({"a": rng.normal(size=60), "city": rng.choice(["x", "y", "z"], 60)})
+    label = (train["a"] > 0).astype(int)
+    encode = ColumnTransformer([("city", OneHotEncoder(), ["city"])], remainder="passthrough")
+    model = make_pipeline(encode, LogisticRegression()).fit(train, label)
+    panel = WhatIf(model, train.iloc[[7]], train_data=train, debounce_seconds=0)
+    try:
+        features = panel.feature_by_name
+        assert features["a"].editable and features["city"].editable
+        assert (features["a"].low, features["a"].high) == (train["a"].min(), train["a"].max())
+        assert panel.inputs["city"].options == ("x", "y", "z")
+        assert not panel.inputs["a"].disabled
+    finally:
+        panel.close()
