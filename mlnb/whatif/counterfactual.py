@@ -175,18 +175,19 @@ def _numeric_gap(values: np.ndarray, value: float, std: float) -> np.ndarray:
 
 def _equal(column: pd.Series, value: Any) -> np.ndarray:
     """Elementwise equality where NaN equals NaN."""
-    values = column.to_numpy()
     if _is_nan(value):
         return np.asarray(column.isna())
-    result = np.asarray(column == value, dtype=bool)
-    return result & ~np.asarray(column.isna()) if values.dtype == object else result
+    # a nullable column (boolean, Int64, string) compares to NA where a value is missing
+    result = (column == value).to_numpy(dtype=bool, na_value=False)
+    return result & ~np.asarray(column.isna())
 
 
 def _is_nan(value: Any) -> bool:
-    try:
-        return bool(np.isnan(value))
-    except (TypeError, ValueError):
-        return value is None
+    """True for a missing scalar: None, NaN, NaT or pandas' NA."""
+    import pandas as pd
+
+    missing = pd.isna(value)
+    return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
 
 
 def _as_float(value: Any) -> float:

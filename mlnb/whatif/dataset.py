@@ -106,7 +106,15 @@ def encode_target(target: pd.Series, adapter: Any) -> np.ndarray:
     import pandas as pd
 
     if adapter.task == "regression":
-        return pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
+        numbers = pd.to_numeric(target, errors="coerce")
+        values = np.asarray(numbers.to_numpy(dtype=float, na_value=np.nan))
+        missing = np.flatnonzero(np.isnan(values))
+        if missing.size:  # NaN would turn every metric into NaN without a word
+            raise WhatIfError(
+                f"the target has {missing.size} missing or non-numeric value(s) (the first at "
+                f"row {missing[0]}), so performance is off; fill or drop those rows."
+            )
+        return values
     lookup = {value: i for i, value in enumerate(adapter.class_values)}
     lookup.update({name: i for i, name in enumerate(adapter.classes)})
     # one lookup per distinct label, then a vectorised take: no Python loop over the rows

@@ -101,6 +101,8 @@ def describe_features(
         has_train = train is not None and name in train.columns
         if pd.api.types.is_bool_dtype(column.dtype):
             features.append(_boolean(str(name), column))
+        elif _is_dated(column):
+            features.append(_dated(str(name)))
         elif name in forced or is_categorical_dtype(column):
             features.append(
                 _categorical(str(name), column, ref if has_train else None, known.get(name))
@@ -116,12 +118,33 @@ def _boolean(name: str, column: pd.Series) -> Feature:
     return Feature(name, BOOLEAN, categories=values, disabled_reason=reason)
 
 
+def _is_dated(column: pd.Series) -> bool:
+    import pandas as pd
+
+    dtype = column.dtype
+    return (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def _dated(name: str) -> Feature:
+    """A date/time column: passed to the model as it is, compared as a category, not edited."""
+    reason = f"{name!r} holds dates or times, which the editor cannot vary"
+    return Feature(name, CATEGORICAL, disabled_reason=reason)
+
+
 def _categorical(
     name: str, column: pd.Series, reference: pd.Series | None, known: Sequence[Any] | None
 ) -> Feature:
+    import pandas as pd
+
     values = _sorted_unique(column)
     if known is None and reference is not None:
         known = _sorted_unique(reference)
+    if len(values) == 1 and known is not None and len(known) > 1:  # offer what the model saw
+        values = _sorted_unique(pd.Series([*known, *values]))
     reason = _constant_reason(column, values)
     known_tuple = tuple(known) if known is not None else None
     return Feature(
@@ -140,7 +163,9 @@ def _numeric(name: str, column: pd.Series, reference: pd.Series) -> Feature:
         ref = finite
     low, high = float(finite.min()), float(finite.max())
     reason = None
-    if low == high:
+    if low == high and ref.min() < ref.max():  # one value here, a range in training: offer it
+        low, high = min(low, float(ref.min())), max(high, float(ref.max()))
+    elif low == high:
         reason = f"{name!r} is constant (every row is {_short(low)}), so there is nothing to vary"
     return Feature(
         name,

@@ -142,12 +142,21 @@ def _predict_all(
     if adapter is None:
         return None
     try:
-        return adapter.predict_in_chunks(frame)
+        scores = adapter.predict_in_chunks(frame)
     except MlnbError as exc:
         report.errors["all rows"] = (
             f"predicting every row failed, so counterfactuals and performance are off: {exc}"
         )
         return None
+    finite = np.isfinite(scores) if scores.ndim == 1 else np.isfinite(scores).all(axis=1)
+    bad = np.flatnonzero(~finite)
+    if bad.size:  # NaN ≥ threshold is False: such rows would pass for the negative class
+        report.notes.append(
+            f"the model returned NaN or infinite scores for {bad.size:,} of {len(frame):,} rows "
+            f"(the first at row {bad[0]}); the metrics include those rows (a NaN never reaches "
+            "a threshold), so fix the model's output before trusting them."
+        )
+    return scores
 
 
 def _encode_target(

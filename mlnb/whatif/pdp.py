@@ -162,6 +162,8 @@ def partial_dependence(
     if grid is None:
         grid = grid_values(frame[feature], grid_resolution=grid_resolution, categorical=categorical)
     grid = np.asarray(grid, dtype=object if categorical else None)
+    if grid.size == 0:
+        raise WhatIfError(f"the grid for {feature!r} is empty; pass at least one value.")
     rows = frame if point is None else _append_row(frame, point)
     curves, output = predict_grid(adapter, rows, {feature: grid}, class_index, progress)
     curves = curves.T  # (rows, grid)

@@ -196,9 +196,18 @@ def slice_labels(values: pd.Series, bins: int = 4) -> pd.Series:
         or pd.api.types.is_bool_dtype(values.dtype)
         or values.nunique() <= bins
     ):
-        return values.astype(str)
+        return as_text(values)
     binned = pd.qcut(values.astype(float), q=bins, duplicates="drop")
-    return binned.astype(str)
+    return as_text(pd.Series(binned, index=values.index))
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Each value as text, ``"missing"`` where it is missing.
+
+    pandas 3 keeps NaN through ``astype(str)``; a NaN among the slice names would
+    break sorting and ``np.unique`` over them.
+    """
+    return values.astype(str).where(values.notna(), "missing")
 
 
 def slice_thresholds(

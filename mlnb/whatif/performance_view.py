@@ -24,6 +24,7 @@ from mlnb.whatif.editor import FIT_LABEL
 from mlnb.whatif.features import NUMERIC
 from mlnb.whatif.model_adapter import BINARY, REGRESSION, ModelAdapter
 from mlnb.whatif.performance import (
+    as_text,
     classification_metrics,
     cost,
     curve_area,
@@ -123,7 +124,7 @@ class PerformanceView:
         column = self.explorer.data[name]
         feature = self.explorer.feature_by_name[name]
         if feature.kind != NUMERIC or column.nunique() <= self.bins.value:
-            return lambda values: values.astype(str).to_numpy()
+            return lambda values: as_text(values).to_numpy()
         _, edges = pd.qcut(column.astype(float), q=self.bins.value, retbins=True, duplicates="drop")
         edges[0], edges[-1] = -np.inf, np.inf
         names = [
