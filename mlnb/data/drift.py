@@ -192,6 +192,8 @@ def check_options(
     """
     if method not in METHODS:
         raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
+        raise InvalidArgumentError(f"bins must be a whole number of at least 2, got {bins!r}.")
     if bins < 2:
         raise InvalidArgumentError(f"bins must be at least 2, got {bins}.")
     if not _is_number(alpha) or not 0.0 < float(alpha) <= 1.0:

@@ -182,3 +182,6 @@ def test_bad_thresholds_and_bins() -> None:
     assert str(caught.value) == "numeric_threshold must be a number from 0 to 1, got 1.5."
     with pytest.raises(InvalidArgumentError, match=r"^bins must be at least 2, got 1\.$"):
         compare(frame, frame, bins=1)
+    for bad in (2.5, "10", True):
+        with pytest.raises(InvalidArgumentError, match=r"^bins must be a whole number of at least 2"):
+            compare(frame, frame, bins=bad)  # type: ignore[arg-type]

@@ -203,6 +203,21 @@ def test_the_constant_column_moving_is_the_largest_distance() -> None:
     assert column.detail == "mean 1 → 1000"
 
 
+@pytest.mark.parametrize("method", ["distance", "psi"])
+def test_a_constant_column_moving_down_scores_like_one_moving_up(method: str) -> None:
+    # a constant reference has one edge; the open bin below it must still be there
+    ref = pd.DataFrame({"x": np.full(50, 3.0)})
+    up = compare(ref, pd.DataFrame({"x": np.full(60, 4.0)}), method=method).columns["x"]
+    down = compare(ref, pd.DataFrame({"x": np.full(60, 2.0)}), method=method).columns["x"]
+    half = compare(ref, pd.DataFrame({"x": np.r_[np.full(30, 2.0), np.full(30, 3.0)]}), method=method)
+    assert down.value == pytest.approx(up.value) and down.drift
+    assert half.columns["x"].value > 0.1 and half.columns["x"].drift
+    flipped = compare(
+        pd.DataFrame({"x": np.full(20, np.inf)}), pd.DataFrame({"x": np.full(20, -np.inf)})
+    ).columns["x"]
+    assert flipped.value == 1.0 and flipped.drift
+
+
 # --- item 6: the verdict accounts for sampling noise ---------------------------------------
 
 
