@@ -183,5 +183,7 @@ def test_bad_thresholds_and_bins() -> None:
     with pytest.raises(InvalidArgumentError, match=r"^bins must be at least 2, got 1\.$"):
         compare(frame, frame, bins=1)
     for bad in (2.5, "10", True):
-        with pytest.raises(InvalidArgumentError, match=r"^bins must be a whole number of at least 2"):
+        with pytest.raises(
+            InvalidArgumentError, match=r"^bins must be a whole number of at least 2"
+        ):
             compare(frame, frame, bins=bad)  # type: ignore[arg-type]

@@ -209,7 +209,9 @@ def test_a_constant_column_moving_down_scores_like_one_moving_up(method: str) ->
     ref = pd.DataFrame({"x": np.full(50, 3.0)})
     up = compare(ref, pd.DataFrame({"x": np.full(60, 4.0)}), method=method).columns["x"]
     down = compare(ref, pd.DataFrame({"x": np.full(60, 2.0)}), method=method).columns["x"]
-    half = compare(ref, pd.DataFrame({"x": np.r_[np.full(30, 2.0), np.full(30, 3.0)]}), method=method)
+    half = compare(
+        ref, pd.DataFrame({"x": np.r_[np.full(30, 2.0), np.full(30, 3.0)]}), method=method
+    )
     assert down.value == pytest.approx(up.value) and down.drift
     assert half.columns["x"].value > 0.1 and half.columns["x"].drift
     flipped = compare(
