@@ -97,3 +97,13 @@ def test_text_and_html_escape_user_strings() -> None:
     found = profile(pd.DataFrame({"<b>name</b>": ["<script>", "x"]}))
     assert "<b>name</b>" in found.text()
     assert "&lt;b&gt;name&lt;/b&gt;" in found.html() and "<script>" not in found.html()
+
+
+def test_distinct_large_integers_are_counted_as_pandas_counts_them() -> None:
+    # int64 values beyond 2**53 collide as float64; unique must still count them apart
+    top = np.iinfo(np.int64).max
+    series = pd.Series([top, top - 1, top - 2, 0, 0], dtype="int64")
+    column = profile(pd.DataFrame({"id": series}))["id"]
+    assert column.unique == series.nunique() == 4
+    nullable = pd.Series([top, top - 1, None], dtype="Int64")
+    assert profile(pd.DataFrame({"id": nullable}))["id"].unique == 2
