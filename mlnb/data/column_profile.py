@@ -161,8 +161,10 @@ class ColumnProfile:
             "notes": list(self.notes),
         }
         if self.kind in kinds.NUMBER_KINDS:
-            out.update(min=self.min, max=self.max, mean=self.mean, std=self.std)
-            out["quantiles"] = {str(q): v for q, v in self.quantiles.items()}
+            for key in ("min", "max", "mean", "std"):
+                value = getattr(self, key)
+                out[key] = None if value is None else finite_or_none(value)
+            out["quantiles"] = {str(q): finite_or_none(v) for q, v in self.quantiles.items()}
             if self.rank_error:  # a streamed profile: how far its quantiles' ranks may be off
                 out["rank_error"] = self.rank_error
             if self.histogram_edges is not None and self.histogram_counts is not None:
@@ -174,3 +176,8 @@ class ColumnProfile:
             out["top"] = [{"value": v, "count": c} for v, c in self.top()]
             out["domain_capped"] = self.domain_capped
         return out
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value`` for JSON: NaN and infinities become None (null), as pandas' ``to_json`` writes them."""
+    return float(value) if math.isfinite(value) else None

@@ -317,6 +317,8 @@ def _numbers(
             result.detail += f"; Wasserstein {ref.format(raw) if ref.kind != kinds.DATETIME else f'{raw / 1e9:g} s'}"
             if math.isinf(result.value):
                 result.note = "the reference is constant, so any change is infinitely many of its standard deviations."
+            elif math.isnan(result.value):
+                result.note = "the reference holds infinite values, so it has no standard deviation to scale by and no verdict — use method 'ks' for this column."
         return
     p, q = distances.binned_shares(ref, cur, bins)
     chi2, result.p_value, dof = stattests.chi_squared(

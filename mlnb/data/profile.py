@@ -215,8 +215,9 @@ def _summarise_numbers(
     ordered = np.sort(numbers)
     column.unique = int(1 + np.count_nonzero(ordered[1:] != ordered[:-1]))
     column.min, column.max = float(ordered[0]), float(ordered[-1])
-    column.mean = float(np.mean(ordered))
-    column.std = float(np.std(ordered, ddof=1)) if n > 1 else 0.0
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, as pandas gives
+        column.mean = float(np.mean(ordered))
+        column.std = float(np.std(ordered, ddof=1)) if n > 1 else 0.0
     positions = np.asarray(QUANTILES) * (n - 1)
     low = np.floor(positions).astype(np.int64)
     high = np.minimum(low + 1, n - 1)
