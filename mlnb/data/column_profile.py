@@ -117,8 +117,9 @@ class ColumnProfile:
             jj = j[inside]
             lo_v, hi_v = points[jj - 1], points[jj]
             lo_r, hi_r = ranks[jj - 1].astype(float), ranks[jj].astype(float)
-            span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
-            share = np.clip((edges[inside] - lo_v) / span, 0.0, 1.0)
+            with np.errstate(invalid="ignore", over="ignore"):  # an infinite sketch value
+                span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
+                share = np.clip(np.nan_to_num((edges[inside] - lo_v) / span), 0.0, 1.0)
             exact = hi_r if side == "left" else lo_r + 1  # no sketch value lies between
             counted[inside] = np.where(
                 hi_r - lo_r <= 1, exact, lo_r + 1 + share * (hi_r - lo_r - 1)
