@@ -237,14 +237,22 @@ def _objects(name: str, series: pd.Series, rows: int) -> ColumnValues:
         found = _counted(MIXED, present.astype(str), rows)
         found.missing = rows - len(present)
         found.dtype = dtype
+        names = _type_names(present)
         found.note = (
-            f"column {name!r} mixes value types ({', '.join(_type_names(present))}); "
-            "its values are compared as text."
+            f"column {name!r} mixes value types ({', '.join(names)}); its values are compared as text."
+            if len(names) > 1
+            else f"column {name!r} holds {names[0]} values{_sampled(len(present))}; they are "
+            "counted and compared as text."
         )
         return found
     found = _counted(kind, series, rows)
     found.dtype = dtype
     return found
+
+
+def _sampled(count: int) -> str:
+    """How much of a column :func:`_type_names` looked at, when not all of it."""
+    return "" if count <= _TYPE_SAMPLE else f" (in its first {_TYPE_SAMPLE:,})"
 
 
 def _type_names(present: pd.Series) -> list[str]:

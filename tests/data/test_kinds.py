@@ -89,3 +89,18 @@ def test_object_datetimes_past_2262_are_kept() -> None:
     column = profile(values.to_frame("t"))["t"]
     assert column.kind == "datetime" and column.count == 2
     assert column.format(column.max) == "2300-01-01 00:00:00"
+
+
+def test_a_column_of_one_non_scalar_type_is_not_called_mixed_types() -> None:
+    # a Parquet list column reads as numpy arrays; complex numbers are one type too
+    frame = pd.DataFrame(
+        {
+            "tags": pd.Series([np.array([1, 2]), np.array([3]), None], dtype=object),
+            "z": [1 + 1j, 2j, 3.0 + 0j],
+        }
+    )
+    notes = profile(frame).notes
+    assert notes == [
+        "column 'tags' holds ndarray values; they are counted and compared as text.",
+        "column 'z' holds complex values; they are counted and compared as text.",
+    ]
