@@ -204,6 +204,10 @@ def _counted(kind: str, series: pd.Series, rows: int, note: str | None = None) -
     if isinstance(series.dtype, pd.CategoricalDtype):
         counts = counts[counts > 0]  # categories that never occur
     counts.index = counts.index.astype(str)
+    if counts.index.has_duplicates:  # categories 1 and "1": one value as text
+        counts = (
+            counts.groupby(level=0, sort=False).sum().sort_values(ascending=False, kind="stable")
+        )
     counts = counts.astype("int64")
     missing = rows - int(counts.sum())
     return ColumnValues(kind, str(series.dtype), rows, missing, counts=counts, note=note)

@@ -104,3 +104,14 @@ def test_a_column_of_one_non_scalar_type_is_not_called_mixed_types() -> None:
         "column 'tags' holds ndarray values; they are counted and compared as text.",
         "column 'z' holds complex values; they are counted and compared as text.",
     ]
+
+
+def test_categories_with_the_same_text_are_counted_together() -> None:
+    # categories 1 and "1" are two values to pandas but one as text: the counts, the
+    # L-infinity detail and the domain must not see a duplicated "1"
+    frame = pd.DataFrame({"x": pd.Categorical([1, "1", 2] * 30)})
+    counts = profile(frame)["x"].counts
+    assert counts.to_dict() == {"1": 60, "2": 30} and counts.index.is_unique
+    column = compare(frame, frame).columns["x"]
+    assert column.value == 0.0 and column.detail == "'1': 66.7% → 66.7%"
+    assert validate(frame, infer_schema(frame)).ok
