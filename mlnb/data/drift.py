@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from mlnb.data import distances, kinds, stattests
+from mlnb.data import distances, kinds, precision, stattests
 from mlnb.data.distances import JENSEN_SHANNON, L_INFINITY
 from mlnb.data.drift_report import (
     _THRESHOLDS,
@@ -268,7 +268,10 @@ def compare_columns(
     if counted:
         _counted(result, ref, cur, method)
     else:
-        _numbers(result, ref, cur, bins, method)
+        ref_n, cur_n, rounding = precision.at_common_precision(ref, cur)
+        _numbers(result, ref_n, cur_n, bins, method)
+        if rounding:
+            result.note = f"{result.note} {rounding}" if result.note else rounding
     beyond = math.isnan(result.threshold) or result.value > result.threshold
     result.drift = bool(beyond and result.p_value < alpha)
     return result
