@@ -211,3 +211,29 @@ def test_compressed_text_files_are_read_and_a_directory_is_named(tmp_path: Path,
     folder.mkdir()
     assert main(["data", "profile", str(folder)]) == 2
     assert capsys.readouterr().err == f"mlnb: {folder} is a directory, not a data file.\n"
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    # `mlnb data profile big.csv --json | head -1`: the reader leaves early; no traceback
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "wide.csv"
+    pd.DataFrame(np.random.default_rng(0).normal(size=(50, 300))).add_prefix("c").to_csv(
+        path, index=False
+    )
+    script = "import sys; from mlnb.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, "data", "profile", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as head does after its line
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
