@@ -117,8 +117,9 @@ class ColumnProfile:
             jj = j[inside]
             lo_v, hi_v = points[jj - 1], points[jj]
             lo_r, hi_r = ranks[jj - 1].astype(float), ranks[jj].astype(float)
-            span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
-            share = np.clip((edges[inside] - lo_v) / span, 0.0, 1.0)
+            with np.errstate(invalid="ignore", over="ignore"):  # an infinite sketch value
+                span = np.where(hi_v > lo_v, hi_v - lo_v, 1.0)
+                share = np.clip(np.nan_to_num((edges[inside] - lo_v) / span), 0.0, 1.0)
             exact = hi_r if side == "left" else lo_r + 1  # no sketch value lies between
             counted[inside] = np.where(
                 hi_r - lo_r <= 1, exact, lo_r + 1 + share * (hi_r - lo_r - 1)
@@ -161,8 +162,10 @@ class ColumnProfile:
             "notes": list(self.notes),
         }
         if self.kind in kinds.NUMBER_KINDS:
-            out.update(min=self.min, max=self.max, mean=self.mean, std=self.std)
-            out["quantiles"] = {str(q): v for q, v in self.quantiles.items()}
+            for key in ("min", "max", "mean", "std"):
+                value = getattr(self, key)
+                out[key] = None if value is None else finite_or_none(value)
+            out["quantiles"] = {str(q): finite_or_none(v) for q, v in self.quantiles.items()}
             if self.rank_error:  # a streamed profile: how far its quantiles' ranks may be off
                 out["rank_error"] = self.rank_error
             if self.histogram_edges is not None and self.histogram_counts is not None:
@@ -174,3 +177,8 @@ class ColumnProfile:
             out["top"] = [{"value": v, "count": c} for v, c in self.top()]
             out["domain_capped"] = self.domain_capped
         return out
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value`` for JSON: NaN and infinities become None (null), as pandas' ``to_json`` writes them."""
+    return float(value) if math.isfinite(value) else None

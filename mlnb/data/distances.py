@@ -58,7 +58,8 @@ def binned_shares(
 
 
 def _masses(side: ColumnProfile, edges: np.ndarray) -> np.ndarray:
-    below = side.fraction_below(edges[:-1])
+    # a constant reference has a single edge: it still opens the bin below its minimum
+    below = side.fraction_below(edges[: max(1, len(edges) - 1)])
     at_most = side.fraction_at_most(edges[-1:])
     cumulative = np.concatenate(([0.0], below, at_most, [1.0]))
     return np.clip(np.diff(cumulative), 0.0, None)

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from mlnb.data import distances, kinds, stattests
+from mlnb.data import distances, kinds, precision, stattests
 from mlnb.data.distances import JENSEN_SHANNON, L_INFINITY
 from mlnb.data.drift_report import (
     _THRESHOLDS,
@@ -192,6 +192,8 @@ def check_options(
     """
     if method not in METHODS:
         raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
+        raise InvalidArgumentError(f"bins must be a whole number of at least 2, got {bins!r}.")
     if bins < 2:
         raise InvalidArgumentError(f"bins must be at least 2, got {bins}.")
     if not _is_number(alpha) or not 0.0 < float(alpha) <= 1.0:
@@ -266,7 +268,10 @@ def compare_columns(
     if counted:
         _counted(result, ref, cur, method)
     else:
-        _numbers(result, ref, cur, bins, method)
+        ref_n, cur_n, rounding = precision.at_common_precision(ref, cur)
+        _numbers(result, ref_n, cur_n, bins, method)
+        if rounding:
+            result.note = f"{result.note} {rounding}" if result.note else rounding
     beyond = math.isnan(result.threshold) or result.value > result.threshold
     result.drift = bool(beyond and result.p_value < alpha)
     return result
@@ -315,6 +320,8 @@ def _numbers(
             result.detail += f"; Wasserstein {ref.format(raw) if ref.kind != kinds.DATETIME else f'{raw / 1e9:g} s'}"
             if math.isinf(result.value):
                 result.note = "the reference is constant, so any change is infinitely many of its standard deviations."
+            elif math.isnan(result.value):
+                result.note = "the reference holds infinite values, so it has no standard deviation to scale by and no verdict — use method 'ks' for this column."
         return
     p, q = distances.binned_shares(ref, cur, bins)
     chi2, result.p_value, dof = stattests.chi_squared(

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mlnb import display
+from mlnb.data.column_profile import finite_or_none
 from mlnb.data.profile import SKETCH_SIZE, DataProfile
 
 DEFAULT_CATEGORICAL_THRESHOLD = 0.1
@@ -294,10 +295,6 @@ class DriftReport(display.Report):
         """The same as :meth:`text`, as escaped HTML."""
         notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
         return display.html_table(self._HEADERS, self._rows(), caption=self.summary()) + notes
-
-
-def finite_or_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
 
 
 def name_list(names: list[str], adjective: str = "") -> str:

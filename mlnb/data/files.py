@@ -7,6 +7,7 @@ Used by ``mlnb data`` (:mod:`mlnb.cli.data`); any bad input is one
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -24,21 +25,65 @@ READERS: dict[str, tuple[str, dict[str, object]]] = {
 }
 
 
+#: compression extensions pandas infers for text formats (``data.csv.gz``)
+COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+#: formats that store datetimes as text
+TEXT_FORMATS = (".csv", ".tsv", ".json", ".jsonl")
+#: text that starts like an ISO 8601 date
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
+
+
 def read_table(path: str) -> pd.DataFrame:
-    """Read a data file with pandas, choosing the reader by extension."""
-    suffix = Path(path).suffix.lower()
+    """Read a data file with pandas, choosing the reader by extension.
+
+    Text formats may be compressed (``.csv.gz``: pandas infers it), and their
+    columns of ISO 8601 text become datetimes, as Parquet keeps them, so the
+    same data gives the same profile and verdicts in either format.
+    """
+    suffix = _format_suffix(Path(path))
     if suffix not in READERS:
         raise DataError(
             f"cannot tell how to read {path}: use a file ending in {', '.join(READERS)}."
         )
+    if Path(path).is_dir():
+        raise DataError(f"{path} is a directory, not a data file.")
     if not Path(path).is_file():
         raise DataError(f"there is no file {path}.")
     reader, options = READERS[suffix]
     try:
-        return getattr(pd, reader)(path, **options)
-    except (ValueError, OSError, ImportError) as exc:
+        frame = getattr(pd, reader)(path, **options)
+    except (ValueError, OSError, ImportError, EOFError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"could not read {path} as {suffix[1:]}: {first}") from None
+    return _iso_datetimes(frame) if suffix in TEXT_FORMATS else frame
+
+
+def _format_suffix(path: Path) -> str:
+    """The data format's extension, behind a compression extension for text formats."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) > 1 and suffixes[-1] in COMPRESSIONS and suffixes[-2] in TEXT_FORMATS:
+        return suffixes[-2]
+    return path.suffix.lower()
+
+
+def _iso_datetimes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn each text column whose every value is an ISO 8601 datetime into datetimes."""
+    for name in frame.columns:
+        if not pd.api.types.is_string_dtype(frame[name].dtype):  # object or str
+            continue
+        present = frame[name].dropna()
+        if present.empty or pd.api.types.infer_dtype(present, skipna=False) != "string":
+            continue
+        if not re.match(_ISO_DATE, str(present.iloc[0])) or not present.str.match(_ISO_DATE).all():
+            continue
+        try:
+            frame[name] = pd.to_datetime(frame[name], format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            try:  # several UTC offsets in one column: one instant each, in UTC
+                frame[name] = pd.to_datetime(frame[name], format="ISO8601", utc=True)
+            except (ValueError, TypeError, OverflowError):
+                continue  # not all dates, or beyond pandas' range: stays text
+    return frame
 
 
 #: Parquet data (uncompressed, as the file's metadata says) above which ``mlnb data``

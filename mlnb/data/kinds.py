@@ -204,6 +204,10 @@ def _counted(kind: str, series: pd.Series, rows: int, note: str | None = None) -
     if isinstance(series.dtype, pd.CategoricalDtype):
         counts = counts[counts > 0]  # categories that never occur
     counts.index = counts.index.astype(str)
+    if counts.index.has_duplicates:  # categories 1 and "1": one value as text
+        counts = (
+            counts.groupby(level=0, sort=False).sum().sort_values(ascending=False, kind="stable")
+        )
     counts = counts.astype("int64")
     missing = rows - int(counts.sum())
     return ColumnValues(kind, str(series.dtype), rows, missing, counts=counts, note=note)
@@ -237,14 +241,22 @@ def _objects(name: str, series: pd.Series, rows: int) -> ColumnValues:
         found = _counted(MIXED, present.astype(str), rows)
         found.missing = rows - len(present)
         found.dtype = dtype
+        names = _type_names(present)
         found.note = (
-            f"column {name!r} mixes value types ({', '.join(_type_names(present))}); "
-            "its values are compared as text."
+            f"column {name!r} mixes value types ({', '.join(names)}); its values are compared as text."
+            if len(names) > 1
+            else f"column {name!r} holds {names[0]} values{_sampled(len(present))}; they are "
+            "counted and compared as text."
         )
         return found
     found = _counted(kind, series, rows)
     found.dtype = dtype
     return found
+
+
+def _sampled(count: int) -> str:
+    """How much of a column :func:`_type_names` looked at, when not all of it."""
+    return "" if count <= _TYPE_SAMPLE else f" (in its first {_TYPE_SAMPLE:,})"
 
 
 def _type_names(present: pd.Series) -> list[str]:

@@ -118,6 +118,7 @@ def _kind(name: str, arrow_type: Any, path: str) -> str:
         types.is_integer(arrow_type)
         or types.is_floating(arrow_type)
         or types.is_duration(arrow_type)
+        or types.is_decimal(arrow_type)  # read as float64, as pandas' float() of a Decimal
     ):
         return kinds.NUMERIC
     if types.is_null(arrow_type):

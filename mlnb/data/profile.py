@@ -188,11 +188,22 @@ def profile_column(
         column.notes.append(values.note)
     if values.numbers is not None:
         _summarise_numbers(column, values.numbers, bins, keep_values)
+        if column.count and _beyond_float_integers(column) and kinds.integer_dtype(values.dtype):
+            column.unique = int(series.nunique())  # distinct ints that float64 merges
     elif values.counts is not None:
         summarise_counts(column, values.counts, max_domain)
     if column.count == 0:
         column.notes.append(f"column {name!r} has no values: all {column.rows} are missing.")
     return column
+
+
+#: integers above this magnitude are not all exact in float64
+_FLOAT_EXACT_INTEGERS = 2.0**53
+
+
+def _beyond_float_integers(column: ColumnProfile) -> bool:
+    """Whether some value is too large for float64 to hold every integer near it."""
+    return max(abs(column.min or 0.0), abs(column.max or 0.0)) > _FLOAT_EXACT_INTEGERS
 
 
 def _summarise_numbers(
@@ -204,8 +215,9 @@ def _summarise_numbers(
     ordered = np.sort(numbers)
     column.unique = int(1 + np.count_nonzero(ordered[1:] != ordered[:-1]))
     column.min, column.max = float(ordered[0]), float(ordered[-1])
-    column.mean = float(np.mean(ordered))
-    column.std = float(np.std(ordered, ddof=1)) if n > 1 else 0.0
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, as pandas gives
+        column.mean = float(np.mean(ordered))
+        column.std = float(np.std(ordered, ddof=1)) if n > 1 else 0.0
     positions = np.asarray(QUANTILES) * (n - 1)
     low = np.floor(positions).astype(np.int64)
     high = np.minimum(low + 1, n - 1)

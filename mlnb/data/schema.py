@@ -111,9 +111,16 @@ class Schema:
         if not isinstance(raw_columns, list):
             raise SchemaFileError(source, 'is not an mlnb schema: "columns" must be a list.')
         columns: dict[str, ColumnSchema] = {}
+        positions: dict[str, int] = {}
         for position, raw in enumerate(raw_columns, start=1):
             column = _column_from_dict(raw, position, source)
-            columns[column.name] = column
+            if column.name in columns:
+                raise SchemaFileError(
+                    source,
+                    f"lists column {column.name!r} twice (entries {positions[column.name]} "
+                    f"and {position}) — keep one.",
+                )
+            columns[column.name], positions[column.name] = column, position
         return cls(columns=columns, version=SCHEMA_VERSION)
 
     @classmethod
@@ -210,12 +217,12 @@ def _column_from_dict(raw: Any, position: int, source: str) -> ColumnSchema:
             source,
             f"has max_missing_rate {rate!r} for column {raw['name']!r}; it must be from 0 to 1.",
         )
-    for bound in ("min", "max"):
-        if not _is_bound(raw.get(bound)):
-            raise SchemaFileError(
-                source,
-                f"has {bound} {raw.get(bound)!r} for column {raw['name']!r}, which is neither a number nor an ISO date.",
-            )
+    _check_bounds(raw, source)
+    if not isinstance(raw.get("required", True), bool):
+        raise SchemaFileError(
+            source,
+            f"has required {raw['required']!r} for column {raw['name']!r}; it must be true or false.",
+        )
     domain = raw.get("domain")
     if domain is not None and not isinstance(domain, list):
         raise SchemaFileError(
@@ -234,16 +241,31 @@ def _column_from_dict(raw: Any, position: int, source: str) -> ColumnSchema:
     )
 
 
+def _check_bounds(raw: dict[str, Any], source: str) -> None:
+    """Refuse a bound that is not a number or an ISO date, and a min above the max."""
+    for bound in ("min", "max"):
+        if not _is_bound(raw.get(bound)):
+            raise SchemaFileError(
+                source,
+                f"has {bound} {raw.get(bound)!r} for column {raw['name']!r}, which is neither a number nor an ISO date.",
+            )
+    low, high = raw.get("min"), raw.get("max")
+    if low is not None and high is not None and _as_number(low, 0.0) > _as_number(high, 0.0):
+        raise SchemaFileError(
+            source,
+            f"has min {low!r} above max {high!r} for column {raw['name']!r}; no value could pass — swap them.",
+        )
+
+
 def _is_bound(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return False
     try:
-        _as_number(value, 0.0)
+        return not math.isnan(_as_number(value, 0.0))
     except ValueError:
         return False
-    return True
 
 
 def _as_number(value: float | str | None, default: float) -> float:

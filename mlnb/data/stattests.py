@@ -124,13 +124,28 @@ def wasserstein(reference: np.ndarray, current: np.ndarray) -> tuple[float, floa
     """``(W / std(reference), W)``: the normed and the raw Wasserstein-1 distance.
 
     A constant reference (std 0) gives ``inf`` when the current side differs at all,
-    0 when it does not.
+    0 when it does not; a reference holding infinite values has no standard deviation
+    and gives NaN.
     """
-    raw = float(scipy_stats().wasserstein_distance(reference, current))
-    scale = float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
-    if scale > 0 and math.isfinite(scale):
+    with np.errstate(invalid="ignore", over="ignore"):  # infinite values: NaN, said by the caller
+        raw = float(scipy_stats().wasserstein_distance(reference, current))
+    scale = _spread(reference)
+    if math.isnan(scale):
+        return math.nan, raw
+    if scale > 0:
         return raw / scale, raw
     return (math.inf if raw > 0 else 0.0), raw
+
+
+def _spread(values: np.ndarray) -> float:
+    """Sample standard deviation, scaled first so that values near 1e300 do not overflow;
+    NaN when some value is infinite."""
+    if len(values) < 2:
+        return 0.0
+    top = float(np.max(np.abs(values)))
+    if not math.isfinite(top):
+        return math.nan
+    return float(np.std(values / top, ddof=1)) * top if top > 0 else 0.0
 
 
 def psi(p: np.ndarray, q: np.ndarray) -> float:

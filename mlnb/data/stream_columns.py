@@ -88,6 +88,10 @@ class NumericColumn:
             numbers = np.full(len(stamps), np.nan)
             numbers[present] = kinds.datetimes_as_ns(stamps[present])[0]
             return numbers
+        import pyarrow as pa
+
+        if pa.types.is_decimal(array.type):  # else Decimal objects, None for nulls
+            array = array.cast(pa.float64())
         values = array.to_numpy(zero_copy_only=False)
         if values.dtype.kind == "m":  # durations, in seconds as pandas gives them
             seconds = values.astype("timedelta64[ns]").astype(np.float64) / 1e9

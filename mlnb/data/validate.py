@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlnb import display
-from mlnb.data import kinds
+from mlnb.data import kinds, precision
 from mlnb.data.frames import as_frame
 from mlnb.data.schema import ColumnSchema, Schema, load_schema
 
@@ -213,7 +213,7 @@ def _check_column(name: str, series: pd.Series, expected: ColumnSchema, k: int) 
     if values.numbers is not None:
         if expected.kind == kinds.NUMERIC and kinds.integer_dtype(expected.dtype):
             found += _check_whole(name, values.numbers, expected, k)
-        found += _check_range(name, values.numbers, expected, k)
+        found += _check_range(name, values.numbers, expected, k, values.dtype)
     return found
 
 
@@ -256,8 +256,16 @@ def _check_domain(name: str, counts: pd.Series, domain: list[str], k: int) -> li
     return [Anomaly(name, OUT_OF_DOMAIN, description, examples)]
 
 
-def _check_range(name: str, numbers: np.ndarray, expected: ColumnSchema, k: int) -> list[Anomaly]:
+def _check_range(
+    name: str, numbers: np.ndarray, expected: ColumnSchema, k: int, dtype: str | None = None
+) -> list[Anomaly]:
     low, high = expected.bounds()
+    narrow = (
+        precision.narrowest_float(expected.dtype, dtype) if expected.kind == kinds.NUMERIC else None
+    )
+    if narrow is not None:  # float32 data against float64 bounds (or back): 0.1 is 0.1 in both
+        numbers = precision.rounded_to(numbers, narrow)
+        low, high = precision.rounded_to(np.array([low, high]), narrow).tolist()
     below = numbers[numbers < low]
     above = numbers[numbers > high]
     n = len(below) + len(above)

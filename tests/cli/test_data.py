@@ -174,3 +174,66 @@ def test_progress_line_redraws_on_a_terminal_and_throttles_in_a_log(monkeypatch)
     line(Progress(1, 4, 50, 100, "done"))  # 31.0: within 10 s in a log
     line.close()
     assert log.getvalue() == ""
+
+
+def test_csv_and_parquet_of_the_same_data_give_the_same_verdicts(tmp_path: Path, capsys) -> None:
+    # CSV keeps datetimes as ISO text: they are read back as datetimes, as Parquet keeps them
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "when": pd.date_range("2024-01-01", periods=n, freq="h"),
+            "utc": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"),
+            "x": np.arange(n, dtype=float),
+            "code": ["2024-01-01", "soon"] * (n // 2),  # not every value a date: text
+        }
+    )
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.to_parquet(tmp_path / "a.parquet")
+    assert (
+        main(["data", "drift", str(tmp_path / "a.csv"), str(tmp_path / "a.parquet"), "--strict"])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("no drift: 0 of 4 columns drift")
+    assert main(["data", "profile", str(tmp_path / "a.csv")]) == 0
+    kinds = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[3:7]}
+    assert kinds == {"when": "datetime", "utc": "datetime", "x": "numeric", "code": "categorical"}
+
+
+def test_compressed_text_files_are_read_and_a_directory_is_named(tmp_path: Path, capsys) -> None:
+    # pandas reads data.csv.gz / .jsonl.bz2 by the compression's extension; so does mlnb
+    pd.DataFrame({"x": [1.0, 2.0, 3.0]}).to_csv(tmp_path / "data.csv.gz", index=False)
+    pd.DataFrame({"x": [1.0, 2.0]}).to_json(tmp_path / "d.jsonl.bz2", orient="records", lines=True)
+    assert main(["data", "profile", str(tmp_path / "data.csv.gz")]) == 0
+    assert capsys.readouterr().out.startswith("3 rows × 1 columns")
+    assert main(["data", "profile", str(tmp_path / "d.jsonl.bz2")]) == 0
+    assert capsys.readouterr().out.startswith("2 rows × 1 columns")
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    assert main(["data", "profile", str(folder)]) == 2
+    assert capsys.readouterr().err == f"mlnb: {folder} is a directory, not a data file.\n"
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    # `mlnb data profile big.csv --json | head -1`: the reader leaves early; no traceback
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "wide.csv"
+    pd.DataFrame(np.random.default_rng(0).normal(size=(50, 300))).add_prefix("c").to_csv(
+        path, index=False
+    )
+    script = "import sys; from mlnb.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, "data", "profile", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as head does after its line
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err

@@ -175,6 +175,36 @@ def test_schema_file_missing_or_malformed(tmp_path: Path) -> None:
         load_schema(path)
 
 
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (
+            [{"name": "a", "kind": "numeric", "min": 5, "max": 1}],
+            r"has min 5 above max 1 for column 'a'; no value could pass — swap them\.$",
+        ),
+        (
+            [{"name": "a", "kind": "numeric", "min": float("nan")}],
+            r"has min nan for column 'a', which is neither a number nor an ISO date\.$",
+        ),
+        (
+            [{"name": "a", "kind": "numeric", "required": "no"}],
+            r"has required 'no' for column 'a'; it must be true or false\.$",
+        ),
+        (
+            [{"name": "a", "kind": "numeric"}, {"name": "a", "kind": "categorical"}],
+            r"lists column 'a' twice \(entries 1 and 2\) — keep one\.$",
+        ),
+    ],
+)
+def test_schema_file_contradictions(tmp_path: Path, columns: list, message: str) -> None:
+    # each used to be accepted and checked silently wrong (150% out of range, no range
+    # check at all, a string taken as "required", the last entry winning)
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps({"version": 1, "columns": columns}))
+    with pytest.raises(SchemaFileError, match=message):
+        load_schema(path)
+
+
 def test_bad_thresholds_and_bins() -> None:
     frame = pd.DataFrame({"a": [1.0, 2.0]})
     with pytest.raises(InvalidArgumentError) as caught:
@@ -182,3 +212,8 @@ def test_bad_thresholds_and_bins() -> None:
     assert str(caught.value) == "numeric_threshold must be a number from 0 to 1, got 1.5."
     with pytest.raises(InvalidArgumentError, match=r"^bins must be at least 2, got 1\.$"):
         compare(frame, frame, bins=1)
+    for bad in (2.5, "10", True):
+        with pytest.raises(
+            InvalidArgumentError, match=r"^bins must be a whole number of at least 2"
+        ):
+            compare(frame, frame, bins=bad)  # type: ignore[arg-type]

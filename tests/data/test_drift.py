@@ -203,6 +203,23 @@ def test_the_constant_column_moving_is_the_largest_distance() -> None:
     assert column.detail == "mean 1 → 1000"
 
 
+@pytest.mark.parametrize("method", ["distance", "psi"])
+def test_a_constant_column_moving_down_scores_like_one_moving_up(method: str) -> None:
+    # a constant reference has one edge; the open bin below it must still be there
+    ref = pd.DataFrame({"x": np.full(50, 3.0)})
+    up = compare(ref, pd.DataFrame({"x": np.full(60, 4.0)}), method=method).columns["x"]
+    down = compare(ref, pd.DataFrame({"x": np.full(60, 2.0)}), method=method).columns["x"]
+    half = compare(
+        ref, pd.DataFrame({"x": np.r_[np.full(30, 2.0), np.full(30, 3.0)]}), method=method
+    )
+    assert down.value == pytest.approx(up.value) and down.drift
+    assert half.columns["x"].value > 0.1 and half.columns["x"].drift
+    flipped = compare(
+        pd.DataFrame({"x": np.full(20, np.inf)}), pd.DataFrame({"x": np.full(20, -np.inf)})
+    ).columns["x"]
+    assert flipped.value == 1.0 and flipped.drift
+
+
 # --- item 6: the verdict accounts for sampling noise ---------------------------------------
 
 
@@ -284,3 +301,18 @@ def test_from_profiles_the_noise_covers_the_sketch_error() -> None:
         assert abs(sketched.value - exact.value) <= sketched.noise
         assert sketched.noise > distances.jensen_shannon_noise(10, n, n)  # the larger one
         assert not exact.drift and not sketched.drift
+
+
+@pytest.mark.parametrize("method", ["distance", "ks", "chisquare", "psi", "wasserstein"])
+def test_float32_data_and_its_float64_text_form_do_not_drift(method: str) -> None:
+    # a float32 Parquet column and the same data read back from CSV (float64): 0.1 is
+    # 0.100000001 in float32, so every tie moved across a bin edge and all drifted
+    rng = np.random.default_rng(4)
+    stored = pd.DataFrame({"price": rng.choice([0.1, 0.2, 0.3, 0.7], 1000).astype("float32")})
+    from_text = pd.DataFrame({"price": [float(str(v)) for v in stored["price"].to_numpy()]})
+    for ref, cur in ((stored, from_text), (from_text, stored)):
+        column = compare(ref, cur, method=method).columns["price"]
+        assert not column.drift and column.value == 0.0
+        assert "compared at float32 precision" in (column.note or "")
+    moved = compare(stored, from_text + 0.1, method=method).columns["price"]
+    assert moved.drift  # a real move is still seen

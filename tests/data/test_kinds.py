@@ -89,3 +89,29 @@ def test_object_datetimes_past_2262_are_kept() -> None:
     column = profile(values.to_frame("t"))["t"]
     assert column.kind == "datetime" and column.count == 2
     assert column.format(column.max) == "2300-01-01 00:00:00"
+
+
+def test_a_column_of_one_non_scalar_type_is_not_called_mixed_types() -> None:
+    # a Parquet list column reads as numpy arrays; complex numbers are one type too
+    frame = pd.DataFrame(
+        {
+            "tags": pd.Series([np.array([1, 2]), np.array([3]), None], dtype=object),
+            "z": [1 + 1j, 2j, 3.0 + 0j],
+        }
+    )
+    notes = profile(frame).notes
+    assert notes == [
+        "column 'tags' holds ndarray values; they are counted and compared as text.",
+        "column 'z' holds complex values; they are counted and compared as text.",
+    ]
+
+
+def test_categories_with_the_same_text_are_counted_together() -> None:
+    # categories 1 and "1" are two values to pandas but one as text: the counts, the
+    # L-infinity detail and the domain must not see a duplicated "1"
+    frame = pd.DataFrame({"x": pd.Categorical([1, "1", 2] * 30)})
+    counts = profile(frame)["x"].counts
+    assert counts.to_dict() == {"1": 60, "2": 30} and counts.index.is_unique
+    column = compare(frame, frame).columns["x"]
+    assert column.value == 0.0 and column.detail == "'1': 66.7% → 66.7%"
+    assert validate(frame, infer_schema(frame)).ok

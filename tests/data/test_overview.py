@@ -111,3 +111,21 @@ def test_missing_column_can_be_chosen() -> None:
     panel.selector.value = "steady"
     assert "not in the data" in panel.detail_html.value
     assert "missing_column" in panel.detail_html.value
+
+
+def test_infinite_and_huge_columns_draw_without_numpy_warnings() -> None:
+    # inf in a sketch divided inf by inf, and bin centres near 1e308 overflowed: warnings
+    # in the notebook under the panel
+    import warnings
+
+    from mlnb.data import compare, profile
+
+    ref = pd.DataFrame(
+        {"inf": [1.0, np.inf, -np.inf, 2.0] * 400, "huge": [1e300, -1e300, 1e308, 0.0] * 400}
+    )
+    cur = ref.assign(huge=ref["huge"] / 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        panel = overview(cur, ref)
+        assert "huge" in panel.text()
+        compare(profile(ref), profile(cur))  # binned from the sketches

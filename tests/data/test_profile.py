@@ -97,3 +97,27 @@ def test_text_and_html_escape_user_strings() -> None:
     found = profile(pd.DataFrame({"<b>name</b>": ["<script>", "x"]}))
     assert "<b>name</b>" in found.text()
     assert "&lt;b&gt;name&lt;/b&gt;" in found.html() and "<script>" not in found.html()
+
+
+def test_distinct_large_integers_are_counted_as_pandas_counts_them() -> None:
+    # int64 values beyond 2**53 collide as float64; unique must still count them apart
+    top = np.iinfo(np.int64).max
+    series = pd.Series([top, top - 1, top - 2, 0, 0], dtype="int64")
+    column = profile(pd.DataFrame({"id": series}))["id"]
+    assert column.unique == series.nunique() == 4
+    nullable = pd.Series([top, top - 1, None], dtype="Int64")
+    assert profile(pd.DataFrame({"id": nullable}))["id"].unique == 2
+
+
+def test_infinite_values_give_strict_json_and_no_numpy_warnings() -> None:
+    # as pandas' to_json: non-finite statistics are null, so jq and browsers can read it
+    import json
+    import warnings
+
+    frame = pd.DataFrame({"x": [1.0, np.inf, -np.inf, np.nan]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "invalid value encountered" reached stderr
+        found = profile(frame)
+    column = json.loads(json.dumps(found.to_dict(), allow_nan=False))["columns"][0]
+    assert (column["min"], column["max"], column["mean"]) == (None, None, None)
+    assert found["x"].min == -np.inf and found["x"].max == np.inf  # the Python objects keep them

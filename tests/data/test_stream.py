@@ -234,3 +234,25 @@ def test_missing_values_only_and_constant_columns(tmp_path: Path) -> None:
     assert found["same"].histogram_counts.tolist() == expected["same"].histogram_counts.tolist()
     report = stream_compare(path, path)
     assert not report.drift and math.isnan(report.columns["nothing"].value)
+
+
+def test_decimal_columns_stream_as_pandas_reads_them(tmp_path: Path) -> None:
+    # database exports store money as DECIMAL; pandas reads them, streaming refused them
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [None if i % 9 == 0 else decimal.Decimal(i) / 100 for i in range(400)]
+    path = tmp_path / "money.parquet"
+    pq.write_table(pa.table({"price": pa.array(values, pa.decimal128(12, 2))}), path)
+    got, want = stream_profile(path)["price"], profile(pd.read_parquet(path))["price"]
+    assert (got.kind, got.count, got.missing, got.min, got.max) == (
+        want.kind,
+        want.count,
+        want.missing,
+        want.min,
+        want.max,
+    )
+    assert got.mean == pytest.approx(want.mean, rel=1e-12)
+    assert not stream_compare(path, path).drift

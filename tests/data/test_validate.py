@@ -97,3 +97,17 @@ def test_raise_for_anomalies_is_one_sentence_and_passes_clean_data(tmp_path):
         "strict data check failed: 2 anomalies in 2 columns (3 rows checked) — "
     )
     assert "\n" not in message and message.endswith(".")
+
+
+def test_float32_data_and_its_float64_text_form_pass_each_others_schema() -> None:
+    # a schema inferred from float32 Parquet has min 0.100000001; the same data from CSV
+    # holds 0.1 — "228 below 0.1 (lowest 0.1)" before; and back the other way
+    rng = np.random.default_rng(4)
+    stored = pd.DataFrame({"x": rng.choice([0.1, 0.3, 0.7], 500).astype("float32")})
+    stored["w"] = rng.normal(size=500).astype("float32")
+    from_text = stored.apply(lambda column: [float(str(v)) for v in column.to_numpy()])
+    assert from_text["x"].min() == 0.1 and from_text.dtypes.tolist() == ["float64"] * 2
+    assert validate(from_text, infer_schema(stored)).ok
+    assert validate(stored, infer_schema(from_text)).ok
+    report = validate(from_text.assign(x=from_text["x"] + 0.01), infer_schema(stored))
+    assert [a.kind for a in report.anomalies] == ["out_of_range"]

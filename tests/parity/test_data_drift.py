@@ -94,6 +94,25 @@ def test_wasserstein_matches_scipy(case: str, reports) -> None:
     assert ours.p_value == pytest.approx(stats.ks_2samp(ref, cur).pvalue, rel=REL, abs=1e-300)
 
 
+def test_wasserstein_scale_of_huge_and_infinite_references() -> None:
+    # np.std overflows on 1e200-sized values (a finite std of 1e200); an infinite value
+    # leaves no standard deviation, which is not a "constant" reference
+    rng = np.random.default_rng(3)
+    ref, cur = rng.normal(0, 1e200, 400), rng.normal(1e200, 1e200, 400)
+    frame = pd.DataFrame
+    ours = compare(frame({"x": ref}), frame({"x": cur}), method="wasserstein").columns["x"]
+    scale = np.std(ref / 1e200, ddof=1) * 1e200
+    assert ours.value == pytest.approx(stats.wasserstein_distance(ref, cur) / scale, rel=REL)
+    assert ours.drift and ours.note is None
+    with np.errstate(all="raise"):
+        odd = compare(
+            frame({"x": [1.0, 2.0, np.inf] * 20}),
+            frame({"x": [1.0, 2.0, 3.0] * 20}),
+            method="wasserstein",
+        ).columns["x"]
+    assert np.isnan(odd.value) and "infinite" in (odd.note or "") and "constant" not in odd.note
+
+
 def _reference_bins(ref: np.ndarray, cur: np.ndarray, bins: int = 10) -> tuple[np.ndarray, ...]:
     """Shares in the reference's decile bins, from the definition: edges at the values of
     ranks round(i (n-1) / bins) of the sorted reference (ties merged); bins (-inf, min),
