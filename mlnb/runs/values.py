@@ -1,12 +1,17 @@
 """Checks and conversions of what users hand to a run: metric values, steps, names, config.
 
 Each bad value raises one sentence (a :class:`~mlnb.exceptions.MetricValueError` or
-:class:`~mlnb.exceptions.InvalidArgumentError`); a config value JSON cannot hold
-is kept as its repr with an :class:`~mlnb.exceptions.MlnbWarning`.
+:class:`~mlnb.exceptions.InvalidArgumentError`). Config and summary values become what
+JSON holds the way MLflow and W&B read them (NumPy and torch numbers and arrays as
+Python numbers and lists, paths and dates as text, sets as lists, dataclasses as dicts);
+any other value JSON cannot hold is kept as its repr with an
+:class:`~mlnb.exceptions.MlnbWarning`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import math
 import os
@@ -57,6 +62,11 @@ def to_float(key: str, value: Any) -> float:
         raise MetricValueError(
             f"metric {key!r} must be a number, got text {value!r} — put text in config, tags or summary."
         )
+    if _is_complex(value):  # float() would drop the imaginary part of a NumPy complex
+        raise MetricValueError(
+            f"metric {key!r} must be a real number, got complex {complex(value)!r} — "
+            "log its .real or abs()."
+        )
     try:
         return float(value)
     except OverflowError:
@@ -71,6 +81,14 @@ def to_float(key: str, value: Any) -> float:
         raise MetricValueError(
             f"metric {key!r} must be a single number, got a {what} — log .item() or a mean."
         ) from None
+
+
+def _is_complex(value: Any) -> bool:
+    """Whether ``value`` is a complex number: Python's, NumPy's (any precision) or a tensor's."""
+    if isinstance(value, complex) or getattr(getattr(value, "dtype", None), "kind", "") == "c":
+        return True
+    is_complex = getattr(value, "is_complex", None)  # torch
+    return callable(is_complex) and is_complex() is True
 
 
 def check_metric_key(key: object) -> str:
@@ -92,7 +110,44 @@ def check_name(what: str, value: object) -> str:
     return value
 
 
+#: arrays and tensors up to this many numbers become lists; larger ones are kept as their repr
+MAX_LIST_SIZE = 10_000
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as JSON can hold it where MLflow (``str(value)``) or W&B would read it plainly.
+
+    NumPy and torch scalars become Python numbers and small arrays nested lists (``.tolist()``),
+    paths, dates and times their text, sets sorted lists, dataclass instances dicts of their
+    fields; anything else is returned unchanged.
+    """
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, (os.PathLike, datetime.date, datetime.time)):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        try:
+            return sorted(value)
+        except TypeError:
+            return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    to_list = getattr(value, "tolist", None)
+    if callable(to_list) and hasattr(value, "dtype"):
+        numel = getattr(value, "numel", None)
+        size = numel() if callable(numel) else getattr(value, "size", 1)
+        if isinstance(size, int) and size <= MAX_LIST_SIZE:
+            return to_list()
+    return value
+
+
 def jsonable_value(where: str, value: Any) -> Any:
+    """``value`` ready for JSON: :func:`plain_value`, containers converted item by item."""
+    value = plain_value(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable_value(f"{where}[{k!r}]", v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable_value(f"{where}[{i}]", v) for i, v in enumerate(value)]
     if isinstance(value, float) and not math.isfinite(value):
         return value
     try:
@@ -108,19 +163,10 @@ def jsonable_value(where: str, value: Any) -> Any:
 
 
 def sanitize_config(config: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
-    """A JSON-ready copy of ``config``; values JSON cannot hold become their repr (with a warning)."""
+    """A JSON-ready copy of ``config`` (see :func:`jsonable_value`); repr with a warning for the rest."""
     if not isinstance(config, Mapping):
         raise InvalidArgumentError(f"{where} must be a dict, got {type(config).__name__}.")
-    clean: dict[str, Any] = {}
-    for key, value in config.items():
-        path = f"{where}[{key!r}]"
-        if isinstance(value, Mapping):
-            clean[str(key)] = sanitize_config(value, path)
-        elif isinstance(value, (list, tuple)):
-            clean[str(key)] = [jsonable_value(path, v) for v in value]
-        else:
-            clean[str(key)] = jsonable_value(path, value)
-    return clean
+    return {str(key): jsonable_value(f"{where}[{key!r}]", value) for key, value in config.items()}
 
 
 def exception_summary(exc: BaseException) -> str:

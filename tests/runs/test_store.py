@@ -188,6 +188,29 @@ def test_get_run_by_id_prefix_and_name(home: Path) -> None:
             store.get_run("zzz")
 
 
+def test_a_name_that_looks_like_an_id_prefix_finds_that_run(home: Path) -> None:
+    """Names such as ``1`` or ``bad`` are hex: the run of that name wins over id prefixes."""
+    with Store(home) as store:
+        for run_id, name, started in (
+            ("1aa111", "x", 1.0),
+            ("1bb222", "y", 2.0),
+            ("bad333", "1", 3.0),
+        ):
+            store.create_run(
+                RunRecord(run_id, name, "p", "finished", started, started, None, None, None), None
+            )
+        assert store.get_run("1").id == "bad333"
+        assert store.get_run("1a").id == "1aa111"
+        assert store.get_run("bad333").id == "bad333"
+        with pytest.raises(
+            RunNotFoundError,
+            match=r"^a run is named by its id, an id prefix or its name, got ''\.$",
+        ):
+            store.get_run("")
+        with pytest.raises(RunNotFoundError, match=r"got '  '\.$"):
+            store.get_run("  ")
+
+
 def test_run_of_a_dead_process_reads_as_crashed(home: Path) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
