@@ -141,7 +141,7 @@ def _mlflow_plan(
         target = metric_names[name]
         if name != target and name not in shape.summary_names.values():
             renamed.append(("summary", name, target))
-        if float(value) != value:
+        if isinstance(value, int) and float(value) != value:  # NaN is kept, not lossy
             lossy.append(
                 f"summary {name!r} = {value} is stored as the double {float(value)!r}; "
                 f"the exact value is in the artifact {RECORD_ARTIFACT}"

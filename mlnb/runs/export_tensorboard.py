@@ -148,7 +148,7 @@ def _export_tensorboard_run(store: Store, record: RunRecord, folder: Path) -> Ex
         raise
     lossy += losses.sentences()
     for tag, number in shape.summary_numbers.items():
-        if float(number) != number:
+        if isinstance(number, int) and float(number) != number:  # NaN is kept, not lossy
             lossy.append(f"summary {tag!r} = {number} is beyond exact doubles (2**53)")
     return ExportResult(
         record.id,

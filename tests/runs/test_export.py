@@ -252,3 +252,22 @@ def test_numbers_beyond_a_double_export_as_text(home: Path, tmp_path: Path) -> N
         tb.lossy[0] == "hparam 'n', a whole number of 401 digits (beyond a double), written as text"
     )
     assert "summary 'exact' = 9007199254740993 is beyond exact doubles (2**53)" in tb.lossy
+
+
+def test_a_nan_summary_is_kept_and_not_listed_as_lossy(home: Path, tmp_path: Path) -> None:
+    """NaN never equals itself: it was listed as 'stored as the double nan' / 'beyond exact
+    doubles' although both MLflow and TensorBoard read it back as NaN."""
+    from mlflow import MlflowClient
+    from tensorboard.backend.event_processing import event_accumulator
+
+    with mlnb.start("nan summary", project="p", system_interval=None) as run:
+        run.log({"x": 1.0})
+        run.summary["best"] = math.nan
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (ml,) = export("mlflow", uri)
+    assert math.isnan(MlflowClient(tracking_uri=uri).get_run(ml.location).data.metrics["best"])
+    (tb,) = export("tensorboard", str(tmp_path / "tb"))
+    events = event_accumulator.EventAccumulator(tb.location)
+    events.Reload()
+    assert math.isnan(events.Scalars("best")[0].value)
+    assert not ml.lossy and not tb.lossy
