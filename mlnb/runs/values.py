@@ -67,6 +67,9 @@ def to_float(key: str, value: Any) -> float:
             f"metric {key!r} must be a real number, got complex {complex(value)!r} — "
             "log its .real or abs()."
         )
+    detach = getattr(value, "detach", None)  # torch: float() of a loss that requires grad warns
+    if callable(detach):
+        value = detach()
     try:
         return float(value)
     except OverflowError:

@@ -271,3 +271,31 @@ def test_a_nan_summary_is_kept_and_not_listed_as_lossy(home: Path, tmp_path: Pat
     events.Reload()
     assert math.isnan(events.Scalars("best")[0].value)
     assert not ml.lossy and not tb.lossy
+
+
+def test_two_values_at_one_step_and_millisecond_keep_the_last_logged_as_latest(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow takes the larger value as latest when step and time tie; mlnb's summary (like
+    W&B's) is the last logged: the later point moves by 1 ms so both say the same."""
+    from mlflow import MlflowClient
+
+    import mlnb.runs.run
+
+    monkeypatch.setattr(mlnb.runs.run, "_now", lambda: 1_700_000_000.0)
+    with mlnb.start("tie", project="p", system_interval=None) as run:
+        run.log({"acc": 0.9}, step=1)
+        run.log({"acc": 0.8}, step=1)  # a second evaluation at the same step
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (result,) = export("mlflow", uri)
+    client = MlflowClient(tracking_uri=uri)
+    assert client.get_run(result.location).data.metrics == {"acc": 0.8}
+    history = client.get_metric_history(result.location, "acc")
+    assert sorted((m.value, m.timestamp) for m in history) == [
+        (0.8, 1_700_000_000_001),
+        (0.9, 1_700_000_000_000),
+    ]
+    assert result.lossy == (
+        "metric 'acc': 1 point(s) share another point's step and millisecond; their time was "
+        "moved by 1 ms so MLflow keeps every point and takes the last one logged as latest",
+    )

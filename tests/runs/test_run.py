@@ -108,6 +108,21 @@ def test_numpy_torch_and_int_values_are_accepted(home: Path) -> None:
     assert {r.step for r in run.store.metrics(run.id)} == {7}
 
 
+def test_a_loss_tensor_that_requires_grad_is_logged_without_torch_warnings(home: Path) -> None:
+    """``run.log({"loss": loss})`` is how a loop logs: no "requires_grad ... to a scalar"
+    warning from inside mlnb (TensorBoard's add_scalar detaches too)."""
+    import warnings
+
+    import torch
+
+    weight = torch.tensor(2.0, requires_grad=True)
+    run = mlnb.start("grad", system_interval=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run.log({"loss": weight * 1.5})
+    assert run.finish().summary == {"loss": 3.0}
+
+
 def test_log_after_finish_is_refused(home: Path) -> None:
     run = mlnb.start("done", system_interval=None)
     run.finish()
