@@ -299,3 +299,28 @@ def test_two_values_at_one_step_and_millisecond_keep_the_last_logged_as_latest(
         "metric 'acc': 1 point(s) share another point's step and millisecond; their time was "
         "moved by 1 ms so MLflow keeps every point and takes the last one logged as latest",
     )
+
+
+def test_a_tensorboard_export_of_a_running_run_is_replaced_once_it_ended(
+    home: Path, tmp_path: Path
+) -> None:
+    """Like MLflow's RUNNING export: a folder written while the run ran is not 'already
+    exported' once the run is over — it is written again, whole."""
+    from tensorboard.backend.event_processing import event_accumulator
+
+    run = mlnb.start("ongoing", project="p", system_interval=None)
+    run.log({"x": 1.0})
+    run.flush()
+    (early,) = export("tensorboard", str(tmp_path / "tb"), runs=[run.id])
+    assert early.action == "exported" and early.points == 1
+    run.log({"x": 2.0})
+    run.finish()
+    (late,) = export("tensorboard", str(tmp_path / "tb"))
+    assert (late.action, late.location, late.points) == ("exported", early.location, 2)
+    assert late.notes == ("replaced the export made while the run was running",)
+    events = event_accumulator.EventAccumulator(late.location)
+    events.Reload()
+    assert [e.value for e in events.Scalars("x")] == [1.0, 2.0]
+    assert len(list(Path(late.location).glob("events.out.tfevents.*"))) == 1
+    (again,) = export("tensorboard", str(tmp_path / "tb"))
+    assert again.action == "skipped"
