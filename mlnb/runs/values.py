@@ -41,6 +41,34 @@ class Summary(dict):
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
+    # every other way dict changes itself goes through the checks too, and is saved
+    def __ior__(self, other: Any) -> Summary:  # type: ignore[misc]
+        self.update(other)
+        return self
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._on_change()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = super().pop(key, *default)
+        self._on_change()
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        item = super().popitem()
+        self._on_change()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self._on_change()
+
 
 def check_step(step: object) -> int:
     if isinstance(step, bool) or not isinstance(step, int):

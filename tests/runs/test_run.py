@@ -251,6 +251,24 @@ def test_summary_is_last_values_overridden_by_hand(home: Path) -> None:
     assert record.summary == {"loss": 0.5, "acc": 0.1, "note": "best at epoch 3"}
 
 
+def test_every_dict_method_of_the_summary_checks_values_and_is_saved(home: Path) -> None:
+    """``summary |= {...}`` and ``setdefault`` skipped the checks: a NumPy value then broke
+    every flush (a raw TypeError, points stuck in memory); ``del``/``pop`` were not saved."""
+    run = mlnb.start("summary dict", system_interval=None)
+    run.log({"loss": 1.0})
+    run.summary["gone"] = 1.0
+    run.summary["popped"] = 2.0
+    run.flush()
+    run.summary |= {"a": np.float32(0.5)}
+    assert run.summary.setdefault("b", np.int64(2)) == 2
+    del run.summary["gone"]
+    assert run.summary.pop("popped") == 2.0
+    run.flush()
+    assert run.store.get_run(run.id).summary == {"loss": 1.0, "a": 0.5, "b": 2}
+    run.summary.clear()
+    assert run.finish().summary == {"loss": 1.0}
+
+
 def test_context_manager_records_failure_and_interrupt(home: Path) -> None:
     with (
         pytest.raises(ValueError, match="diverged"),
