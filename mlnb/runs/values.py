@@ -172,25 +172,31 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def jsonable_value(where: str, value: Any) -> Any:
-    """``value`` ready for JSON: :func:`plain_value`, containers converted item by item."""
+def jsonable_value(where: str, value: Any, _inside: tuple[int, ...] = ()) -> Any:
+    """``value`` ready for JSON: :func:`plain_value`, containers converted item by item
+    (a container inside itself is cut there, with a warning)."""
     value = plain_value(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable_value(f"{where}[{k!r}]", v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable_value(f"{where}[{i}]", v) for i, v in enumerate(value)]
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in _inside:
+            return _as_repr(where, "…", "contains itself")
+        inside = (*_inside, id(value))
+        if isinstance(value, Mapping):
+            return {str(k): jsonable_value(f"{where}[{k!r}]", v, inside) for k, v in value.items()}
+        return [jsonable_value(f"{where}[{i}]", v, inside) for i, v in enumerate(value)]
     if isinstance(value, float) and not math.isfinite(value):
         return value
     try:
         json.dumps(value, allow_nan=True)
         return value
     except (TypeError, ValueError):
-        warnings.warn(
-            f"mlnb: {where} = {value!r:.80} is not JSON-serialisable; it is stored as its repr.",
-            MlnbWarning,
-            stacklevel=4,
-        )
-        return repr(value)
+        return _as_repr(where, repr(value), "is not JSON-serialisable")
+
+
+def _as_repr(where: str, text: str, why: str) -> str:
+    warnings.warn(
+        f"mlnb: {where} = {text:.80} {why}; it is stored as its repr.", MlnbWarning, stacklevel=5
+    )
+    return text
 
 
 def sanitize_config(config: Mapping[str, Any], where: str = "config") -> dict[str, Any]:

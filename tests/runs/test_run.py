@@ -156,6 +156,10 @@ def test_non_json_config_is_stored_as_repr_with_a_warning(home: Path) -> None:
         "mlnb: config['nested']['x'][1] = Optimizer(lr=0.1) is not JSON-serialisable; it is stored as its repr.",
     ]
     record = run.finish()
+    loop: dict[str, object] = {"lr": 0.1}
+    loop["self"] = loop  # a container inside itself: cut there, not a RecursionError
+    with pytest.warns(MlnbWarning, match=r"config\['self'\]\['self'\] = … contains itself"):
+        assert mlnb.runs.values.sanitize_config(loop)["self"] == {"lr": 0.1, "self": "…"}
     assert record.config["opt"] == "Optimizer(lr=0.1)"
     assert record.config["nested"]["x"] == [1, "Optimizer(lr=0.1)"]
     assert math.isnan(record.config["nan"]) and record.config["lr"] == 0.1
