@@ -139,7 +139,7 @@ def _compare(store: Store, args: argparse.Namespace) -> int:
     from mlnb.runs import views
 
     records = [store.get_run(ref) for ref in args.runs]
-    print(views.runs_comparison(records, args.metric).text)
+    print(views.runs_comparison(records, args.metric).text())
     if args.out:
         from mlnb.runs.comparison import compare
 

@@ -44,10 +44,14 @@ class RunActiveError(RunsError):
 class RunNotFoundError(RunsError):
     """No run in the store matches the id, id prefix or name the user gave."""
 
-    def __init__(self, ref: str, home: object, ambiguous: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, ref: str, home: object, ambiguous: tuple[str, ...] = (), *, blank: bool = False
+    ) -> None:
         self.ref = ref
         self.ambiguous = ambiguous
-        if ambiguous:
+        if blank:
+            message = f"a run is named by its id, an id prefix or its name, got {ref!r}."
+        elif ambiguous:
             message = (
                 f"{ref!r} matches {len(ambiguous)} runs ({', '.join(ambiguous[:5])}) — "
                 "give more of the run id."

@@ -141,7 +141,7 @@ def _mlflow_plan(
         target = metric_names[name]
         if name != target and name not in shape.summary_names.values():
             renamed.append(("summary", name, target))
-        if float(value) != value:
+        if isinstance(value, int) and float(value) != value:  # NaN is kept, not lossy
             lossy.append(
                 f"summary {name!r} = {value} is stored as the double {float(value)!r}; "
                 f"the exact value is in the artifact {RECORD_ARTIFACT}"
@@ -154,8 +154,9 @@ def _mlflow_plan(
         labels[metric_names[name]] = f"summary {summary_keys.get(name, name)!r}"
     for key, n in moved.items():
         lossy.append(
-            f"{labels[key]}: {n} point(s) repeat another point's step, value and millisecond; "
-            "their time was moved by 1 ms so MLflow keeps every point"
+            f"{labels[key]}: {n} point(s) share another point's step and millisecond; their "
+            "time was moved by 1 ms so MLflow keeps every point and takes the last one logged "
+            "as latest"
         )
 
     artifacts: list[tuple[str, str | None]] = []
@@ -172,20 +173,21 @@ def _mlflow_plan(
 def _unmerge(
     points: list[tuple[str, float, int, int]],
 ) -> tuple[list[tuple[str, float, int, int]], dict[str, int]]:
-    """Points with their time moved by 1 ms where they repeat key, step, value and millisecond.
+    """Points with their time moved by 1 ms where they share key, step and millisecond.
 
     A SQL MLflow store keys a point by (key, timestamp, step, value): an exact repeat
-    would be merged into one point.
+    would be merged into one point. And where step and time tie, MLflow's latest value
+    is the larger one, not the last logged (mlnb's summary): the later point, one
+    millisecond on, is the latest for MLflow too. ``points`` are in logging order per step.
     """
-    seen: set[tuple[str, str, int, int]] = set()
+    seen: set[tuple[str, int, int]] = set()
     moved: dict[str, int] = {}
     out = []
     for key, value, stamp, step in points:
-        ident = "nan" if math.isnan(value) else repr(value)
         original = stamp
-        while (key, ident, stamp, step) in seen:
+        while (key, stamp, step) in seen:
             stamp += 1
-        seen.add((key, ident, stamp, step))
+        seen.add((key, stamp, step))
         if stamp != original:
             moved[key] = moved.get(key, 0) + 1
         out.append((key, value, stamp, step))

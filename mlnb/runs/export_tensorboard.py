@@ -83,6 +83,10 @@ class _Float32Losses:
         return out
 
 
+#: a file in a run's folder: the run was still running when it was exported
+RUNNING_MARK = ".mlnb-running"
+
+
 def to_tensorboard(store: Store, records: Sequence[RunRecord], logdir: str) -> list[ExportResult]:
     """Write one TensorBoard run folder per mlnb run: scalars and hparams in one event file."""
     try:
@@ -94,7 +98,12 @@ def to_tensorboard(store: Store, records: Sequence[RunRecord], logdir: str) -> l
     results = []
     for record in records:
         folder = tensorboard_dir(logdir, record)
-        if folder.exists() and any(folder.glob("events.out.tfevents.*")):
+        exported_while_running = (folder / RUNNING_MARK).exists() and record.status != "running"
+        if (
+            folder.exists()
+            and any(folder.glob("events.out.tfevents.*"))
+            and not exported_while_running
+        ):
             results.append(ExportResult(record.id, record.name, "skipped", str(folder), 0))
             continue
         try:
@@ -142,13 +151,22 @@ def _export_tensorboard_run(store: Store, record: RunRecord, folder: Path) -> Ex
             writer.add_event(Event(wall_time=end, step=0, summary=_session_end(record)))
         finally:
             writer.close()
-        partial.rename(folder)
+        if record.status == "running":  # written again, whole, once the run is over
+            (partial / RUNNING_MARK).write_text(f"{record.id} was running when exported\n")
+        if (folder / RUNNING_MARK).exists():
+            stale = folder.with_name(f".{folder.name}.partial-replaced")  # swept up if we stop here
+            folder.rename(stale)
+            partial.rename(folder)
+            shutil.rmtree(stale, ignore_errors=True)
+            notes.append("replaced the export made while the run was running")
+        else:
+            partial.rename(folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     lossy += losses.sentences()
     for tag, number in shape.summary_numbers.items():
-        if float(number) != number:
+        if isinstance(number, int) and float(number) != number:  # NaN is kept, not lossy
             lossy.append(f"summary {tag!r} = {number} is beyond exact doubles (2**53)")
     return ExportResult(
         record.id,

@@ -175,7 +175,11 @@ def ended_record(
         ended=finished_at,
         heartbeat=finished_at,
         error=error,
-        summary=dict(summary) if summary is not None else dict(record.summary),
+        summary=(
+            checks.sanitize_config(summary, "summary")
+            if summary is not None
+            else dict(record.summary)
+        ),
         provenance={**record.provenance, **(provenance or {})},
     )
 

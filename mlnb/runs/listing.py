@@ -40,13 +40,15 @@ class RunListing(RunReader):
         name: str | None = None,
         limit: int | None = None,
     ) -> list[RunRecord]:
-        """Runs, newest first, filtered by project, tags (all must match), status and name.
+        """Runs, newest first, filtered by project, tags (all must match; a string is one tag),
+        status and name.
 
         Raises:
             InvalidArgumentError: ``limit`` is not a positive whole number, or a status
                 is not one of :data:`~mlnb.runs.records.STATUSES`.
         """
         _check_limit(limit)
+        wanted_tags = {tags} if isinstance(tags, str) else set(tags)  # one tag, not its letters
         wanted_status = {status} if isinstance(status, str) else set(status or ())
         for state in wanted_status:
             _check_status(state)
@@ -61,7 +63,7 @@ class RunListing(RunReader):
         if wanted_status and not wanted_status & {"running", "crashed"}:
             clauses.append(f"status IN ({','.join('?' * len(wanted_status))})")
             params.extend(sorted(wanted_status))
-        if limit and not tags and not wanted_status & {"running", "crashed"}:
+        if limit and not wanted_tags and not wanted_status & {"running", "crashed"}:
             sql_limit = f" LIMIT {min(int(limit), _SQL_MAX)}"
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._read(
@@ -71,7 +73,7 @@ class RunListing(RunReader):
         records = [
             r
             for r in records
-            if set(tags) <= set(r.tags) and (not wanted_status or r.status in wanted_status)
+            if wanted_tags <= set(r.tags) and (not wanted_status or r.status in wanted_status)
         ]
         return records[:limit] if limit else records
 

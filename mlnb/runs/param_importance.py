@@ -262,6 +262,14 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _is_exact_number(value: Any) -> bool:
+    """A finite int or float that a double holds exactly (a larger int, e.g. a 2**70 seed,
+    would merge with its neighbours as a float: it is a category instead)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) <= 2**53 if isinstance(value, int) else math.isfinite(value)
+
+
 def _columns(
     configs: list[dict[str, Any]],
 ) -> tuple[dict[str, tuple[str, list[Any]]], dict[str, str]]:
@@ -277,10 +285,7 @@ def _columns(
         raw = [c[name] for c in configs]
         if all(isinstance(v, bool) for v in raw):
             kind, column = "bool", list(raw)
-        elif all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-            for v in raw
-        ):
+        elif all(_is_exact_number(v) for v in raw):
             kind = "int" if all(isinstance(v, int) for v in raw) else "float"
             column = list(raw)
         else:

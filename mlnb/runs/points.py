@@ -188,12 +188,18 @@ def rows(key: str, chunks: Iterable[tuple[bytes, bytes, bytes, bytes]]) -> list[
 MAX_STEP = 2**63 - 1
 
 
+#: torch float types NumPy can hold as they are
+_NUMPY_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
+
+
 def _numbers(what: str, value: Any) -> Any:
     """``value`` as a one-dimensional NumPy array of numbers (a CPU copy of a tensor)."""
     import numpy as np
 
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, maybe on a GPU
         value = value.detach().cpu()
+        if value.is_floating_point() and str(value.dtype) not in _NUMPY_FLOATS:
+            value = value.double()  # bfloat16, float8: NumPy has no such type; exact in float64
     if isinstance(value, (str, bytes)):
         raise MetricValueError(f"{what} must be an array of numbers, got text {value!r:.60}.")
     try:

@@ -69,12 +69,23 @@ class RunReader(Database):
             warnings.warn(note, MlnbWarning, stacklevel=4)
 
     def get_run(self, ref: str) -> RunRecord:
-        """One run by id, unique id prefix, or name (the newest run of that name).
+        """One run by id, name (the newest run of that name), or unique id prefix.
+
+        A name comes before an id prefix: a run named ``1`` or ``bad`` is found by that
+        name even when other runs' ids start with those characters.
 
         Raises:
-            RunNotFoundError: nothing matches, or an id prefix matches several runs.
+            RunNotFoundError: ``ref`` is blank, nothing matches, or an id prefix matches
+                several runs.
         """
+        if not isinstance(ref, str) or not ref.strip():
+            raise RunNotFoundError(ref, self.home, blank=True)
         rows = self._read(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (ref,))
+        if not rows:
+            rows = self._read(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE name = ? ORDER BY started DESC LIMIT 1",
+                (ref,),
+            )
         if not rows:
             rows = self._read(
                 f"SELECT {RUN_COLUMNS} FROM runs WHERE id LIKE ? ESCAPE '\\'",
@@ -82,11 +93,6 @@ class RunReader(Database):
             )
             if len(rows) > 1:
                 raise RunNotFoundError(ref, self.home, tuple(row[0] for row in rows))
-        if not rows:
-            rows = self._read(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE name = ? ORDER BY started DESC LIMIT 1",
-                (ref,),
-            )
         if not rows:
             raise RunNotFoundError(ref, self.home)
         return self._record(rows[0])

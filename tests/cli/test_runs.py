@@ -42,6 +42,8 @@ def test_ls_show_compare(
     out = tmp_path / "curves.png"
     assert main(["runs", "compare", "small", "large", "--metric", "loss", "--out", str(out)]) == 0
     compared = capsys.readouterr().out
+    small, large = (f"({run_id[:6]})" for run_id in two_runs)
+    assert compared.splitlines()[0].split() == ["metric", "small", small, "large", large]
     assert compared.splitlines()[2].split()[:3] == ["loss", "0.01", "0.1"]
     assert out.read_bytes().startswith(b"\x89PNG")
 

@@ -3,7 +3,7 @@
 Every check compares the mlnb store with what MLflow returns for the same run and
 states its tolerance. Exact means equal as Python values (floats bit for bit, NaN
 matching NaN); MLflow keeps times in whole milliseconds, so times are compared within
-0.5 ms (plus 1 ms per point moved off an exact repeat, which the export lists).
+0.5 ms (plus 1 ms per point moved off another's step and millisecond, which the export lists).
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def test_round_trip_every_param_metric_summary_status_and_artifact(
     # the SQL store clamps ±inf: read back, and listed; NaN is kept (checked above)
     assert any("metric 'spike': 1 +inf point(s) read back as 1.797e+308" in x for x in result.lossy)
     assert any("metric 'dip': 1 -inf point(s) read back as -1.797e+308" in x for x in result.lossy)
-    assert any("metric 'repeat': 1 point(s) repeat" in x for x in result.lossy)
+    assert any("metric 'repeat': 1 point(s) share" in x for x in result.lossy)
     # huge/tiny doubles, 2**53 and 2**63 - 1 steps are exact in MLflow: nothing listed
     assert not any("huge" in x or "tiny" in x or "train/loss" in x for x in result.lossy)
     # again: skipped, nothing duplicated

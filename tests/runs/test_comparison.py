@@ -53,6 +53,14 @@ def test_table_has_params_and_summaries_and_filters(three_runs: list[str]) -> No
     assert table(project="nothing").empty
 
 
+def test_one_tag_as_a_string_is_that_tag_not_its_letters(three_runs: list[str]) -> None:
+    """``tags="sweep"`` was read as the tags s, w, e, p: nothing matched, silently."""
+    assert sorted(table(tags="sweep")["name"]) == ["diverged", "low"]
+    assert [r.name for r in mlnb.runs.open_store().list_runs(tags="sweep", status="finished")] == [
+        "low"
+    ]
+
+
 def test_nan_stays_nan_and_sorts_last_both_ways(three_runs: list[str]) -> None:
     ascending = table(sort_by="loss")
     descending = table(sort_by="loss", ascending=False)

@@ -252,3 +252,75 @@ def test_numbers_beyond_a_double_export_as_text(home: Path, tmp_path: Path) -> N
         tb.lossy[0] == "hparam 'n', a whole number of 401 digits (beyond a double), written as text"
     )
     assert "summary 'exact' = 9007199254740993 is beyond exact doubles (2**53)" in tb.lossy
+
+
+def test_a_nan_summary_is_kept_and_not_listed_as_lossy(home: Path, tmp_path: Path) -> None:
+    """NaN never equals itself: it was listed as 'stored as the double nan' / 'beyond exact
+    doubles' although both MLflow and TensorBoard read it back as NaN."""
+    from mlflow import MlflowClient
+    from tensorboard.backend.event_processing import event_accumulator
+
+    with mlnb.start("nan summary", project="p", system_interval=None) as run:
+        run.log({"x": 1.0})
+        run.summary["best"] = math.nan
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (ml,) = export("mlflow", uri)
+    assert math.isnan(MlflowClient(tracking_uri=uri).get_run(ml.location).data.metrics["best"])
+    (tb,) = export("tensorboard", str(tmp_path / "tb"))
+    events = event_accumulator.EventAccumulator(tb.location)
+    events.Reload()
+    assert math.isnan(events.Scalars("best")[0].value)
+    assert not ml.lossy and not tb.lossy
+
+
+def test_two_values_at_one_step_and_millisecond_keep_the_last_logged_as_latest(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow takes the larger value as latest when step and time tie; mlnb's summary (like
+    W&B's) is the last logged: the later point moves by 1 ms so both say the same."""
+    from mlflow import MlflowClient
+
+    import mlnb.runs.run
+
+    monkeypatch.setattr(mlnb.runs.run, "_now", lambda: 1_700_000_000.0)
+    with mlnb.start("tie", project="p", system_interval=None) as run:
+        run.log({"acc": 0.9}, step=1)
+        run.log({"acc": 0.8}, step=1)  # a second evaluation at the same step
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (result,) = export("mlflow", uri)
+    client = MlflowClient(tracking_uri=uri)
+    assert client.get_run(result.location).data.metrics == {"acc": 0.8}
+    history = client.get_metric_history(result.location, "acc")
+    assert sorted((m.value, m.timestamp) for m in history) == [
+        (0.8, 1_700_000_000_001),
+        (0.9, 1_700_000_000_000),
+    ]
+    assert result.lossy == (
+        "metric 'acc': 1 point(s) share another point's step and millisecond; their time was "
+        "moved by 1 ms so MLflow keeps every point and takes the last one logged as latest",
+    )
+
+
+def test_a_tensorboard_export_of_a_running_run_is_replaced_once_it_ended(
+    home: Path, tmp_path: Path
+) -> None:
+    """Like MLflow's RUNNING export: a folder written while the run ran is not 'already
+    exported' once the run is over — it is written again, whole."""
+    from tensorboard.backend.event_processing import event_accumulator
+
+    run = mlnb.start("ongoing", project="p", system_interval=None)
+    run.log({"x": 1.0})
+    run.flush()
+    (early,) = export("tensorboard", str(tmp_path / "tb"), runs=[run.id])
+    assert early.action == "exported" and early.points == 1
+    run.log({"x": 2.0})
+    run.finish()
+    (late,) = export("tensorboard", str(tmp_path / "tb"))
+    assert (late.action, late.location, late.points) == ("exported", early.location, 2)
+    assert late.notes == ("replaced the export made while the run was running",)
+    events = event_accumulator.EventAccumulator(late.location)
+    events.Reload()
+    assert [e.value for e in events.Scalars("x")] == [1.0, 2.0]
+    assert len(list(Path(late.location).glob("events.out.tfevents.*"))) == 1
+    (again,) = export("tensorboard", str(tmp_path / "tb"))
+    assert again.action == "skipped"

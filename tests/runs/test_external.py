@@ -78,3 +78,13 @@ def test_a_record_survives_to_dict_and_from_dict(home):
         final.ended,
     )
     assert again.config == {"x": "inf"}  # to_dict is strict JSON: infinities become text
+
+
+def test_end_takes_numpy_summaries_and_stores_what_it_returns(home):
+    """A sweep hands NumPy numbers: they were a raw TypeError and the run stayed running."""
+    np = pytest.importorskip("numpy")
+    final = external.end(
+        external.begin("np"), "finished", summary={"acc": np.float64(0.5), "n": np.int64(3), 1: 2}
+    )
+    assert final.summary == {"acc": 0.5, "n": 3, "1": 2}
+    assert get_run(final.id).summary == final.summary and get_run(final.id).status == "finished"

@@ -69,6 +69,17 @@ def test_a_tensor_is_copied_from_wherever_it_is(home: Path) -> None:
     assert [p.value for p in run.store.metrics(run.id)] == [0.0, 0.5, 1.0, 1.5, 2.0]
 
 
+def test_bfloat16_tensors_are_logged_like_their_scalars(home: Path) -> None:
+    """``run.log`` takes a bfloat16 scalar; NumPy has no bfloat16, which refused the array."""
+    torch = pytest.importorskip("torch")
+    run = mlnb.start("bf16", system_interval=None)
+    run.log({"one": torch.tensor(1.5, dtype=torch.bfloat16)})
+    run.log_many({"many": torch.tensor([0.5, 1.5, 3.0], dtype=torch.bfloat16)})
+    run.finish()
+    stored = [(p.key, p.value) for p in run.store.metrics(run.id)]
+    assert stored == [("many", 0.5), ("many", 1.5), ("many", 3.0), ("one", 1.5)]
+
+
 @pytest.mark.parametrize(
     ("data", "steps", "message"),
     [

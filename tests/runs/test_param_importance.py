@@ -148,3 +148,17 @@ def test_run_compare_shows_importance(shell, home: Path, capsys):
     shell.run_line_magic("run_compare", " ".join(ids) + " --metric acc --importance acc")
     out = capsys.readouterr().out
     assert "importance for acc (" in out and "lr" in out
+
+
+def test_integers_beyond_doubles_are_told_apart_not_a_traceback(home: Path) -> None:
+    """Seeds like 2**70 + i differ only past 2**53: as floats they would be one value
+    (fANOVA divided by zero); they are categories, each its own."""
+    for i, acc in enumerate([0.1, 0.5, 0.2, 0.6]):
+        with mlnb.runs.start(
+            f"s{i}", project="seeds", config={"seed": 2**70 + i}, system_interval=None
+        ) as run:
+            run.log({"acc": acc})
+    for method in ("fanova", "forest"):
+        found = importance(None, "acc", project="seeds", method=method)
+        (row,) = found.parameters
+        assert (row.name, row.kind, row.importance) == ("seed", "categorical", pytest.approx(1.0))

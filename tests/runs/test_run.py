@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import math
 import time
 from pathlib import Path
@@ -47,6 +49,16 @@ def test_two_runs_side_by_side_as_objects(home: Path) -> None:
             {"w": np.zeros(3)},
             None,
             "metric 'w' must be a single number, got a ndarray of shape (3,) — log .item() or a mean.",
+        ),
+        (
+            {"z": np.complex128(1 + 2j)},
+            None,
+            "metric 'z' must be a real number, got complex (1+2j) — log its .real or abs().",
+        ),
+        (
+            {"z": np.complex64(1)},
+            None,
+            "metric 'z' must be a real number, got complex (1+0j) — log its .real or abs().",
         ),
         ({"big": 10**400}, None, "metric 'big' is too large for a float: " + repr(10**400) + "."),
         ({"": 1.0}, None, "a metric name must be a non-empty string, got ''."),
@@ -96,6 +108,21 @@ def test_numpy_torch_and_int_values_are_accepted(home: Path) -> None:
     assert {r.step for r in run.store.metrics(run.id)} == {7}
 
 
+def test_a_loss_tensor_that_requires_grad_is_logged_without_torch_warnings(home: Path) -> None:
+    """``run.log({"loss": loss})`` is how a loop logs: no "requires_grad ... to a scalar"
+    warning from inside mlnb (TensorBoard's add_scalar detaches too)."""
+    import warnings
+
+    import torch
+
+    weight = torch.tensor(2.0, requires_grad=True)
+    run = mlnb.start("grad", system_interval=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run.log({"loss": weight * 1.5})
+    assert run.finish().summary == {"loss": 3.0}
+
+
 def test_log_after_finish_is_refused(home: Path) -> None:
     run = mlnb.start("done", system_interval=None)
     run.finish()
@@ -116,17 +143,82 @@ def test_non_json_config_is_stored_as_repr_with_a_warning(home: Path) -> None:
     with pytest.warns(MlnbWarning) as caught:
         run = mlnb.start(
             "cfg",
-            config={"opt": Optimizer(), "lr": 0.1, "nested": {"path": Path("/x")}, "nan": math.nan},
+            config={
+                "opt": Optimizer(),
+                "lr": 0.1,
+                "nested": {"x": [1, Optimizer()]},
+                "nan": math.nan,
+            },
             system_interval=None,
         )
     assert [str(w.message) for w in caught] == [
         "mlnb: config['opt'] = Optimizer(lr=0.1) is not JSON-serialisable; it is stored as its repr.",
-        "mlnb: config['nested']['path'] = PosixPath('/x') is not JSON-serialisable; it is stored as its repr.",
+        "mlnb: config['nested']['x'][1] = Optimizer(lr=0.1) is not JSON-serialisable; it is stored as its repr.",
     ]
     record = run.finish()
+    loop: dict[str, object] = {"lr": 0.1}
+    loop["self"] = loop  # a container inside itself: cut there, not a RecursionError
+    with pytest.warns(MlnbWarning, match=r"config\['self'\]\['self'\] = … contains itself"):
+        assert mlnb.runs.values.sanitize_config(loop)["self"] == {"lr": 0.1, "self": "…"}
     assert record.config["opt"] == "Optimizer(lr=0.1)"
-    assert record.config["nested"]["path"] == "PosixPath('/x')"
+    assert record.config["nested"]["x"] == [1, "Optimizer(lr=0.1)"]
     assert math.isnan(record.config["nan"]) and record.config["lr"] == 0.1
+
+
+@dataclasses.dataclass
+class _Args:
+    lr: float = 0.5
+    out: Path = Path("/out")
+
+
+def test_numpy_torch_paths_dates_sets_and_dataclasses_in_config_and_summary_are_plain_values(
+    home: Path,
+) -> None:
+    """What MLflow logs as ``str(value)`` and W&B as a number or list is a number, list or text
+    here too, never a repr like ``np.float64(0.1)`` (which importance would take for a category)."""
+    import warnings
+
+    import torch
+
+    config = {
+        "lr": np.float64(0.1),
+        "hidden": np.int64(64),
+        "flag": np.bool_(True),
+        "half": np.float32(0.5),
+        "t": torch.tensor(3),
+        "grid": np.arange(3),
+        "ws": [np.float64(0.25), torch.tensor([1.5, 2.5])],
+        "path": Path("/data/x"),
+        "when": datetime.datetime(2024, 1, 2, 3, 4, 5),
+        "day": datetime.date(2024, 1, 2),
+        "ids": {3, 1, 2},
+        "args": _Args(),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MlnbWarning)
+        run = mlnb.start("plain", config=config, system_interval=None)
+        run.summary["best"] = np.float32(0.75)
+        run.summary["epoch"] = torch.tensor(9)
+        run.summary["cm"] = np.eye(2, dtype=np.int64)
+    expected = {
+        "lr": 0.1,
+        "hidden": 64,
+        "flag": True,
+        "half": 0.5,
+        "t": 3,
+        "grid": [0, 1, 2],
+        "ws": [0.25, [1.5, 2.5]],
+        "path": "/data/x",
+        "when": "2024-01-02 03:04:05",
+        "day": "2024-01-02",
+        "ids": [1, 2, 3],
+        "args": {"lr": 0.5, "out": "/out"},
+    }
+    record = run.finish()
+    for stored in (run.config, record.config):
+        assert stored == expected
+        assert type(stored["hidden"]) is int and type(stored["lr"]) is float
+    assert record.summary == {"best": 0.75, "epoch": 9, "cm": [[1, 0], [0, 1]]}
 
 
 def test_bad_start_arguments(home: Path) -> None:
@@ -161,6 +253,24 @@ def test_summary_is_last_values_overridden_by_hand(home: Path) -> None:
     run.summary["note"] = "best at epoch 3"
     record = run.finish()
     assert record.summary == {"loss": 0.5, "acc": 0.1, "note": "best at epoch 3"}
+
+
+def test_every_dict_method_of_the_summary_checks_values_and_is_saved(home: Path) -> None:
+    """``summary |= {...}`` and ``setdefault`` skipped the checks: a NumPy value then broke
+    every flush (a raw TypeError, points stuck in memory); ``del``/``pop`` were not saved."""
+    run = mlnb.start("summary dict", system_interval=None)
+    run.log({"loss": 1.0})
+    run.summary["gone"] = 1.0
+    run.summary["popped"] = 2.0
+    run.flush()
+    run.summary |= {"a": np.float32(0.5)}
+    assert run.summary.setdefault("b", np.int64(2)) == 2
+    del run.summary["gone"]
+    assert run.summary.pop("popped") == 2.0
+    run.flush()
+    assert run.store.get_run(run.id).summary == {"loss": 1.0, "a": 0.5, "b": 2}
+    run.summary.clear()
+    assert run.finish().summary == {"loss": 1.0}
 
 
 def test_context_manager_records_failure_and_interrupt(home: Path) -> None:

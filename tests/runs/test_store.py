@@ -164,16 +164,19 @@ def test_read_only_folder_gives_one_sentence(
         assert [r.name for r in store.list_runs()] == ["kept"]
 
 
+def _add_finished_runs(store: Store, runs: list[tuple[str, str, float]]) -> None:
+    """``(id, name, started)`` rows as finished runs of project ``p``."""
+    for run_id, name, started in runs:
+        store.create_run(
+            RunRecord(run_id, name, "p", "finished", started, started, None, None, None), None
+        )
+
+
 def test_get_run_by_id_prefix_and_name(home: Path) -> None:
     with Store(home) as store:
-        for run_id, name, started in (
-            ("aaa111", "base", 1.0),
-            ("aaa222", "base", 2.0),
-            ("bbb333", "other", 3.0),
-        ):
-            store.create_run(
-                RunRecord(run_id, name, "p", "finished", started, started, None, None, None), None
-            )
+        _add_finished_runs(
+            store, [("aaa111", "base", 1.0), ("aaa222", "base", 2.0), ("bbb333", "other", 3.0)]
+        )
         assert store.get_run("bbb").id == "bbb333"
         assert store.get_run("base").id == "aaa222"  # the newest run of that name
         with pytest.raises(
@@ -186,6 +189,24 @@ def test_get_run_by_id_prefix_and_name(home: Path) -> None:
             match=r"no run 'zzz' in the run store at .* — `mlnb runs ls` lists the runs\.",
         ):
             store.get_run("zzz")
+
+
+def test_a_name_that_looks_like_an_id_prefix_finds_that_run(home: Path) -> None:
+    """Names such as ``1`` or ``bad`` are hex: the run of that name wins over id prefixes."""
+    with Store(home) as store:
+        _add_finished_runs(
+            store, [("1aa111", "x", 1.0), ("1bb222", "y", 2.0), ("bad333", "1", 3.0)]
+        )
+        assert store.get_run("1").id == "bad333"
+        assert store.get_run("1a").id == "1aa111"
+        assert store.get_run("bad333").id == "bad333"
+        with pytest.raises(
+            RunNotFoundError,
+            match=r"^a run is named by its id, an id prefix or its name, got ''\.$",
+        ):
+            store.get_run("")
+        with pytest.raises(RunNotFoundError, match=r"got '  '\.$"):
+            store.get_run("  ")
 
 
 def test_run_of_a_dead_process_reads_as_crashed(home: Path) -> None:
