@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError
-from mlnb.pipeline.loading import read_bytes
+from mlnb.pipeline.loading import quiet_schema_errors, read_bytes
 from mlnb.pipeline.outputs import STDIO
 
 #: papermill log lines mlnb replaces with its own warnings (which name the fix)
@@ -65,7 +65,8 @@ def quiet_papermill_duplicates() -> Iterator[None]:
     dropping = _DropDuplicates()
     logger.addFilter(dropping)
     try:
-        yield
+        with quiet_schema_errors():  # papermill reads and writes the notebook again
+            yield
     finally:
         logger.removeFilter(dropping)
 
