@@ -337,6 +337,8 @@ def execute(
         seed=seed,
         pin_seed=pin_seed,
     )
+    if execution_timeout is not None and execution_timeout <= 0:
+        execution_timeout = None  # no limit, as nbclient (and so papermill) reads it
     engine = engine or ENGINE_NAME
     check_engine(engine)
     plan = plan_run(

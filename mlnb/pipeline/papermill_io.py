@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,9 @@ def stdin_holding(raw: bytes | None) -> Iterator[None]:
     saved = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
     try:
-        yield
+        with warnings.catch_warnings():  # papermill warns that "-" has no .ipynb extension
+            warnings.filterwarnings("ignore", "the file is not specified with any extension")
+            yield
     finally:
         sys.stdin = saved
 

@@ -122,3 +122,35 @@ def test_a_keyword_no_engine_knows_is_refused(tmp_path):
     path = write(tmp_path / "nb.ipynb", ["print(1)"], "a = 1")
     with pytest.raises(InvalidArgumentError, match="unknown keyword 'alow_errors'"):
         execute_notebook(str(path), str(tmp_path / "out.ipynb"), alow_errors=True)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_an_execution_timeout_of_zero_or_less_is_no_limit_as_with_papermill(
+    limit, tmp_path, capsys
+):
+    path = write(tmp_path / "nb.ipynb", ["import time; time.sleep(1.5); print('slept')"], "a = 1")
+    pm_out, ml_out = tmp_path / "pm.ipynb", tmp_path / "ml.ipynb"
+    pm = papermill([str(path), str(pm_out), "--no-progress-bar", "--execution-timeout", limit])
+    capsys.readouterr()
+    ml, err = mlnb([str(path), str(ml_out), "--execution-timeout", limit], capsys)
+    assert (pm, ml) == (0, 0), err
+    ml_nb = view(nbformat.read(str(ml_out), as_version=4))
+    assert view(nbformat.read(str(pm_out), as_version=4)) == ml_nb
+    assert ml_nb["cells"][1]["streams"] == {"stdout": "slept\n"}
+
+
+def test_reading_a_notebook_from_stdin_warns_nothing(tmp_path, monkeypatch, recwarn):
+    import io
+    import sys
+
+    from mlnb.pipeline.papermill_io import stdin_holding
+
+    path = write(tmp_path / "nb.ipynb", ["print(1)"], "a = 1")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    with stdin_holding(path.read_bytes()):
+        from papermill.iorw import load_notebook_node
+
+        nb = load_notebook_node("-")
+    assert len(nb.cells) == 2
+    assert not [w for w in recwarn if "not specified with any extension" in str(w.message)]
