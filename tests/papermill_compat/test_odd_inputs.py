@@ -154,3 +154,19 @@ def test_reading_a_notebook_from_stdin_warns_nothing(tmp_path, monkeypatch, recw
         nb = load_notebook_node("-")
     assert len(nb.cells) == 2
     assert not [w for w in recwarn if "not specified with any extension" in str(w.message)]
+
+
+def test_a_long_mistyped_value_is_shortened_in_the_warning(tmp_path):
+    from mlnb.pipeline.parameters import parameter_problems
+
+    nb = nbformat.read(str(write(tmp_path / "nb.ipynb", ["print(a)"], "a = 1")), 4)
+    (problem,) = parameter_problems(nb, {"a": "x" * 100_000}, "nb.ipynb")
+    assert len(str(problem)) < 200 and str(problem).startswith("parameter 'a' is int (default 1)")
+
+
+def test_tags_written_as_one_string_are_read_as_papermill_reads_them(tmp_path):
+    from mlnb.pipeline.parameters import parameters_cell_index
+
+    nb = nbformat.read(str(write(tmp_path / "nb.ipynb", ["print(a)"], "a = 1")), 4)
+    nb.cells[0].metadata["tags"] = "parameters"  # breaks the schema; papermill still finds it
+    assert parameters_cell_index(nb) == 0
