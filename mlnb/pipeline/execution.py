@@ -115,7 +115,7 @@ def plan_run(
     """Read and check the notebook, its parameters, kernel, output and folder."""
     raw = read_input(notebook)
     nb = parse_notebook(raw, notebook, lenient=True)
-    checked = check_parameters(nb, dict(params or {}), notebook, strict=strict)
+    checked = check_parameters(nb, params or {}, notebook, strict=strict)
     kernel_name, kernelspec = resolve_kernel(nb, kernel)
     if not nb.metadata.get("kernelspec", {}).get("name") and kernel is None:
         warnings.warn(
@@ -125,6 +125,8 @@ def plan_run(
         )
     if checked:
         check_translator(kernel_name, language or kernelspec.get("language"))
+    if output is not None and not isinstance(output, (str, os.PathLike)):
+        raise InvalidArgumentError(f"the output must be a path, got {type(output).__name__}.")
     run_id = run_id or new_run_id()
     to_stdout = output is not None and str(output) == STDIO
     if output is not None and not to_stdout and "{" in str(output):

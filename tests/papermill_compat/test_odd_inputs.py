@@ -170,3 +170,21 @@ def test_tags_written_as_one_string_are_read_as_papermill_reads_them(tmp_path):
     nb = nbformat.read(str(write(tmp_path / "nb.ipynb", ["print(a)"], "a = 1")), 4)
     nb.cells[0].metadata["tags"] = "parameters"  # breaks the schema; papermill still finds it
     assert parameters_cell_index(nb) == 0
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"params": {1: 2}}, r"parameter names must be text, got 1 \(int\)"),
+        ({"params": "a: 1"}, "params must be a mapping of names to values, got str"),
+        ({"output": 123}, "the output must be a path, got int"),
+    ],
+    ids=["int-name", "str-params", "int-output"],
+)
+def test_python_callers_get_one_sentence_for_wrong_shapes(keywords, message, tmp_path):
+    from mlnb.pipeline.run import run
+
+    path = write(tmp_path / "nb.ipynb", ["print(a)"], "a = 1")
+    keywords = {"output": str(tmp_path / "o.ipynb"), **keywords}
+    with pytest.raises(InvalidArgumentError, match=message):
+        run(str(path), prepare_only=True, **keywords)
