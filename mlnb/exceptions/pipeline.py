@@ -61,8 +61,14 @@ class ParameterTypeError(InvalidArgumentError):
         self.default = default
         self.value = value
         super().__init__(
-            f"parameter {name!r} is {expected} (default {default!r}), got {type(value).__name__} {value!r}."
+            f"parameter {name!r} is {expected} (default {_short(default)}), got {type(value).__name__} {_short(value)}."
         )
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 100 kB string stays one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class MalformedParameterError(InvalidArgumentError):

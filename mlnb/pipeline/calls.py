@@ -45,10 +45,14 @@ def run_call(args: argparse.Namespace) -> dict[str, Any]:
 def run_parameters(args: argparse.Namespace) -> dict[str, Any]:
     """The parameters ``PARAMETERS`` give (papermill's order), typed against the notebook's
     ``parameters`` cell (papermill's typing for a notebook read from stdin)."""
+    import warnings
+
     from mlnb.pipeline.loading import load_notebook
     from mlnb.pipeline.parameters import cli_parameters
 
-    nb = None if args.notebook == "-" else load_notebook(args.notebook)
+    with warnings.catch_warnings():  # a notebook breaking the schema: run() warns once
+        warnings.simplefilter("ignore")
+        nb = None if args.notebook == "-" else load_notebook(args.notebook, lenient=True)
     params: dict[str, Any] = {}
     if args.inject_input_path or args.inject_paths:
         params["PAPERMILL_INPUT_PATH"] = args.notebook

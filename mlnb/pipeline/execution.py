@@ -20,7 +20,13 @@ from mlnb.pipeline import lifecycle
 from mlnb.pipeline.context import ENGINE_NAME, RunContext
 from mlnb.pipeline.kernels import KernelKind, KernelSource
 from mlnb.pipeline.lifecycle import provenance_of, run_name
-from mlnb.pipeline.loading import parse_notebook, resolve_kernel, shorten
+from mlnb.pipeline.loading import (
+    check_engine,
+    check_translator,
+    parse_notebook,
+    resolve_kernel,
+    shorten,
+)
 from mlnb.pipeline.options import check_options
 from mlnb.pipeline.outputs import STDIO, brace_escaped, check_output, default_output
 from mlnb.pipeline.outputs import formatted_output as format_output
@@ -108,8 +114,8 @@ def plan_run(
 ) -> RunPlan:
     """Read and check the notebook, its parameters, kernel, output and folder."""
     raw = read_input(notebook)
-    nb = parse_notebook(raw, notebook)
-    checked = check_parameters(nb, dict(params or {}), notebook, strict=strict)
+    nb = parse_notebook(raw, notebook, lenient=True)
+    checked = check_parameters(nb, params or {}, notebook, strict=strict)
     kernel_name, kernelspec = resolve_kernel(nb, kernel)
     if not nb.metadata.get("kernelspec", {}).get("name") and kernel is None:
         warnings.warn(
@@ -117,6 +123,10 @@ def plan_run(
             MlnbWarning,
             stacklevel=4,
         )
+    if checked:
+        check_translator(kernel_name, language or kernelspec.get("language"))
+    if output is not None and not isinstance(output, (str, os.PathLike)):
+        raise InvalidArgumentError(f"the output must be a path, got {type(output).__name__}.")
     run_id = run_id or new_run_id()
     to_stdout = output is not None and str(output) == STDIO
     if output is not None and not to_stdout and "{" in str(output):
@@ -313,8 +323,11 @@ def execute(
     prewarm_next: bool,
     run_id: str | None = None,
     stop_file: str | os.PathLike[str] | None = None,
+    client_options: dict[str, Any] | None = None,
 ) -> tuple[RunRecord, BaseException | None]:
-    """:func:`mlnb.pipeline.run.run`'s body; also returns the exception papermill raised."""
+    """:func:`mlnb.pipeline.run.run`'s body; also returns the exception papermill raised.
+
+    ``client_options`` are nbclient settings handed through papermill to the client."""
     from mlnb.pipeline import engine as mlnb_engine  # noqa: F401  # registers the "mlnb" engine
 
     check_arguments(
@@ -326,7 +339,10 @@ def execute(
         seed=seed,
         pin_seed=pin_seed,
     )
+    if execution_timeout is not None and execution_timeout <= 0:
+        execution_timeout = None  # no limit, as nbclient (and so papermill) reads it
     engine = engine or ENGINE_NAME
+    check_engine(engine)
     plan = plan_run(
         Path(notebook),
         params,
@@ -352,6 +368,7 @@ def execute(
         report_mode=report_mode,
         autosave_cell_every=autosave_cell_every,
         execution_timeout=execution_timeout,
+        **(client_options or {}),
     )
     if prepare_only:
         return prepare_only_record(plan, call, tags), None

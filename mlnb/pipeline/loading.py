@@ -8,13 +8,23 @@ installed (the installed ones are listed).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlnb.exceptions import InvalidNotebookError, KernelNotFoundError, NotebookNotFoundError
+from mlnb.exceptions import (
+    InvalidArgumentError,
+    InvalidNotebookError,
+    KernelNotFoundError,
+    MlnbWarning,
+    NotebookNotFoundError,
+)
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -41,8 +51,9 @@ def shorten(reason: str, limit: int = MAX_REASON) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def load_notebook(path: str | os.PathLike[str]) -> NotebookNode:
-    """Read and validate a notebook with nbformat (upgraded to v4).
+def load_notebook(path: str | os.PathLike[str], *, lenient: bool = False) -> NotebookNode:
+    """Read and validate a notebook with nbformat (upgraded to v4); ``lenient``: see
+    :func:`parse_notebook`.
 
     Returns:
         The ``nbformat.NotebookNode``.
@@ -51,14 +62,22 @@ def load_notebook(path: str | os.PathLike[str]) -> NotebookNode:
         NotebookNotFoundError: no such file.
         InvalidNotebookError: not JSON, or JSON that breaks the notebook schema.
     """
-    return parse_notebook(read_bytes(path), path)
+    return parse_notebook(read_bytes(path), path, lenient=lenient)
 
 
-def parse_notebook(raw: bytes, path: str | os.PathLike[str]) -> NotebookNode:
+def parse_notebook(
+    raw: bytes, path: str | os.PathLike[str], *, lenient: bool = False
+) -> NotebookNode:
     """A notebook from its bytes (a file's, or stdin's), validated and upgraded to v4.
 
+    Args:
+        lenient: a notebook nbformat can read but that breaks its schema (an extra key,
+            a code cell without ``outputs``) is returned with a :class:`MlnbWarning`, as
+            papermill runs it; without, it is refused.
+
     Raises:
-        InvalidNotebookError: not UTF-8, not JSON, or JSON that breaks the notebook schema.
+        InvalidNotebookError: not UTF-8, not JSON, JSON nbformat cannot read, or (not
+            ``lenient``) JSON that breaks the notebook schema.
     """
     import nbformat
     from nbformat.reader import NotJSONError
@@ -74,7 +93,8 @@ def parse_notebook(raw: bytes, path: str | os.PathLike[str]) -> NotebookNode:
     except RecursionError:
         raise InvalidNotebookError(path, "it is JSON nested too deeply to read") from None
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with quiet_schema_errors():  # nbformat logs the whole notebook; mlnb says it in one line
+            nb = nbformat.reads(text, as_version=4)
     except NotJSONError as exc:
         raise InvalidNotebookError(path, f"it is not JSON ({shorten(str(exc), 80)})") from None
     except Exception as exc:  # nbformat raises assorted errors for wrong shapes
@@ -84,8 +104,41 @@ def parse_notebook(raw: bytes, path: str | os.PathLike[str]) -> NotebookNode:
     except nbformat.ValidationError as exc:
         where = "/".join(str(p) for p in getattr(exc, "absolute_path", []) or [])
         reason = shorten(getattr(exc, "message", str(exc)))
-        raise InvalidNotebookError(path, f"{reason} (at {where})" if where else reason) from None
+        error = InvalidNotebookError(path, f"{reason} (at {where})" if where else reason)
+        if not lenient:
+            raise error from None
+        warnings.warn(
+            f"{str(error).rstrip('.')}; running it anyway, as papermill does.",
+            MlnbWarning,
+            stacklevel=2,
+        )
     return nb
+
+
+class _DropSchemaErrors(logging.Filter):
+    """Drops nbformat's "Notebook JSON is invalid" log lines (the whole notebook, printed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Notebook JSON is invalid")
+
+
+@contextlib.contextmanager
+def quiet_schema_errors() -> Iterator[None]:
+    """Leave out nbformat's schema-error log lines (it logs them to traitlets' logger on
+    every read and write of such a notebook) and its cell-id repair warnings while the
+    block runs."""
+    from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
+
+    logger = logging.getLogger("traitlets")
+    dropping = _DropSchemaErrors()
+    logger.addFilter(dropping)
+    try:
+        with warnings.catch_warnings():  # ids nbformat adds or repairs, each read and write
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            warnings.simplefilter("ignore", DuplicateCellId)
+            yield
+    finally:
+        logger.removeFilter(dropping)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -148,3 +201,38 @@ def resolve_kernel(nb: NotebookNode, kernel: str | None) -> tuple[str, dict[str,
     name = kernel or nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
     spec = check_kernel(name)
     return name, {"name": name, "display_name": spec["display_name"], "language": spec["language"]}
+
+
+def check_engine(name: str | None) -> None:
+    """Refuse a papermill engine name that is not registered, before a run is recorded.
+
+    Raises:
+        InvalidArgumentError: no such engine (the message lists the registered ones).
+    """
+    from papermill.engines import papermill_engines
+    from papermill.exceptions import PapermillException
+
+    try:
+        papermill_engines.get_engine(name)
+    except PapermillException:
+        known = ", ".join(sorted(str(n) for n in papermill_engines._engines if n))  # no public list
+        raise InvalidArgumentError(
+            f"there is no papermill engine named {name!r}; registered engines: {known}."
+        ) from None
+
+
+def check_translator(kernel_name: str, language: str | None) -> None:
+    """Refuse parameters papermill could not write for this kernel or language.
+
+    Raises:
+        InvalidArgumentError: papermill has no parameter translator for either.
+    """
+    from papermill.exceptions import PapermillException
+    from papermill.translators import papermill_translators
+
+    try:
+        papermill_translators.find_translator(kernel_name, language or "")
+    except PapermillException:
+        raise InvalidArgumentError(
+            f"papermill cannot inject parameters into a {language or kernel_name} notebook (it has no translator for the {kernel_name} kernel or that language) — check --language, or pass no parameters."
+        ) from None

@@ -79,6 +79,10 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: _whole(0)(v) and v <= MAX_SECONDS,
         f"a whole number of seconds from 0 (off) to {MAX_SECONDS:,}",
     ),
+    "cell_seconds": (
+        lambda v: _whole(-(2**31))(v) and v <= MAX_SECONDS,
+        f"a whole number of seconds up to {MAX_SECONDS:,} (0 or less: no limit)",
+    ),
     "count": (_whole(1), "a whole number of at least 1"),
     "count_or_zero": (_whole(0), "a whole number of at least 0"),
 }
@@ -122,7 +126,7 @@ NO_SEED = Option(("--no-seed",), {"action": "store_true", "help": "leave the ker
 KERNEL = Option(("--kernel", "-k"), {"help": "kernel name (papermill's -k); also written into the output's kernelspec, which is otherwise kept as it is"})  # fmt: skip
 CWD = Option(("--cwd",), {"help": "the kernel's working directory. NOTE: default the NOTEBOOK'S FOLDER (as Jupyter runs it), not the current folder as in papermill — pass `--cwd .` for papermill's"})  # fmt: skip
 TIMEOUT = Option(("--timeout",), {"type": float, "help": "stop the whole run after this many seconds (papermill has no such limit)"}, rule="seconds")  # fmt: skip
-EXECUTION_TIMEOUT = Option(("--execution-timeout",), {"type": int, "help": "stop when one cell runs longer than this many seconds (papermill's; default forever)"}, rule="whole_seconds")  # fmt: skip
+EXECUTION_TIMEOUT = Option(("--execution-timeout",), {"type": int, "help": "stop when one cell runs longer than this many seconds (papermill's; default, 0 or less: forever)"}, rule="cell_seconds")  # fmt: skip
 START_TIMEOUT = Option(("--start-timeout",), {"type": int, "default": 120, "help": "seconds to wait for a kernel to start (default 120; papermill's is 60)"}, ("--start_timeout",), rule="whole_seconds")  # fmt: skip
 RUN = [SEED, NO_SEED, KERNEL, CWD, TIMEOUT, EXECUTION_TIMEOUT, START_TIMEOUT]
 #: papermill's options that only ``mlnb run`` / ``%pipeline_run`` have

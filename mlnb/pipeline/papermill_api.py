@@ -20,6 +20,21 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 
+def nbclient_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The keywords papermill would hand to nbclient's client (its settings); refuse others.
+
+    Raises:
+        InvalidArgumentError: a keyword neither papermill, nbclient nor mlnb knows (papermill
+            ignores it silently, so a typo would change nothing).
+    """
+    from nbclient import NotebookClient
+
+    unknown = sorted(set(options) - set(NotebookClient.class_trait_names()))
+    if unknown:  # before any kernel starts
+        raise InvalidArgumentError(f"execute_notebook got unknown keyword {unknown[0]!r}.")
+    return dict(options)
+
+
 def execute_notebook(
     input_path: str | os.PathLike[str] | NotebookNode,
     output_path: str | os.PathLike[str],
@@ -44,8 +59,9 @@ def execute_notebook(
     unchanged — and every run is seeded and recorded.
 
     ``cwd=None`` is the current folder, as with papermill. ``engine_kwargs`` take
-    ``execution_timeout`` and ``autosave_cell_every`` (papermill's engine keywords), and
-    mlnb's ``seed``, ``pin_seed``, ``strict``, ``timeout``, ``start_retries`` and ``tags``.
+    ``execution_timeout`` and ``autosave_cell_every`` (papermill's engine keywords), the
+    settings of nbclient's ``NotebookClient`` (``allow_errors``, ``iopub_timeout``, ...; papermill
+    hands them to the client too), and mlnb's ``seed``, ``pin_seed``, ``strict``, ``timeout``, ``start_retries`` and ``tags``.
     ``input_path`` is a path, ``"-"`` (stdin) or a NotebookNode, as with papermill (a
     NotebookNode is run from a temporary copy; the run store keeps it by content hash).
     """
@@ -62,8 +78,7 @@ def execute_notebook(
         "autosave_cell_every": options.pop("autosave_cell_every"),
         "tags": tuple(options.pop("tags", ())),
     }
-    if options:  # before any kernel starts
-        raise InvalidArgumentError(f"execute_notebook got unknown keyword {sorted(options)[0]!r}.")
+    client_options = nbclient_options(options)
     seed = mlnb_options.pop("seed")
     with notebook_path(input_path) as path:
         record, failure = execute(
@@ -87,6 +102,7 @@ def execute_notebook(
             rerun_of=None,
             kernels=None,
             prewarm_next=False,
+            client_options=client_options,
             **mlnb_options,
         )
     if failure is not None:

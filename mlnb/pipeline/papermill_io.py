@@ -13,12 +13,13 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError
-from mlnb.pipeline.loading import read_bytes
+from mlnb.pipeline.loading import quiet_schema_errors, read_bytes
 from mlnb.pipeline.outputs import STDIO
 
 #: papermill log lines mlnb replaces with its own warnings (which name the fix)
@@ -46,7 +47,9 @@ def stdin_holding(raw: bytes | None) -> Iterator[None]:
     saved = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
     try:
-        yield
+        with warnings.catch_warnings():  # papermill warns that "-" has no .ipynb extension
+            warnings.filterwarnings("ignore", "the file is not specified with any extension")
+            yield
     finally:
         sys.stdin = saved
 
@@ -65,7 +68,8 @@ def quiet_papermill_duplicates() -> Iterator[None]:
     dropping = _DropDuplicates()
     logger.addFilter(dropping)
     try:
-        yield
+        with quiet_schema_errors():  # papermill reads and writes the notebook again
+            yield
     finally:
         logger.removeFilter(dropping)
 

@@ -41,8 +41,10 @@ class Parameter:
 
 
 def cell_tags(cell: Mapping[str, Any]) -> list[str]:
-    """A cell's tags (an empty list when it has none)."""
-    return list(cell.get("metadata", {}).get("tags", []) or [])
+    """A cell's tags (an empty list when it has none; one tag written as a string, which
+    papermill also finds, is that tag)."""
+    tags = cell.get("metadata", {}).get("tags", []) or []
+    return [tags] if isinstance(tags, str) else list(tags)
 
 
 def parameters_cell_index(nb: Mapping[str, Any]) -> int:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlnb.exceptions import (
+    InvalidArgumentError,
+    MalformedParameterError,
     MlnbError,
     NoParametersCellError,
     ParametersCellError,
@@ -150,11 +152,20 @@ def check_parameters(
         The parameters to inject.
 
     Raises:
+        InvalidArgumentError: ``params`` is not a mapping, or a name is not text (always).
         ParameterValueError: a value that is not JSON data (always).
         NoParametersCellError, ParametersCellError, UnknownParameterError,
         ParameterTypeError: only with ``strict``.
     """
+    if not isinstance(params, Mapping):
+        raise InvalidArgumentError(
+            f"params must be a mapping of names to values, got {type(params).__name__}."
+        )
     for name, value in params.items():
+        if not isinstance(name, str):
+            raise MalformedParameterError(
+                f"parameter names must be text, got {name!r} ({type(name).__name__})."
+            )
         check_json_value(name, value)
     for problem in parameter_problems(nb, params, path):
         if strict:

@@ -58,13 +58,14 @@ def resolve_cli_value(text: str, param: Parameter | None) -> Any:
     """A ``-p`` value typed as papermill types it, unless the default's type says otherwise.
 
     ``-p a 10`` is the int 10 and ``-p b "[1, 2]"`` the string ``"[1, 2]"`` (papermill's
-    typing); but ``-p name 007`` stays the string ``"007"`` for a ``str`` parameter,
+    typing); but ``-p name 007`` stays the string ``"007"`` for a ``str`` parameter (``None``
+    is still None, as papermill types it),
     ``-p layers "[64, 32]"`` is a list for a ``list`` one and ``-p flag true`` is True for a
     ``bool`` one.
     """
     kind = param.type_name if param is not None else None
     if kind == "str":
-        return text
+        return None if text == "None" else text
     if kind == "bool" and text.lower() in ("true", "false"):
         return text.lower() == "true"
     if kind in ("list", "tuple", "dict"):
@@ -103,7 +104,12 @@ def _yaml_mapping(text: str | bytes, where: str) -> dict[str, Any]:
         raise MalformedParameterError(
             f"{where} must be a YAML mapping like `lr: 0.1`, got a {type(data).__name__}."
         )
-    params = {check_name(str(k), where.split()[0]): v for k, v in data.items()}
+    for key in data:
+        if not str(key).isidentifier():
+            raise MalformedParameterError(
+                f"{where} has the key {str(key)!r}, which is not a Python name, so it cannot be a parameter — rename it."
+            )
+    params = {str(k): v for k, v in data.items()}
     for name, value in params.items():
         check_json_value(name, value)
     return params

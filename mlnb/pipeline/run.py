@@ -147,7 +147,8 @@ def run(
         cwd: the kernel's working directory (default: the notebook's folder — papermill's
             is the current folder).
         timeout: whole-run limit in seconds; the kernel is stopped when it passes.
-        execution_timeout: per-cell limit in seconds (papermill's).
+        execution_timeout: per-cell limit in seconds (papermill's; 0 or less: none, as
+            with papermill).
         start_timeout: seconds to wait for a kernel to answer before replacing it.
         start_retries: how many times a kernel that did not answer is replaced.
         pin_seed: False leaves the kernel's random generators alone (``--no-seed``).
