@@ -54,6 +54,20 @@ def import_pynvml() -> Any:
     return pynvml
 
 
+def quiet_torch_import() -> Any:
+    """``import torch`` for the user (seed pinning, the CUDA timeline, checkpoints) without
+    the ``pynvml`` shim's deprecation warning: torch's CUDA module imports ``pynvml``, and
+    where the deprecated ``pynvml`` package is installed (ipyexperiments brings it) its
+    FutureWarning would land in the user's cell under the mlnb call. Raises ``ImportError``
+    as ``import torch`` does."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="The pynvml package is deprecated", category=FutureWarning
+        )
+        import torch
+    return torch
+
+
 def explain(pynvml: Any, exc: Exception) -> str:
     """One sentence for an NVML error."""
     value = getattr(exc, "value", None)

@@ -27,6 +27,7 @@ from typing import Any
 
 from mlnb import config
 from mlnb.exceptions import InvalidArgumentError, SeedError
+from mlnb.nvml import quiet_torch_import
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def _seed_loaded(seed: int, *, import_torch: bool) -> tuple[list[str], dict[str,
         skipped["numpy"] = "not installed"
     torch = sys.modules.get("torch")
     if torch is None and import_torch and torch_available():
-        import torch
+        torch = quiet_torch_import()
     if torch is not None:
         _seed_torch(torch, seed, thorough=import_torch)
         libraries.append("torch")

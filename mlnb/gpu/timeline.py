@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from mlnb.exceptions import CudaUnavailableError, SnapshotError
+from mlnb.nvml import quiet_torch_import
 
 #: events kept by the recorder unless told otherwise (~ a few hundred MB of host memory)
 MAX_ENTRIES = 1_000_000
@@ -44,7 +45,7 @@ class Allocation:
 
 def _cuda_torch() -> Any:
     try:
-        import torch
+        torch = quiet_torch_import()
     except ImportError:
         raise CudaUnavailableError(
             "the CUDA memory timeline needs torch with CUDA (pip install torch); torch is not installed."

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mlnb.exceptions import InvalidArgumentError, MissingDependencyError
+from mlnb.nvml import quiet_torch_import
 from mlnb.runs.records import ArtifactRow
 
 MODES = ("min", "max")
@@ -37,7 +38,7 @@ class Checkpoint:
 
 def _torch() -> Any:
     try:
-        import torch
+        torch = quiet_torch_import()
     except ImportError:
         raise MissingDependencyError("torch", "saving checkpoints", "torch") from None
     return torch
