@@ -4,7 +4,11 @@
 executed top to bottom in a fresh kernel working in example_notebooks/out/, where the
 executed copies go too. Exits non-zero if any notebook fails. Kernels talk over Unix
 sockets (IPC) where there are some, as mlnb's own pipeline kernels do: over TCP every
-kernel warns on stderr that it runs without encryption.
+kernel warns on stderr that it runs without encryption. Each runs through papermill with
+mlnb's engine (a recorded run, a drawn seed pinned), which stops the kernel at once when
+the notebook ends: papermill's default engine shuts it down gracefully, and the interrupt
+jupyter_client sends first is sometimes logged by the idle kernel as
+``ERROR | KeyboardInterrupt caught in kernel`` in the middle of the demo's output.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ def main() -> int:
                 cwd=str(OUT),
                 progress_bar=False,
                 config=kernel_config(),
+                engine_name="mlnb",
             )
         except Exception as exc:  # report every notebook, then fail
             failed.append(path.name)

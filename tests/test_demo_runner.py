@@ -45,3 +45,11 @@ def test_the_demo_kernels_use_ipc_and_do_not_warn(tmp_path: Path) -> None:
     quiet = _run(tmp_path, ", config=kernel_config()")
     assert quiet.stdout.strip() == "42"
     assert "without encryption" not in quiet.stderr
+
+
+def test_the_demo_runs_through_mlnb_engine_quietly(tmp_path: Path) -> None:
+    # what run_examples.py passes: IPC kernels and mlnb's engine (a recorded run, the kernel
+    # stopped at once), with nothing on stderr but papermill's own progress-free run
+    done = _run(tmp_path, ', config=kernel_config(), engine_name="mlnb"')
+    assert done.stdout.strip() == "42"
+    assert "without encryption" not in done.stderr and "ERROR" not in done.stderr
